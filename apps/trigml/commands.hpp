@@ -1,0 +1,9 @@
+// Each subcommand lives in its own cmd_<name>.cpp and registers itself on the application.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace trigml::cli {
+
+
+}  // namespace trigml::cli

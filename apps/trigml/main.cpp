@@ -1,0 +1,26 @@
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "common/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"trigml: LHC event topology classification, from ROOT files to served models"};
+  app.set_version_flag("--version", TRIGML_VERSION);
+  app.require_subcommand(1);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const trigml::UsageError& e) {
+    std::fprintf(stderr, "trigml: usage error: %s\n", e.what());
+    return 2;
+  } catch (const trigml::Error& e) {
+    std::fprintf(stderr, "trigml: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "trigml: unexpected error: %s\n", e.what());
+    return 3;
+  }
+  return 0;
+}

@@ -13,6 +13,10 @@ namespace trigml {
 
 // Where an error happened: any of the parts may be unknown.
 struct ErrorContext {
+  ErrorContext() = default;
+  ErrorContext(std::string file_, std::optional<uint64_t> offset_ = std::nullopt, std::string object_ = {})
+      : file(std::move(file_)), offset(offset_), object(std::move(object_)) {}
+
   std::string file;                  // path or URL of the input
   std::optional<uint64_t> offset;    // absolute byte offset in the file
   std::string object;                // "branch 'Jet.PT'", "column 'HT'", "key 'events;1'"

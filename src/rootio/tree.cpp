@@ -1,0 +1,471 @@
+#include "rootio/tree.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "common/parallel.hpp"
+#include "rootio/interpretation.hpp"
+#include "rootio/object.hpp"
+
+namespace trigml::rootio {
+
+namespace {
+
+int64_t int_field(const Record& record, std::string_view name, int64_t fallback = 0) {
+  const Value* v = record.find(name);
+  return v && !v->is_null() ? v->as_int() : fallback;
+}
+
+std::string string_field(const Record& record, std::string_view name) {
+  const Value* v = record.find(name);
+  return v ? v->as_string() : std::string{};
+}
+
+const List* list_field(const Record& record, std::string_view name) {
+  const Value* v = record.find(name);
+  return v ? v->list() : nullptr;
+}
+
+// Fixed dimensions from a leaf title: "x[3][2]" -> {3, 2}; counter dimensions ("[nJet]") are skipped.
+std::vector<uint32_t> title_dimensions(const std::string& title) {
+  std::vector<uint32_t> dims;
+  size_t pos = 0;
+  while ((pos = title.find('[', pos)) != std::string::npos) {
+    size_t close = title.find(']', pos);
+    if (close == std::string::npos) break;
+    std::string inside = title.substr(pos + 1, close - pos - 1);
+    if (!inside.empty() && std::all_of(inside.begin(), inside.end(), ::isdigit))
+      dims.push_back(static_cast<uint32_t>(std::stoul(inside)));
+    pos = close + 1;
+  }
+  return dims;
+}
+
+struct BuildContext {
+  std::unordered_map<const Record*, const Leaf*> leaf_by_record;
+  std::vector<std::pair<Leaf*, const Record*>> pending_counts;
+};
+
+std::unique_ptr<Branch> build_branch(const Record& record, const Branch* parent, BuildContext& context) {
+  auto branch = std::make_unique<Branch>();
+  branch->class_name = record.class_name;
+  branch->name = string_field(record, "fName");
+  branch->title = string_field(record, "fTitle");
+  branch->path = parent ? parent->path + "/" + branch->name : branch->name;
+  branch->parent = parent;
+  branch->compress = static_cast<int>(int_field(record, "fCompress"));
+  branch->basket_size = static_cast<int>(int_field(record, "fBasketSize"));
+  branch->entry_offset_length = static_cast<int>(int_field(record, "fEntryOffsetLen"));
+  branch->split_level = static_cast<int>(int_field(record, "fSplitLevel"));
+  branch->entries = int_field(record, "fEntries");
+  branch->total_bytes = int_field(record, "fTotBytes");
+  branch->zipped_bytes = int_field(record, "fZipBytes");
+  int64_t written = int_field(record, "fWriteBasket");
+  const List* bytes = list_field(record, "fBasketBytes");
+  const List* entry = list_field(record, "fBasketEntry");
+  const List* seek = list_field(record, "fBasketSeek");
+  if (written < 0 || !bytes || !entry || !seek || static_cast<size_t>(written) > bytes->size() ||
+      static_cast<size_t>(written) >= entry->size() + 1 || static_cast<size_t>(written) > seek->size())
+    throw FormatError(fmt::format("branch '{}' has inconsistent basket tables ({} baskets written)", branch->name,
+                                  written));
+  for (int64_t i = 0; i < written; ++i) {
+    branch->basket_bytes.push_back(static_cast<int32_t>((*bytes)[static_cast<size_t>(i)].as_int()));
+    branch->basket_entry.push_back((*entry)[static_cast<size_t>(i)].as_int());
+    branch->basket_seek.push_back(static_cast<uint64_t>((*seek)[static_cast<size_t>(i)].as_int()));
+  }
+  if (const List* baskets = list_field(record, "fBaskets")) {
+    for (const Value& basket : *baskets) {
+      const Record* b = basket.record();
+      if (!b || b->class_name != "TBasket" || !b->find("data")) continue;
+      EmbeddedBasket embedded;
+      embedded.entries = static_cast<uint64_t>(int_field(*b, "fNevBuf"));
+      embedded.key_length = static_cast<int>(int_field(*b, "fKeylen"));
+      std::string data = string_field(*b, "data");
+      const auto* p = reinterpret_cast<const std::byte*>(data.data());
+      embedded.data.assign(p, p + data.size());
+      if (const List* offsets = list_field(*b, "offsets"))
+        for (const Value& o : *offsets) embedded.entry_offsets.push_back(static_cast<int32_t>(o.as_int()));
+      branch->embedded.push_back(std::move(embedded));
+    }
+  }
+  // Embedded baskets follow the written ones; their first entries come from the basket table.
+  uint64_t next = written > 0 ? static_cast<uint64_t>(branch->basket_entry.back()) : 0;
+  if (!branch->embedded.empty() && written > 0) {
+    next = static_cast<uint64_t>((*entry)[static_cast<size_t>(written)].as_int());
+  }
+  for (auto& embedded : branch->embedded) {
+    embedded.first_entry = next;
+    next += embedded.entries;
+  }
+  if (record.class_name == "TBranchElement") {
+    branch->element_class = canonical_type_name(string_field(record, "fClassName"));
+    branch->parent_class = string_field(record, "fParentName");
+    branch->clones_class = string_field(record, "fClonesName");
+    branch->class_version = static_cast<int>(int_field(record, "fClassVersion"));
+    branch->element_id = static_cast<int>(int_field(record, "fID", -1));
+    branch->element_type = static_cast<int>(int_field(record, "fType"));
+    branch->streamer_type = static_cast<int>(int_field(record, "fStreamerType", -1));
+  } else if (record.class_name == "TBranchObject") {
+    branch->element_class = canonical_type_name(string_field(record, "fClassName"));
+  }
+  if (const List* leaves = list_field(record, "fLeaves")) {
+    for (const Value& leaf_value : *leaves) {
+      const Record* l = leaf_value.record();
+      if (!l) continue;
+      Leaf leaf;
+      leaf.class_name = l->class_name;
+      leaf.name = string_field(*l, "fName");
+      leaf.title = string_field(*l, "fTitle");
+      leaf.length = static_cast<int>(int_field(*l, "fLen", 1));
+      leaf.length_type = static_cast<int>(int_field(*l, "fLenType"));
+      leaf.offset = static_cast<int>(int_field(*l, "fOffset"));
+      leaf.is_unsigned = int_field(*l, "fIsUnsigned") != 0;
+      leaf.element_id = static_cast<int>(int_field(*l, "fID", -1));
+      leaf.element_type = static_cast<int>(int_field(*l, "fType"));
+      leaf.dimensions = title_dimensions(leaf.title);
+      branch->leaves.push_back(std::move(leaf));
+    }
+    // Pointers into branch->leaves are stable from here on.
+    size_t i = 0;
+    for (const Value& leaf_value : *leaves) {
+      const Record* l = leaf_value.record();
+      if (!l) continue;
+      Leaf& leaf = branch->leaves[i++];
+      context.leaf_by_record[l] = &leaf;
+      if (const Value* count = l->find("fLeafCount"); count && count->record())
+        context.pending_counts.emplace_back(&leaf, count->record());
+    }
+  }
+  if (const List* children = list_field(record, "fBranches")) {
+    for (const Value& child : *children)
+      if (const Record* c = child.record()) branch->branches.push_back(build_branch(*c, branch.get(), context));
+  }
+  return branch;
+}
+
+void collect(const std::vector<std::unique_ptr<Branch>>& branches, std::vector<const Branch*>& out) {
+  for (const auto& b : branches) {
+    out.push_back(b.get());
+    collect(b->branches, out);
+  }
+}
+
+// One basket's bytes after decompression, split into values and entry offsets.
+struct LoadedBasket {
+  BufferOrigin origin;
+  std::vector<std::byte> payload;
+  std::span<const std::byte> data;
+  std::vector<uint32_t> offsets;
+  uint64_t first_entry = 0;
+  uint64_t entries = 0;
+  int key_length = 0;
+
+  BasketView view() const { return {data, offsets, entries, key_length, &origin}; }
+};
+
+void split_payload(LoadedBasket& basket, int32_t last, const Branch& branch) {
+  int64_t border = static_cast<int64_t>(last) - basket.key_length;
+  if (border < 0 || static_cast<size_t>(border) > basket.payload.size())
+    throw FormatError(fmt::format("basket's data end {} lies outside its {}-byte payload", border,
+                                  basket.payload.size()),
+                      context_at(&basket.origin, 0));
+  basket.data = std::span<const std::byte>(basket.payload).first(static_cast<size_t>(border));
+  if (static_cast<size_t>(border) == basket.payload.size()) return;
+  // Entry offsets follow the data: a count, then one offset per entry counted from the key start.
+  BufferOrigin& origin = basket.origin;
+  Cursor cursor(basket.payload, &origin, static_cast<size_t>(border));
+  uint32_t count = cursor.u32();
+  if (count < basket.entries || static_cast<uint64_t>(count) * 4 > cursor.remaining())
+    cursor.fail(fmt::format("entry-offset table of {} values for {} entries does not fit", count, basket.entries));
+  basket.offsets.resize(basket.entries + 1);
+  for (uint64_t i = 0; i < basket.entries; ++i) {
+    int64_t offset = static_cast<int64_t>(cursor.i32()) - basket.key_length;
+    if (offset < 0 || offset > border)
+      cursor.fail(fmt::format("entry {} starts at byte {}, outside the {}-byte data of branch '{}'", i, offset, border,
+                              branch.name));
+    basket.offsets[i] = static_cast<uint32_t>(offset);
+  }
+  basket.offsets[basket.entries] = static_cast<uint32_t>(border);
+}
+
+}  // namespace
+
+std::pair<uint64_t, uint64_t> Branch::basket_entries(size_t i) const {
+  if (i < basket_count()) {
+    uint64_t first = static_cast<uint64_t>(basket_entry[i]);
+    uint64_t last = i + 1 < basket_count() ? static_cast<uint64_t>(basket_entry[i + 1])
+                    : !embedded.empty()    ? embedded.front().first_entry
+                                           : static_cast<uint64_t>(entries);
+    return {first, last};
+  }
+  const EmbeddedBasket& e = embedded.at(i - basket_count());
+  return {e.first_entry, e.first_entry + e.entries};
+}
+
+Tree::~Tree() = default;
+
+std::shared_ptr<Tree> Tree::open(std::shared_ptr<RootFile> file, std::string_view path, std::optional<int> cycle) {
+  KeyEntry entry = file->find_key(path, cycle);
+  if (entry.key.class_name != "TTree" && entry.key.class_name != "TNtuple" && entry.key.class_name != "TNtupleD")
+    throw NotFoundError(fmt::format("'{}' is a {}, not a TTree", entry.path, entry.key.class_name), {file->name()});
+  std::shared_ptr<Tree> tree(new Tree());
+  tree->file_ = file;
+  try {
+    tree->build(file->read_object(entry.key));
+  } catch (const FormatError& e) {
+    ErrorContext context = e.context();
+    if (context.file.empty()) context.file = file->name();
+    if (context.object.empty()) context.object = entry.key.describe();
+    throw FormatError(e.detail(), context);
+  }
+  return tree;
+}
+
+void Tree::build(const Value& tree_object) {
+  const Record* record = tree_object.record();
+  if (!record) throw FormatError("TTree object is empty", {file_->name()});
+  name_ = string_field(*record, "fName");
+  title_ = string_field(*record, "fTitle");
+  int64_t entries = int_field(*record, "fEntries");
+  if (entries < 0) throw FormatError(fmt::format("tree '{}' has a negative entry count", name_), {file_->name()});
+  entries_ = static_cast<uint64_t>(entries);
+  auto_flush_ = int_field(*record, "fAutoFlush");
+  BuildContext context;
+  if (const List* branches = list_field(*record, "fBranches"))
+    for (const Value& b : *branches)
+      if (const Record* r = b.record()) branches_.push_back(build_branch(*r, nullptr, context));
+  std::unordered_map<const Leaf*, const Branch*> branch_of_leaf;
+  for (const Branch* b : all_branches()) {
+    by_name_.try_emplace(b->name, b);
+    by_name_.try_emplace(b->path, b);
+    for (const Leaf& leaf : b->leaves) branch_of_leaf[&leaf] = b;
+  }
+  for (auto& [leaf, count_record] : context.pending_counts) {
+    auto it = context.leaf_by_record.find(count_record);
+    if (it == context.leaf_by_record.end()) continue;
+    leaf->count = it->second;
+    leaf->count_branch = branch_of_leaf[it->second];
+  }
+}
+
+std::vector<const Branch*> Tree::all_branches() const {
+  std::vector<const Branch*> out;
+  collect(branches_, out);
+  return out;
+}
+
+const Branch* Tree::find_branch(std::string_view name) const {
+  auto it = by_name_.find(std::string(name));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+const Branch& Tree::branch(std::string_view name) const {
+  if (const Branch* b = find_branch(name)) return *b;
+  std::string near;
+  int shown = 0;
+  std::string wanted(name);
+  for (const Branch* b : all_branches()) {
+    bool similar = b->name.find(wanted.substr(0, std::min<size_t>(3, wanted.size()))) != std::string::npos;
+    if (similar && shown < 8) {
+      near += fmt::format("{}{}", shown ? ", " : "", b->name);
+      ++shown;
+    }
+  }
+  throw NotFoundError(fmt::format("tree '{}' has no branch '{}'{}", name_, name,
+                                  near.empty() ? "" : fmt::format(" (similar: {})", near)),
+                      {file_->name()});
+}
+
+const Interpretation& Tree::interpretation(const Branch& branch) const {
+  std::lock_guard lock(interpretations_mutex_);
+  auto it = interpretations_.find(&branch);
+  if (it != interpretations_.end()) return *it->second;
+  auto interpretation = interpret(branch, file_->streamers(), file_->name());
+  auto& slot = interpretations_[&branch];
+  slot = std::move(interpretation);
+  return *slot;
+}
+
+std::string Tree::type_name(const Branch& branch) const {
+  try {
+    return interpretation(branch).type_name();
+  } catch (const UnsupportedError& e) {
+    return fmt::format("unsupported ({})", e.detail());
+  }
+}
+
+std::vector<uint64_t> Tree::cluster_boundaries() const {
+  std::set<uint64_t> common;
+  bool first = true;
+  for (const Branch* b : all_branches()) {
+    if (b->total_baskets() == 0) continue;
+    std::set<uint64_t> starts;
+    for (size_t i = 0; i < b->total_baskets(); ++i) starts.insert(b->basket_entries(i).first);
+    if (first) {
+      common = std::move(starts);
+      first = false;
+    } else {
+      std::set<uint64_t> both;
+      std::set_intersection(common.begin(), common.end(), starts.begin(), starts.end(),
+                            std::inserter(both, both.begin()));
+      common = std::move(both);
+    }
+  }
+  common.insert(0);
+  common.insert(entries_);
+  std::vector<uint64_t> out;
+  for (uint64_t e : common)
+    if (e <= entries_) out.push_back(e);
+  return out;
+}
+
+Column Tree::read(const Branch& branch, uint64_t first, uint64_t last) const {
+  return std::move(read({&branch}, first, last, 1).front());
+}
+
+std::vector<Column> Tree::read(const std::vector<const Branch*>& branches, uint64_t first, uint64_t last,
+                               unsigned threads) const {
+  if (first > last || last > entries_)
+    throw UsageError(fmt::format("entry range [{}, {}) is outside the {} entries of tree '{}'", first, last, entries_,
+                                 name_),
+                     {file_->name()});
+  struct Job {
+    size_t branch;
+    size_t basket;
+  };
+  std::vector<const Interpretation*> interpretations;
+  std::vector<Job> jobs;
+  for (size_t b = 0; b < branches.size(); ++b) {
+    interpretations.push_back(&interpretation(*branches[b]));
+    const Branch& branch = *branches[b];
+    uint64_t covered = 0;
+    for (size_t i = 0; i < branch.total_baskets(); ++i) {
+      auto [start, stop] = branch.basket_entries(i);
+      if (stop > start) covered = std::max(covered, stop);
+      if (stop <= first || start >= last || stop <= start) continue;
+      jobs.push_back({b, i});
+    }
+    if (covered < last)
+      throw FormatError(fmt::format("baskets cover entries up to {} but the tree has {}", covered, entries_),
+                        {file_->name(), std::nullopt, fmt::format("branch '{}'", branch.name)});
+  }
+  // One vectored read for every written basket of the range.
+  std::vector<ByteRange> ranges;
+  std::vector<size_t> range_of_job(jobs.size(), SIZE_MAX);
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const Branch& branch = *branches[jobs[j].branch];
+    if (jobs[j].basket >= branch.basket_count()) continue;
+    int32_t bytes = branch.basket_bytes[jobs[j].basket];
+    if (bytes <= 0)
+      throw FormatError(fmt::format("basket {} has an impossible size {}", jobs[j].basket, bytes),
+                        {file_->name(), branch.basket_seek[jobs[j].basket], fmt::format("branch '{}'", branch.name)});
+    range_of_job[j] = ranges.size();
+    ranges.push_back({branch.basket_seek[jobs[j].basket], static_cast<uint64_t>(bytes)});
+  }
+  for (const ByteRange& r : ranges)
+    if (r.offset > file_->source().size() || r.length > file_->source().size() - r.offset)
+      throw FormatError(fmt::format("basket at [{}, {}) lies outside the {}-byte file (truncated?)", r.offset,
+                                    r.offset + r.length, file_->source().size()),
+                        {file_->name(), r.offset});
+  std::vector<std::vector<std::byte>> raw(ranges.size());
+  std::vector<std::byte*> outputs(ranges.size());
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    raw[i].resize(ranges[i].length);
+    outputs[i] = raw[i].data();
+  }
+  file_->source().read_many(ranges, outputs);
+
+  std::vector<LoadedBasket> loaded(jobs.size());
+  parallel_for(jobs.size(), threads, [&](size_t j) {
+    const Branch& branch = *branches[jobs[j].branch];
+    LoadedBasket& basket = loaded[j];
+    auto [start, stop] = branch.basket_entries(jobs[j].basket);
+    basket.first_entry = start;
+    basket.entries = stop - start;
+    if (jobs[j].basket >= branch.basket_count()) {
+      const EmbeddedBasket& e = branch.embedded[jobs[j].basket - branch.basket_count()];
+      basket.origin = {file_->name(), fmt::format("embedded basket of branch '{}'", branch.name), 0, true};
+      basket.payload = e.data;
+      basket.data = basket.payload;
+      basket.key_length = e.key_length;
+      if (!e.entry_offsets.empty()) {
+        for (int32_t o : e.entry_offsets) basket.offsets.push_back(static_cast<uint32_t>(std::max(0, o)));
+      }
+      return;
+    }
+    const std::vector<std::byte>& bytes = raw[range_of_job[j]];
+    uint64_t seek = branch.basket_seek[jobs[j].basket];
+    basket.origin = {file_->name(), fmt::format("basket {} of branch '{}'", jobs[j].basket, branch.name), seek, false};
+    Cursor cursor(bytes, &basket.origin);
+    Key key = read_key_header(cursor);
+    if (key.nbytes != static_cast<int32_t>(bytes.size()))
+      cursor.fail_at(0, fmt::format("basket key says {} bytes but the branch's table says {}", key.nbytes,
+                                    bytes.size()));
+    if (key.key_length < 19 || static_cast<size_t>(key.key_length) > bytes.size())
+      cursor.fail_at(0, fmt::format("impossible basket key length {}", key.key_length));
+    cursor.seek(static_cast<size_t>(key.key_length) - 19);
+    cursor.u16();  // TBasket version
+    cursor.i32();  // buffer size
+    cursor.i32();  // fNevBufSize
+    int32_t stored_entries = cursor.i32();
+    int32_t last_byte = cursor.i32();
+    if (stored_entries < 0 || static_cast<uint64_t>(stored_entries) != basket.entries)
+      cursor.fail(fmt::format("basket holds {} entries but the branch's table says {}", stored_entries,
+                              basket.entries));
+    basket.key_length = key.key_length;
+    auto compressed = std::span<const std::byte>(bytes).subspan(static_cast<size_t>(key.key_length));
+    if (!key.compressed()) {
+      basket.payload.assign(compressed.begin(), compressed.end());
+    } else {
+      basket.payload.resize(static_cast<size_t>(key.object_length));
+      decompress(compressed, basket.payload, basket.origin);
+    }
+    basket.origin.decompressed = key.compressed();
+    if (!key.compressed()) basket.origin.file_offset = seek + static_cast<uint64_t>(key.key_length);
+    split_payload(basket, last_byte, branch);
+  });
+
+  // Decode: each branch appends its baskets in order.
+  std::vector<Column> columns(branches.size());
+  std::vector<std::vector<size_t>> jobs_of_branch(branches.size());
+  for (size_t j = 0; j < jobs.size(); ++j) jobs_of_branch[jobs[j].branch].push_back(j);
+  parallel_for(branches.size(), threads, [&](size_t b) {
+    const Branch& branch = *branches[b];
+    const Interpretation& interp = *interpretations[b];
+    Column& column = columns[b];
+    column = interp.make_column();
+    for (size_t j : jobs_of_branch[b]) {
+      LoadedBasket& basket = loaded[j];
+      uint64_t from = std::max(first, basket.first_entry) - basket.first_entry;
+      uint64_t to = std::min(last, basket.first_entry + basket.entries) - basket.first_entry;
+      if (interp.variable_size() && basket.offsets.empty()) {
+        // No entry offsets: entry sizes follow from the counter branch (ROOT with fEntryOffsetLen = 0).
+        const Leaf* count = branch.leaves.empty() ? nullptr : branch.leaves[0].count;
+        const Branch* counter = branch.leaves.empty() ? nullptr : branch.leaves[0].count_branch;
+        if (!count || !counter || interp.item_bytes() == 0)
+          throw FormatError("basket has no entry offsets and the branch has no counter to size its entries",
+                            context_at(&basket.origin, 0));
+        Column counts = read(*counter, basket.first_entry, basket.first_entry + basket.entries);
+        basket.offsets.assign(1, 0);
+        for (uint64_t e = 0; e < basket.entries; ++e) {
+          double n = counts.number(e);
+          if (n < 0) throw FormatError(fmt::format("negative count {} in branch '{}'", n, counter->name));
+          basket.offsets.push_back(basket.offsets.back() + static_cast<uint32_t>(interp.header_bytes()) +
+                                   static_cast<uint32_t>(n) * static_cast<uint32_t>(interp.item_bytes()));
+        }
+      }
+      try {
+        interp.append(basket.view(), from, to, column);
+      } catch (const FormatError& e) {
+        ErrorContext context = e.context();
+        if (context.object.find("branch") == std::string::npos)
+          context.object = fmt::format("branch '{}'{}", branch.name, context.object.empty() ? "" : ", " + context.object);
+        throw FormatError(e.detail(), context);
+      }
+    }
+  });
+  return columns;
+}
+
+}  // namespace trigml::rootio

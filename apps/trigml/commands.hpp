@@ -5,5 +5,11 @@
 
 namespace trigml::cli {
 
+void register_inspect(CLI::App& app);
+void register_dump(CLI::App& app);
+
+// "A:B" as a half-open range within [0, total); negative numbers count from the end.
+std::pair<uint64_t, uint64_t> parse_range(const std::string& text, uint64_t total, const std::string& what);
+
 
 }  // namespace trigml::cli

@@ -8,6 +8,8 @@ int main(int argc, char** argv) {
   CLI::App app{"trigml: LHC event topology classification, from ROOT files to served models"};
   app.set_version_flag("--version", TRIGML_VERSION);
   app.require_subcommand(1);
+  trigml::cli::register_inspect(app);
+  trigml::cli::register_dump(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

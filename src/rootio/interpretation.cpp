@@ -312,12 +312,46 @@ class VectorVectorInterpretation final : public EntryInterpretation {
   std::string name_;
 };
 
+// TObject::fBits of split objects: four bytes, plus a two-byte process id when the object was
+// referenced (kIsReferenced), so entries have no fixed size per item.
+class BitsInterpretation final : public EntryInterpretation {
+ public:
+  explicit BitsInterpretation(bool in_collection) : in_collection_(in_collection) {}
+  Column make_column() const override {
+    Column c;
+    c.kind = Column::Kind::Numeric;
+    c.type = ElementType::UInt32;
+    if (in_collection_) c.offsets.assign(1, std::vector<uint64_t>{0});
+    return c;
+  }
+  size_t fixed_entry_bytes() const override { return in_collection_ ? 0 : 4; }
+  std::string type_name() const override { return in_collection_ ? "uint32[] (TObject bits)" : "uint32 (TObject bits)"; }
+
+ protected:
+  void decode_entry(Cursor& cursor, const BasketView&, Column& out) const override {
+    constexpr uint32_t kIsReferenced = 1 << 4;
+    size_t count = 0;
+    while (in_collection_ ? cursor.remaining() > 0 : count == 0) {
+      uint32_t bits = cursor.u32();
+      if (bits & kIsReferenced) cursor.u16();
+      const auto* p = reinterpret_cast<const std::byte*>(&bits);
+      out.values.insert(out.values.end(), p, p + 4);
+      ++count;
+    }
+    if (in_collection_) out.offsets[0].push_back(out.offsets[0].back() + count);
+  }
+
+ private:
+  bool in_collection_;
+};
+
 // Anything else: each entry read through the object reader into a dynamic value.
 class ObjectInterpretation final : public EntryInterpretation {
  public:
   using Reader = std::function<Value(ObjectReader&, size_t entry_end)>;
-  ObjectInterpretation(const StreamerRegistry& streamers, Reader reader, std::string name)
-      : streamers_(streamers), reader_(std::move(reader)), name_(std::move(name)) {}
+  ObjectInterpretation(const StreamerRegistry& streamers, Reader reader, std::string name, size_t fixed_bytes = 0)
+      : streamers_(streamers), reader_(std::move(reader)), name_(std::move(name)), fixed_bytes_(fixed_bytes) {}
+  size_t fixed_entry_bytes() const override { return fixed_bytes_; }
   Column make_column() const override {
     Column c;
     c.kind = Column::Kind::Object;
@@ -335,6 +369,7 @@ class ObjectInterpretation final : public EntryInterpretation {
   const StreamerRegistry& streamers_;
   Reader reader_;
   std::string name_;
+  size_t fixed_bytes_;
 };
 
 int leaf_type_code(const Leaf& leaf) {
@@ -387,7 +422,15 @@ std::unique_ptr<Interpretation> interpret_type(const Branch& branch, const Strea
   }
   if (type.kind == TypeDesc::Kind::StdString) return std::make_unique<StringInterpretation>(0, class_name);
   if (type.kind == TypeDesc::Kind::TString) return std::make_unique<StringInterpretation>(0, class_name);
-  (void)branch;
+  if (type.kind == TypeDesc::Kind::Class && branch.element_type == 0) {
+    // An unsplit object of a class without a custom streamer: its members follow directly,
+    // with no version header of their own (the branch records the class version).
+    VersionHeader header;
+    header.version = branch.class_version;
+    return std::make_unique<ObjectInterpretation>(
+        streamers, [type, header](ObjectReader& reader, size_t) { return reader.read_members(type.name, header); },
+        class_name);
+  }
   return std::make_unique<ObjectInterpretation>(
       streamers, [type](ObjectReader& reader, size_t) { return reader.read_type(type, true); }, class_name);
 }
@@ -403,11 +446,13 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
       // A leaf list ("x/D:y/I:z/B"): one fixed-layout record per entry.
       std::vector<std::pair<std::string, NumberSource>> fields;
       std::string name;
+      size_t entry_bytes = 0;
       for (const Leaf& leaf : branch.leaves) {
         int code = leaf_type_code(leaf);
         if (code < 0 || leaf.count || leaf.length != 1)
           unsupported(branch, file, fmt::format("leaf-list member {} of class {}", leaf.name, leaf.class_name));
         fields.emplace_back(leaf.name, number_source(code));
+        entry_bytes += fields.back().second.bytes;
         name += fmt::format("{}{}:{}", name.empty() ? "" : ", ", leaf.name, describe_number(fields.back().second));
       }
       return std::make_unique<ObjectInterpretation>(
@@ -417,7 +462,7 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
             for (const auto& [field, source] : fields) record->fields.emplace_back(field, reader.read_basic(source.code));
             return Value(record);
           },
-          "{" + name + "}");
+          "{" + name + "}", entry_bytes);
     }
     const Leaf& leaf = branch.leaves[0];
     if (leaf.class_name == "TLeafC") return std::make_unique<StringInterpretation>(0, "string");
@@ -454,6 +499,7 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
   std::vector<uint32_t> shape;
   for (int d = 0; d < element.array_dim && d < 5; ++d) shape.push_back(static_cast<uint32_t>(element.max_index[d]));
 
+  if (type == kBits) return std::make_unique<BitsInterpretation>(in_collection);
   if (type > 0 && type < kOffsetL && type != kCharStar) {
     NumberSource source = number_source(type, element.packed);
     return std::make_unique<NumericInterpretation>(source, std::vector<uint32_t>{}, in_collection, 0,
@@ -471,6 +517,8 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
     return std::make_unique<NumericInterpretation>(source, std::vector<uint32_t>{}, true, 1,
                                                    describe_number(source) + "[]");
   }
+  if (!in_collection && parse_type(element.type_name).kind == TypeDesc::Kind::StdString)
+    return std::make_unique<StringInterpretation>(6, "string");
   if (!in_collection && (type == kSTL || type == kSTLstring)) return interpret_type(branch, streamers, element.type_name);
   if (!in_collection && type == kTString) return std::make_unique<StringInterpretation>(0, "TString");
 

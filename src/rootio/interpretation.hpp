@@ -35,6 +35,8 @@ class Interpretation {
   // Bytes of one entry before its values, and of one item, when entry sizes follow from counts.
   virtual size_t header_bytes() const { return 0; }
   virtual size_t item_bytes() const { return 0; }
+  // Entries of variable layout but constant size (leaf lists): offsets follow from this size.
+  virtual size_t fixed_entry_bytes() const { return 0; }
   virtual std::string type_name() const = 0;
 };
 

@@ -367,7 +367,13 @@ Value ObjectReader::read_map(const TypeDesc& type, bool header) {
   if (h.memberwise) {
     cursor_.skip(6);  // the version header of the pair class
     int32_t n = cursor_.i32();
+    // Each block of STL keys or values (strings, containers) is preceded by its own version header.
+    auto has_header = [](const TypeDesc& t) {
+      return t.kind == TypeDesc::Kind::StdString || t.kind == TypeDesc::Kind::Sequence || t.kind == TypeDesc::Kind::Map;
+    };
+    if (has_header(key_type)) cursor_.skip(6);
     Value keys = read_many(key_type, n);
+    if (has_header(value_type)) cursor_.skip(6);
     Value values = read_many(value_type, n);
     for (int32_t i = 0; i < n; ++i) {
       auto pair = new_record("pair");
@@ -421,6 +427,7 @@ Value ObjectReader::read_class(const std::string& class_name) {
       return read_many(item, n);
     }
   }
+  if (name == "TBasket") return read_embedded_basket();
   if (TypeDesc type = parse_type(name); type.kind != TypeDesc::Kind::Class) return read_type(type, true);
 
   VersionHeader header = read_version();
@@ -521,7 +528,12 @@ Value ObjectReader::read_element_value(const StreamerElement& element, Record& r
     case Kind::Stl:
     case Kind::StlString: {
       TypeDesc type = parse_type(element.type_name);
-      if (type.kind == TypeDesc::Kind::StdString) return Value(cursor_.tstring());
+      if (type.kind == TypeDesc::Kind::StdString) {
+        VersionHeader h = read_version();
+        Value text(cursor_.tstring());
+        check_end(h, "string");
+        return text;
+      }
       return repeated([&] { return read_type(type, true); });
     }
     case Kind::Loop: {
@@ -553,6 +565,12 @@ Value ObjectReader::read_custom(const std::string& name, const VersionHeader& he
     read_tobject_into(*record);
     record->fields.emplace_back("fName", Value(cursor_.tstring()));
     record->fields.emplace_back("fTitle", Value(cursor_.tstring()));
+    return Value(record);
+  }
+  if (name == "TObjString") {
+    auto record = new_record(name);
+    read_tobject_into(*record);
+    record->fields.emplace_back("fString", Value(cursor_.tstring()));
     return Value(record);
   }
   if (name == "TObjArray" || name == "TSeqCollection") {
@@ -627,6 +645,53 @@ Value ObjectReader::read_custom(const std::string& name, const VersionHeader& he
   if (name.rfind("TStreamer", 0) == 0) return read_streamer_element(name, header);
   handled = false;
   return Value{};
+}
+
+Value ObjectReader::read_embedded_basket() {
+  // A TBasket inside a TBranch: its key header, then (when the key has no payload elsewhere)
+  // the entry offsets, a second copy of the key header and the data (TBasket::Streamer).
+  size_t start = cursor_.position();
+  auto record = new_record("TBasket");
+  int32_t nbytes = cursor_.i32();
+  cursor_.i16();  // key version
+  int32_t object_length = cursor_.i32();
+  cursor_.u32();  // date
+  int16_t key_length = cursor_.i16();
+  cursor_.i16();  // cycle
+  if (key_length < 37 || static_cast<size_t>(key_length) > cursor_.size() - start)
+    cursor_.fail_at(start, fmt::format("embedded basket has an impossible key length {}", key_length));
+  cursor_.seek(start + static_cast<size_t>(key_length) - 19);
+  cursor_.u16();  // basket version
+  cursor_.i32();  // buffer size
+  int32_t entry_size = cursor_.i32();
+  int32_t entries = cursor_.i32();
+  int32_t last = cursor_.i32();
+  cursor_.u8();  // flag
+  record->fields.emplace_back("fNbytes", Value(static_cast<int64_t>(nbytes)));
+  record->fields.emplace_back("fObjlen", Value(static_cast<int64_t>(object_length)));
+  record->fields.emplace_back("fKeylen", Value(static_cast<int64_t>(key_length)));
+  record->fields.emplace_back("fNevBuf", Value(static_cast<int64_t>(entries)));
+  record->fields.emplace_back("fLast", Value(static_cast<int64_t>(last)));
+  if (nbytes > key_length) return Value(record);  // written to the file as a key of its own
+  if (entries < 0 || last < key_length) cursor_.fail_at(start, "embedded basket has impossible sizes");
+  int64_t border = last - key_length;
+  if (static_cast<int64_t>(entry_size) * entries + key_length != last) {
+    int32_t count = cursor_.i32();
+    if (count < entries || static_cast<size_t>(entries) * 4 > cursor_.remaining())
+      cursor_.fail(fmt::format("embedded basket's {} entry offsets do not fit", entries));
+    auto offsets = std::make_shared<List>();
+    for (int32_t i = 0; i < entries; ++i) {
+      int64_t offset = static_cast<int64_t>(cursor_.i32()) - key_length;
+      if (offset < 0 || offset > border) cursor_.fail(fmt::format("embedded basket entry offset {} is impossible", offset));
+      offsets->emplace_back(offset);
+    }
+    offsets->emplace_back(border);
+    record->fields.emplace_back("offsets", Value(offsets));
+  }
+  cursor_.skip(static_cast<size_t>(key_length));  // the second key header repeats the first
+  auto data = cursor_.bytes(static_cast<size_t>(border));
+  record->fields.emplace_back("data", Value(std::string(reinterpret_cast<const char*>(data.data()), data.size())));
+  return Value(record);
 }
 
 Value ObjectReader::read_streamer_element(const std::string& name, const VersionHeader& header) {

@@ -70,6 +70,7 @@ class ObjectReader {
   Value read_many(const TypeDesc& type, int64_t count);
   Value read_memberwise_objects(const std::string& class_name, int64_t count);
   Value read_streamer_element(const std::string& class_name, const VersionHeader& header);
+  Value read_embedded_basket();
 
   Cursor& cursor_;
   const StreamerRegistry* streamers_;

@@ -439,7 +439,10 @@ std::vector<Column> Tree::read(const std::vector<const Branch*>& branches, uint6
       LoadedBasket& basket = loaded[j];
       uint64_t from = std::max(first, basket.first_entry) - basket.first_entry;
       uint64_t to = std::min(last, basket.first_entry + basket.entries) - basket.first_entry;
-      if (interp.variable_size() && basket.offsets.empty()) {
+      if (interp.variable_size() && basket.offsets.empty() && interp.fixed_entry_bytes() > 0) {
+        for (uint64_t e = 0; e <= basket.entries; ++e)
+          basket.offsets.push_back(static_cast<uint32_t>(e * interp.fixed_entry_bytes()));
+      } else if (interp.variable_size() && basket.offsets.empty()) {
         // No entry offsets: entry sizes follow from the counter branch (ROOT with fEntryOffsetLen = 0).
         const Leaf* count = branch.leaves.empty() ? nullptr : branch.leaves[0].count;
         const Branch* counter = branch.leaves.empty() ? nullptr : branch.leaves[0].count_branch;

@@ -1,0 +1,76 @@
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "common/error.hpp"
+#include "rootio/file.hpp"
+#include "rootio/tree.hpp"
+
+namespace trigml::cli {
+
+std::pair<uint64_t, uint64_t> parse_range(const std::string& text, uint64_t total, const std::string& what) {
+  if (text.empty()) return {0, total};
+  auto colon = text.find(':');
+  if (colon == std::string::npos) throw UsageError(fmt::format("--{} takes A:B, got '{}'", what, text));
+  auto number = [&](const std::string& s, uint64_t fallback) -> uint64_t {
+    if (s.empty()) return fallback;
+    try {
+      long long v = std::stoll(s);
+      if (v < 0) v += static_cast<long long>(total);
+      if (v < 0) throw UsageError(fmt::format("--{} '{}' starts before the first", what, text));
+      return std::min<uint64_t>(static_cast<uint64_t>(v), total);
+    } catch (const std::logic_error&) {
+      throw UsageError(fmt::format("--{} takes integers A:B, got '{}'", what, text));
+    }
+  };
+  uint64_t first = number(text.substr(0, colon), 0);
+  uint64_t last = number(text.substr(colon + 1), total);
+  if (first > last) throw UsageError(fmt::format("--{} '{}' is empty or reversed", what, text));
+  return {first, last};
+}
+
+void register_dump(CLI::App& app) {
+  auto* cmd = app.add_subcommand("dump", "Print branch values per entry");
+  struct Options {
+    std::string path, tree, range;
+    std::vector<std::string> branches;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("path", o->path, "ROOT file")->required();
+  cmd->add_option("tree", o->tree, "Tree name or path")->required();
+  cmd->add_option("branches", o->branches, "Branch names")->required();
+  cmd->add_option("--entries", o->range, "Entry range A:B (half-open; negative counts from the end)");
+  cmd->add_flag("--json", o->json, "Output {\"tree\", \"entries\", \"branches\": {name: [value per entry]}}");
+  cmd->callback([o] {
+    auto file = rootio::RootFile::open(o->path);
+    auto tree = rootio::Tree::open(file, o->tree);
+    std::vector<const rootio::Branch*> branches;
+    for (const auto& name : o->branches) branches.push_back(&tree->branch(name));
+    auto [first, last] = parse_range(o->range, tree->entries(), "entries");
+    auto columns = tree->read(branches, first, last);
+    if (o->json) {
+      nlohmann::ordered_json out;
+      out["tree"] = tree->name();
+      out["entries"] = last - first;
+      out["branches"] = nlohmann::ordered_json::object();
+      for (size_t b = 0; b < branches.size(); ++b) {
+        auto values = nlohmann::ordered_json::array();
+        for (uint64_t e = 0; e < columns[b].entries; ++e) values.push_back(rootio::to_json(columns[b].entry(e)));
+        out["branches"][o->branches[b]] = std::move(values);
+      }
+      std::printf("%s\n", out.dump().c_str());
+      return;
+    }
+    for (uint64_t e = 0; e < last - first; ++e) {
+      std::printf("entry %llu\n", static_cast<unsigned long long>(first + e));
+      for (size_t b = 0; b < branches.size(); ++b)
+        std::printf("  %s = %s\n", o->branches[b].c_str(), rootio::to_json(columns[b].entry(e)).dump().c_str());
+    }
+  });
+}
+
+}  // namespace trigml::cli

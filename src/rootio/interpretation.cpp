@@ -361,6 +361,11 @@ class ObjectInterpretation final : public EntryInterpretation {
 
  protected:
   void decode_entry(Cursor& cursor, const BasketView& basket, Column& out) const override {
+    if (cursor.remaining() == 0) {
+      // ROOT wrote no bytes for this entry (it does so for split std::bitset members): null.
+      out.objects.emplace_back();
+      return;
+    }
     ObjectReader reader(cursor, &streamers_, basket.key_length);
     out.objects.push_back(reader_(reader, cursor.size()));
   }
@@ -479,13 +484,21 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
   if (branch.class_name != "TBranchElement")
     unsupported(branch, file, fmt::format("branch class {}", branch.class_name));
 
+  if (!branch.branches.empty() && branch.element_type != 3 && branch.element_type != 4) {
+    std::string children;
+    for (size_t i = 0; i < branch.branches.size() && i < 6; ++i)
+      children += fmt::format("{}{}", i ? ", " : "", branch.branches[i]->name);
+    throw UsageError(fmt::format("branch '{}' is a split object and holds no values itself: read its sub-branches "
+                                 "({}{})",
+                                 branch.name, children, branch.branches.size() > 6 ? ", ..." : ""),
+                     {file});
+  }
   if (branch.element_type == 3 || branch.element_type == 4) {
     // The top branch of a split TClonesArray or STL collection holds the size per entry.
     return std::make_unique<NumericInterpretation>(number_source(kInt), std::vector<uint32_t>{}, false, 0,
                                                    "int32 (collection size)");
   }
   if (branch.element_id < 0) {
-    if (!branch.branches.empty()) unsupported(branch, file, "a split object's top branch holds no values");
     return interpret_type(branch, streamers, branch.element_class);
   }
   const StreamerInfo* info = streamers.find(branch.element_class, branch.class_version);

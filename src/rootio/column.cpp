@@ -115,11 +115,12 @@ Value Column::entry(uint64_t index) const {
   return level_value(*this, 0, index);
 }
 
-void Column::reset_like(const Column& other) {
-  kind = other.kind;
-  type = other.type;
-  shape = other.shape;
-  offsets.assign(other.offsets.size(), std::vector<uint64_t>{0});
+void Column::reset_like(const Column& layout) {
+  kind = layout.kind;
+  type = layout.type;
+  shape = layout.shape;
+  offsets.resize(layout.offsets.size());
+  for (auto& level : offsets) level.assign(1, 0);
   values.clear();
   objects.clear();
   entries = 0;

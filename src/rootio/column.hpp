@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/buffer.hpp"
 #include "rootio/value.hpp"
 
 namespace trigml::rootio {
@@ -40,7 +41,7 @@ struct Column {
   // Jagged levels, outermost first; level 0 has entries + 1 offsets into level 1 (or into the
   // items), and so on. For strings the innermost level delimits the characters in `values`.
   std::vector<std::vector<uint64_t>> offsets;
-  std::vector<std::byte> values;             // native-endian numbers, or string characters
+  ByteBuffer values;                         // native-endian numbers, or string characters
   std::vector<Value> objects;                // Object: one value per entry
   uint64_t entries = 0;
 
@@ -55,7 +56,8 @@ struct Column {
   // One entry as a dynamic value (numbers, lists, strings, objects), for printing.
   Value entry(uint64_t index) const;
 
-  void reset_like(const Column& other);      // empty column of the same kind, type and shape
+  // Empties the column for reuse as `layout` describes (kind, type, shape, levels), keeping capacity.
+  void reset_like(const Column& layout);
 };
 
 }  // namespace trigml::rootio

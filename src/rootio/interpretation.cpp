@@ -65,7 +65,7 @@ void swap_copy(const std::byte* in, std::byte* out, size_t count) {
 }
 
 // Decodes `count` numbers from big-endian storage and appends them to `values`.
-void decode_numbers(const NumberSource& source, const std::byte* in, size_t count, std::vector<std::byte>& values) {
+void decode_numbers(const NumberSource& source, const std::byte* in, size_t count, ByteBuffer& values) {
   size_t start = values.size();
   values.resize(start + count * element_size(source.out));
   std::byte* out = values.data() + start;
@@ -116,6 +116,32 @@ void check_offsets(const BasketView& basket, uint64_t from, uint64_t to) {
                                basket.offsets[e], basket.offsets[e + 1], basket.data.size()));
 }
 
+// Fills one jagged level from byte offsets: item counts, cumulative from `items`. Returns false
+// if any entry is out of order, past the data or not a whole number of items (the caller then
+// finds and reports the first bad entry).
+template <size_t kItem>
+bool fill_level(const BasketView& basket, uint64_t from, uint64_t to, uint64_t& items, uint64_t* level,
+                size_t item = kItem) {
+  const uint32_t* offsets = basket.offsets.data();
+  const uint64_t size = basket.data.size();
+  bool valid = offsets[from] <= size;
+  for (uint64_t e = from; e < to; ++e) {
+    uint32_t begin = offsets[e];
+    uint32_t end = offsets[e + 1];
+    uint32_t bytes = end - begin;
+    valid &= end >= begin && end <= size;
+    if constexpr (kItem == 0) {
+      valid &= bytes % item == 0;
+      items += bytes / item;
+    } else {
+      valid &= bytes % kItem == 0;
+      items += bytes / kItem;
+    }
+    *level++ = items;
+  }
+  return valid;
+}
+
 class NumericInterpretation final : public Interpretation {
  public:
   NumericInterpretation(NumberSource source, std::vector<uint32_t> shape, bool jagged, size_t header, std::string name)
@@ -147,25 +173,34 @@ class NumericInterpretation final : public Interpretation {
       out.entries += to - from;
       return;
     }
-    check_offsets(basket, from, to);
+    if (basket.offsets.size() < to + 1) basket_error(basket, 0, "basket has no entry offsets for a jagged branch");
     auto& level = out.offsets[0];
     uint64_t items = level.back();
     if (header_ == 0) {
+      // One pass over the offsets: validate, count items, fill this level; then decode all values.
+      size_t base = level.size();
+      level.resize(base + (to - from));
+      bool valid = true;
+      switch (item) {
+        case 1: valid = fill_level<1>(basket, from, to, items, level.data() + base); break;
+        case 2: valid = fill_level<2>(basket, from, to, items, level.data() + base); break;
+        case 4: valid = fill_level<4>(basket, from, to, items, level.data() + base); break;
+        case 8: valid = fill_level<8>(basket, from, to, items, level.data() + base); break;
+        default: valid = fill_level<0>(basket, from, to, items, level.data() + base, item); break;
+      }
+      if (!valid) {
+        check_offsets(basket, from, to);
+        for (uint64_t e = from; e < to; ++e)
+          if ((basket.offsets[e + 1] - basket.offsets[e]) % item != 0)
+            basket_error(basket, basket.offsets[e],
+                         fmt::format("entry {} has {} bytes, not a whole number of {}-byte items", e,
+                                     basket.offsets[e + 1] - basket.offsets[e], item));
+      }
       size_t begin = basket.offsets[from];
       size_t end = basket.offsets[to];
-      if ((end - begin) % item != 0)
-        basket_error(basket, begin, fmt::format("{} bytes of values are not a whole number of {}-byte items",
-                                                end - begin, item));
       decode_numbers(source_, basket.data.data() + begin, (end - begin) / source_.bytes, out.values);
-      for (uint64_t e = from; e < to; ++e) {
-        size_t bytes = basket.offsets[e + 1] - basket.offsets[e];
-        if (bytes % item != 0)
-          basket_error(basket, basket.offsets[e],
-                       fmt::format("entry {} has {} bytes, not a whole number of {}-byte items", e, bytes, item));
-        items += bytes / item;
-        level.push_back(items);
-      }
     } else {
+      check_offsets(basket, from, to);
       for (uint64_t e = from; e < to; ++e) {
         size_t begin = basket.offsets[e];
         size_t end = basket.offsets[e + 1];
@@ -349,8 +384,14 @@ class BitsInterpretation final : public EntryInterpretation {
 class ObjectInterpretation final : public EntryInterpretation {
  public:
   using Reader = std::function<Value(ObjectReader&, size_t entry_end)>;
-  ObjectInterpretation(const StreamerRegistry& streamers, Reader reader, std::string name, size_t fixed_bytes = 0)
-      : streamers_(streamers), reader_(std::move(reader)), name_(std::move(name)), fixed_bytes_(fixed_bytes) {}
+  // collection: each entry is a list of items (possibly empty), never null.
+  ObjectInterpretation(const StreamerRegistry& streamers, Reader reader, std::string name, size_t fixed_bytes = 0,
+                       bool collection = false)
+      : streamers_(streamers),
+        reader_(std::move(reader)),
+        name_(std::move(name)),
+        fixed_bytes_(fixed_bytes),
+        collection_(collection) {}
   size_t fixed_entry_bytes() const override { return fixed_bytes_; }
   Column make_column() const override {
     Column c;
@@ -361,8 +402,8 @@ class ObjectInterpretation final : public EntryInterpretation {
 
  protected:
   void decode_entry(Cursor& cursor, const BasketView& basket, Column& out) const override {
-    if (cursor.remaining() == 0) {
-      // ROOT wrote no bytes for this entry (it does so for split std::bitset members): null.
+    if (cursor.remaining() == 0 && !collection_) {
+      // ROOT wrote no bytes for this object (it does so for split std::bitset members): null.
       out.objects.emplace_back();
       return;
     }
@@ -375,6 +416,7 @@ class ObjectInterpretation final : public EntryInterpretation {
   Reader reader_;
   std::string name_;
   size_t fixed_bytes_;
+  bool collection_;
 };
 
 int leaf_type_code(const Leaf& leaf) {
@@ -546,7 +588,7 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
           while (reader.cursor().position() < entry_end) list->push_back(reader.read_element_value(element, scratch));
           return Value(list);
         },
-        name);
+        name, 0, true);
   }
   return std::make_unique<ObjectInterpretation>(
       streamers,

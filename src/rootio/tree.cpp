@@ -151,44 +151,6 @@ void collect(const std::vector<std::unique_ptr<Branch>>& branches, std::vector<c
   }
 }
 
-// One basket's bytes after decompression, split into values and entry offsets.
-struct LoadedBasket {
-  BufferOrigin origin;
-  std::vector<std::byte> payload;
-  std::span<const std::byte> data;
-  std::vector<uint32_t> offsets;
-  uint64_t first_entry = 0;
-  uint64_t entries = 0;
-  int key_length = 0;
-
-  BasketView view() const { return {data, offsets, entries, key_length, &origin}; }
-};
-
-void split_payload(LoadedBasket& basket, int32_t last, const Branch& branch) {
-  int64_t border = static_cast<int64_t>(last) - basket.key_length;
-  if (border < 0 || static_cast<size_t>(border) > basket.payload.size())
-    throw FormatError(fmt::format("basket's data end {} lies outside its {}-byte payload", border,
-                                  basket.payload.size()),
-                      context_at(&basket.origin, 0));
-  basket.data = std::span<const std::byte>(basket.payload).first(static_cast<size_t>(border));
-  if (static_cast<size_t>(border) == basket.payload.size()) return;
-  // Entry offsets follow the data: a count, then one offset per entry counted from the key start.
-  BufferOrigin& origin = basket.origin;
-  Cursor cursor(basket.payload, &origin, static_cast<size_t>(border));
-  uint32_t count = cursor.u32();
-  if (count < basket.entries || static_cast<uint64_t>(count) * 4 > cursor.remaining())
-    cursor.fail(fmt::format("entry-offset table of {} values for {} entries does not fit", count, basket.entries));
-  basket.offsets.resize(basket.entries + 1);
-  for (uint64_t i = 0; i < basket.entries; ++i) {
-    int64_t offset = static_cast<int64_t>(cursor.i32()) - basket.key_length;
-    if (offset < 0 || offset > border)
-      cursor.fail(fmt::format("entry {} starts at byte {}, outside the {}-byte data of branch '{}'", i, offset, border,
-                              branch.name));
-    basket.offsets[i] = static_cast<uint32_t>(offset);
-  }
-  basket.offsets[basket.entries] = static_cast<uint32_t>(border);
-}
-
 }  // namespace
 
 std::pair<uint64_t, uint64_t> Branch::basket_entries(size_t i) const {
@@ -326,140 +288,211 @@ Column Tree::read(const Branch& branch, uint64_t first, uint64_t last) const {
 
 std::vector<Column> Tree::read(const std::vector<const Branch*>& branches, uint64_t first, uint64_t last,
                                unsigned threads) const {
-  if (first > last || last > entries_)
-    throw UsageError(fmt::format("entry range [{}, {}) is outside the {} entries of tree '{}'", first, last, entries_,
-                                 name_),
-                     {file_->name()});
-  struct Job {
-    size_t branch;
-    size_t basket;
-  };
-  std::vector<const Interpretation*> interpretations;
-  std::vector<Job> jobs;
-  for (size_t b = 0; b < branches.size(); ++b) {
-    interpretations.push_back(&interpretation(*branches[b]));
-    const Branch& branch = *branches[b];
+  TreeReader reader(*this, branches, threads);
+  return std::move(reader.read(first, last));
+}
+
+// One basket of one branch within a read: its raw bytes, its payload after decompression, and
+// the payload split into values and entry offsets. Slots keep their buffers between reads.
+struct TreeReader::Slot {
+  size_t branch = 0;
+  size_t basket = 0;
+  ByteBuffer raw;
+  ByteBuffer payload;
+  std::span<const std::byte> data;
+  std::vector<uint32_t> offsets;
+  BufferOrigin origin;
+  uint64_t first_entry = 0;
+  uint64_t entries = 0;
+  int key_length = 0;
+
+  BasketView view() const { return {data, offsets, entries, key_length, &origin}; }
+};
+
+TreeReader::TreeReader(const Tree& tree, std::vector<const Branch*> branches, unsigned threads)
+    : tree_(tree), branches_(std::move(branches)), threads_(threads) {
+  for (const Branch* b : branches_) interpretations_.push_back(&tree_.interpretation(*b));
+  columns_.resize(branches_.size());
+}
+
+namespace {
+std::vector<const Branch*> resolve(const Tree& tree, const std::vector<std::string>& names) {
+  std::vector<const Branch*> out;
+  for (const auto& name : names) out.push_back(&tree.branch(name));
+  return out;
+}
+}  // namespace
+
+TreeReader::TreeReader(const Tree& tree, const std::vector<std::string>& branch_names, unsigned threads)
+    : TreeReader(tree, resolve(tree, branch_names), threads) {}
+
+TreeReader::~TreeReader() = default;
+
+void TreeReader::load_basket(Slot& slot, const Branch& branch, size_t basket) {
+  const std::string& file_name = tree_.file().name();
+  auto [start, stop] = branch.basket_entries(basket);
+  slot.first_entry = start;
+  slot.entries = stop - start;
+  slot.offsets.clear();
+  if (basket >= branch.basket_count()) {
+    const EmbeddedBasket& e = branch.embedded[basket - branch.basket_count()];
+    slot.origin = {file_name, fmt::format("embedded basket of branch '{}'", branch.name), 0, true};
+    slot.data = e.data;
+    slot.key_length = e.key_length;
+    for (int32_t o : e.entry_offsets) slot.offsets.push_back(static_cast<uint32_t>(std::max(0, o)));
+    return;
+  }
+  uint64_t seek = branch.basket_seek[basket];
+  slot.origin = {file_name, fmt::format("basket {} of branch '{}'", basket, branch.name), seek, false};
+  Cursor cursor(slot.raw, &slot.origin);
+  Key key = read_key_header(cursor);
+  if (key.nbytes != static_cast<int32_t>(slot.raw.size()))
+    cursor.fail_at(0, fmt::format("basket key says {} bytes but the branch's table says {}", key.nbytes,
+                                  slot.raw.size()));
+  if (key.key_length < 19 || static_cast<size_t>(key.key_length) > slot.raw.size())
+    cursor.fail_at(0, fmt::format("impossible basket key length {}", key.key_length));
+  cursor.seek(static_cast<size_t>(key.key_length) - 19);
+  cursor.u16();  // TBasket version
+  cursor.i32();  // buffer size
+  cursor.i32();  // fNevBufSize
+  int32_t stored_entries = cursor.i32();
+  int32_t last_byte = cursor.i32();
+  if (stored_entries < 0 || static_cast<uint64_t>(stored_entries) != slot.entries)
+    cursor.fail(fmt::format("basket holds {} entries but the branch's table says {}", stored_entries, slot.entries));
+  slot.key_length = key.key_length;
+  auto stored = std::span<const std::byte>(slot.raw).subspan(static_cast<size_t>(key.key_length));
+  std::span<const std::byte> payload;
+  if (!key.compressed()) {
+    payload = stored;
+    slot.origin.file_offset = seek + static_cast<uint64_t>(key.key_length);
+  } else {
+    slot.payload.resize(static_cast<size_t>(key.object_length));
+    decompress(stored, slot.payload, slot.origin);
+    slot.origin.decompressed = true;
+    payload = slot.payload;
+  }
+  // The data end at fLast (counted from the key start); entry offsets, if any, follow: a count,
+  // then one offset per entry, also counted from the key start.
+  int64_t border = static_cast<int64_t>(last_byte) - key.key_length;
+  if (border < 0 || static_cast<size_t>(border) > payload.size())
+    throw FormatError(fmt::format("basket's data end {} lies outside its {}-byte payload", border, payload.size()),
+                      context_at(&slot.origin, 0));
+  slot.data = payload.first(static_cast<size_t>(border));
+  if (static_cast<size_t>(border) == payload.size()) return;
+  Cursor table(payload, &slot.origin, static_cast<size_t>(border));
+  uint32_t count = table.u32();
+  if (count < slot.entries || static_cast<uint64_t>(count) * 4 > table.remaining())
+    table.fail(fmt::format("entry-offset table of {} values for {} entries does not fit", count, slot.entries));
+  // The table fits (checked above), so read it without per-value bounds checks; a single
+  // unsigned comparison rejects offsets before the data start or past its end.
+  slot.offsets.resize(slot.entries + 1);
+  const std::byte* raw_offsets = table.data().data() + table.position();
+  const uint32_t key_length = static_cast<uint32_t>(key.key_length);
+  const uint32_t limit = static_cast<uint32_t>(border);
+  bool valid = true;
+  for (uint64_t i = 0; i < slot.entries; ++i) {
+    uint32_t offset = load_big_endian<uint32_t>(raw_offsets + 4 * i) - key_length;
+    valid &= offset <= limit;
+    slot.offsets[i] = offset;
+  }
+  if (!valid) {
+    for (uint64_t i = 0; i < slot.entries; ++i)
+      if (slot.offsets[i] > limit)
+        table.fail_at(table.position() + 4 * i, fmt::format("entry {} starts at byte {}, outside the {}-byte data", i,
+                                                            static_cast<int32_t>(slot.offsets[i]), border));
+  }
+  slot.offsets[slot.entries] = limit;
+}
+
+void TreeReader::size_entries_from_counter(Slot& slot, const Branch& branch, const Interpretation& interp) {
+  if (interp.fixed_entry_bytes() > 0) {
+    for (uint64_t e = 0; e <= slot.entries; ++e)
+      slot.offsets.push_back(static_cast<uint32_t>(e * interp.fixed_entry_bytes()));
+    return;
+  }
+  // No entry offsets (ROOT with fEntryOffsetLen = 0): entry sizes follow from the counter branch.
+  const Branch* counter = branch.leaves.empty() ? nullptr : branch.leaves[0].count_branch;
+  if (!counter || interp.item_bytes() == 0)
+    throw FormatError("basket has no entry offsets and the branch has no counter to size its entries",
+                      context_at(&slot.origin, 0));
+  Column counts = tree_.read(*counter, slot.first_entry, slot.first_entry + slot.entries);
+  slot.offsets.assign(1, 0);
+  uint64_t position = 0;
+  for (uint64_t e = 0; e < slot.entries; ++e) {
+    double n = counts.number(e);
+    if (n < 0) throw FormatError(fmt::format("negative count {} in branch '{}'", n, counter->name), {tree_.file().name()});
+    position += interp.header_bytes() + static_cast<uint64_t>(n) * interp.item_bytes();
+    if (position > slot.data.size())
+      throw FormatError(fmt::format("counter '{}' sizes entries past the end of the {}-byte basket", counter->name,
+                                    slot.data.size()),
+                        context_at(&slot.origin, 0));
+    slot.offsets.push_back(static_cast<uint32_t>(position));
+  }
+}
+
+std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
+  const RootFile& file = tree_.file();
+  if (first > last || last > tree_.entries())
+    throw UsageError(fmt::format("entry range [{}, {}) is outside the {} entries of tree '{}'", first, last,
+                                 tree_.entries(), tree_.name()),
+                     {file.name()});
+  // Which baskets of which branches overlap the range.
+  size_t jobs = 0;
+  for (size_t b = 0; b < branches_.size(); ++b) {
+    const Branch& branch = *branches_[b];
     uint64_t covered = 0;
     for (size_t i = 0; i < branch.total_baskets(); ++i) {
       auto [start, stop] = branch.basket_entries(i);
       if (stop > start) covered = std::max(covered, stop);
       if (stop <= first || start >= last || stop <= start) continue;
-      jobs.push_back({b, i});
+      if (jobs == slots_.size()) slots_.push_back(std::make_unique<Slot>());
+      slots_[jobs]->branch = b;
+      slots_[jobs]->basket = i;
+      ++jobs;
     }
     if (covered < last)
-      throw FormatError(fmt::format("baskets cover entries up to {} but the tree has {}", covered, entries_),
-                        {file_->name(), std::nullopt, fmt::format("branch '{}'", branch.name)});
+      throw FormatError(fmt::format("baskets cover entries up to {} but the tree has {}", covered, tree_.entries()),
+                        {file.name(), std::nullopt, fmt::format("branch '{}'", branch.name)});
   }
   // One vectored read for every written basket of the range.
   std::vector<ByteRange> ranges;
-  std::vector<size_t> range_of_job(jobs.size(), SIZE_MAX);
-  for (size_t j = 0; j < jobs.size(); ++j) {
-    const Branch& branch = *branches[jobs[j].branch];
-    if (jobs[j].basket >= branch.basket_count()) continue;
-    int32_t bytes = branch.basket_bytes[jobs[j].basket];
-    if (bytes <= 0)
-      throw FormatError(fmt::format("basket {} has an impossible size {}", jobs[j].basket, bytes),
-                        {file_->name(), branch.basket_seek[jobs[j].basket], fmt::format("branch '{}'", branch.name)});
-    range_of_job[j] = ranges.size();
-    ranges.push_back({branch.basket_seek[jobs[j].basket], static_cast<uint64_t>(bytes)});
+  std::vector<std::byte*> outputs;
+  for (size_t j = 0; j < jobs; ++j) {
+    Slot& slot = *slots_[j];
+    const Branch& branch = *branches_[slot.branch];
+    if (slot.basket >= branch.basket_count()) continue;
+    int32_t bytes = branch.basket_bytes[slot.basket];
+    uint64_t seek = branch.basket_seek[slot.basket];
+    if (bytes <= 0 || seek > file.source().size() || static_cast<uint64_t>(bytes) > file.source().size() - seek)
+      throw FormatError(fmt::format("basket {} at [{}, {}) lies outside the {}-byte file (truncated?)", slot.basket,
+                                    seek, seek + static_cast<uint64_t>(std::max(bytes, 0)), file.source().size()),
+                        {file.name(), seek, fmt::format("branch '{}'", branch.name)});
+    slot.raw.resize(static_cast<size_t>(bytes));
+    ranges.push_back({seek, static_cast<uint64_t>(bytes)});
+    outputs.push_back(slot.raw.data());
   }
-  for (const ByteRange& r : ranges)
-    if (r.offset > file_->source().size() || r.length > file_->source().size() - r.offset)
-      throw FormatError(fmt::format("basket at [{}, {}) lies outside the {}-byte file (truncated?)", r.offset,
-                                    r.offset + r.length, file_->source().size()),
-                        {file_->name(), r.offset});
-  std::vector<std::vector<std::byte>> raw(ranges.size());
-  std::vector<std::byte*> outputs(ranges.size());
-  for (size_t i = 0; i < ranges.size(); ++i) {
-    raw[i].resize(ranges[i].length);
-    outputs[i] = raw[i].data();
-  }
-  file_->source().read_many(ranges, outputs);
+  file.source().read_many(ranges, outputs);
 
-  std::vector<LoadedBasket> loaded(jobs.size());
-  parallel_for(jobs.size(), threads, [&](size_t j) {
-    const Branch& branch = *branches[jobs[j].branch];
-    LoadedBasket& basket = loaded[j];
-    auto [start, stop] = branch.basket_entries(jobs[j].basket);
-    basket.first_entry = start;
-    basket.entries = stop - start;
-    if (jobs[j].basket >= branch.basket_count()) {
-      const EmbeddedBasket& e = branch.embedded[jobs[j].basket - branch.basket_count()];
-      basket.origin = {file_->name(), fmt::format("embedded basket of branch '{}'", branch.name), 0, true};
-      basket.payload = e.data;
-      basket.data = basket.payload;
-      basket.key_length = e.key_length;
-      if (!e.entry_offsets.empty()) {
-        for (int32_t o : e.entry_offsets) basket.offsets.push_back(static_cast<uint32_t>(std::max(0, o)));
-      }
-      return;
-    }
-    const std::vector<std::byte>& bytes = raw[range_of_job[j]];
-    uint64_t seek = branch.basket_seek[jobs[j].basket];
-    basket.origin = {file_->name(), fmt::format("basket {} of branch '{}'", jobs[j].basket, branch.name), seek, false};
-    Cursor cursor(bytes, &basket.origin);
-    Key key = read_key_header(cursor);
-    if (key.nbytes != static_cast<int32_t>(bytes.size()))
-      cursor.fail_at(0, fmt::format("basket key says {} bytes but the branch's table says {}", key.nbytes,
-                                    bytes.size()));
-    if (key.key_length < 19 || static_cast<size_t>(key.key_length) > bytes.size())
-      cursor.fail_at(0, fmt::format("impossible basket key length {}", key.key_length));
-    cursor.seek(static_cast<size_t>(key.key_length) - 19);
-    cursor.u16();  // TBasket version
-    cursor.i32();  // buffer size
-    cursor.i32();  // fNevBufSize
-    int32_t stored_entries = cursor.i32();
-    int32_t last_byte = cursor.i32();
-    if (stored_entries < 0 || static_cast<uint64_t>(stored_entries) != basket.entries)
-      cursor.fail(fmt::format("basket holds {} entries but the branch's table says {}", stored_entries,
-                              basket.entries));
-    basket.key_length = key.key_length;
-    auto compressed = std::span<const std::byte>(bytes).subspan(static_cast<size_t>(key.key_length));
-    if (!key.compressed()) {
-      basket.payload.assign(compressed.begin(), compressed.end());
-    } else {
-      basket.payload.resize(static_cast<size_t>(key.object_length));
-      decompress(compressed, basket.payload, basket.origin);
-    }
-    basket.origin.decompressed = key.compressed();
-    if (!key.compressed()) basket.origin.file_offset = seek + static_cast<uint64_t>(key.key_length);
-    split_payload(basket, last_byte, branch);
+  trigml::parallel_for(jobs, threads_, [&](size_t j) {
+    Slot& slot = *slots_[j];
+    load_basket(slot, *branches_[slot.branch], slot.basket);
   });
 
-  // Decode: each branch appends its baskets in order.
-  std::vector<Column> columns(branches.size());
-  std::vector<std::vector<size_t>> jobs_of_branch(branches.size());
-  for (size_t j = 0; j < jobs.size(); ++j) jobs_of_branch[jobs[j].branch].push_back(j);
-  parallel_for(branches.size(), threads, [&](size_t b) {
-    const Branch& branch = *branches[b];
-    const Interpretation& interp = *interpretations[b];
-    Column& column = columns[b];
-    column = interp.make_column();
-    for (size_t j : jobs_of_branch[b]) {
-      LoadedBasket& basket = loaded[j];
-      uint64_t from = std::max(first, basket.first_entry) - basket.first_entry;
-      uint64_t to = std::min(last, basket.first_entry + basket.entries) - basket.first_entry;
-      if (interp.variable_size() && basket.offsets.empty() && interp.fixed_entry_bytes() > 0) {
-        for (uint64_t e = 0; e <= basket.entries; ++e)
-          basket.offsets.push_back(static_cast<uint32_t>(e * interp.fixed_entry_bytes()));
-      } else if (interp.variable_size() && basket.offsets.empty()) {
-        // No entry offsets: entry sizes follow from the counter branch (ROOT with fEntryOffsetLen = 0).
-        const Leaf* count = branch.leaves.empty() ? nullptr : branch.leaves[0].count;
-        const Branch* counter = branch.leaves.empty() ? nullptr : branch.leaves[0].count_branch;
-        if (!count || !counter || interp.item_bytes() == 0)
-          throw FormatError("basket has no entry offsets and the branch has no counter to size its entries",
-                            context_at(&basket.origin, 0));
-        Column counts = read(*counter, basket.first_entry, basket.first_entry + basket.entries);
-        basket.offsets.assign(1, 0);
-        for (uint64_t e = 0; e < basket.entries; ++e) {
-          double n = counts.number(e);
-          if (n < 0) throw FormatError(fmt::format("negative count {} in branch '{}'", n, counter->name));
-          basket.offsets.push_back(basket.offsets.back() + static_cast<uint32_t>(interp.header_bytes()) +
-                                   static_cast<uint32_t>(n) * static_cast<uint32_t>(interp.item_bytes()));
-        }
-      }
+  // Decode: each branch appends its baskets in entry order (slots are in that order per branch).
+  std::vector<std::vector<size_t>> slots_of_branch(branches_.size());
+  for (size_t j = 0; j < jobs; ++j) slots_of_branch[slots_[j]->branch].push_back(j);
+  trigml::parallel_for(branches_.size(), threads_, [&](size_t b) {
+    const Branch& branch = *branches_[b];
+    const Interpretation& interp = *interpretations_[b];
+    Column& column = columns_[b];
+    column.reset_like(interp.make_column());
+    for (size_t j : slots_of_branch[b]) {
+      Slot& slot = *slots_[j];
+      uint64_t from = std::max(first, slot.first_entry) - slot.first_entry;
+      uint64_t to = std::min(last, slot.first_entry + slot.entries) - slot.first_entry;
+      if (interp.variable_size() && slot.offsets.empty()) size_entries_from_counter(slot, branch, interp);
       try {
-        interp.append(basket.view(), from, to, column);
+        interp.append(slot.view(), from, to, column);
       } catch (const FormatError& e) {
         ErrorContext context = e.context();
         if (context.object.find("branch") == std::string::npos)
@@ -468,7 +501,7 @@ std::vector<Column> Tree::read(const std::vector<const Branch*>& branches, uint6
       }
     }
   });
-  return columns;
+  return columns_;
 }
 
 }  // namespace trigml::rootio

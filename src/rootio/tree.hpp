@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/buffer.hpp"
 #include "rootio/column.hpp"
 #include "rootio/file.hpp"
 
@@ -109,7 +110,8 @@ class Tree {
   const Interpretation& interpretation(const Branch& branch) const;
   std::string type_name(const Branch& branch) const;  // human-readable ("float[]", "vector<TLorentzVector>")
 
-  // Reads branches over entries [first, last): one column each, in the order given.
+  // Reads branches over entries [first, last): one column each, in the order given. For repeated
+  // reads (cluster after cluster) a TreeReader reuses its buffers instead.
   std::vector<Column> read(const std::vector<const Branch*>& branches, uint64_t first, uint64_t last,
                            unsigned threads = 0) const;
   Column read(const Branch& branch, uint64_t first, uint64_t last) const;
@@ -130,6 +132,35 @@ class Tree {
   std::unordered_map<std::string, const Branch*> by_name_;
   mutable std::unordered_map<const Branch*, std::unique_ptr<Interpretation>> interpretations_;
   mutable std::mutex interpretations_mutex_;
+};
+
+// Reads a fixed set of branches range after range, reusing every buffer: after the first range,
+// reading allocates only when a range needs more room than any before it. Baskets are fetched
+// with one vectored read per range and decompressed on up to `threads` threads.
+class TreeReader {
+ public:
+  TreeReader(const Tree& tree, std::vector<const Branch*> branches, unsigned threads = 1);
+  TreeReader(const Tree& tree, const std::vector<std::string>& branch_names, unsigned threads = 1);
+  ~TreeReader();
+  TreeReader(const TreeReader&) = delete;
+  TreeReader& operator=(const TreeReader&) = delete;
+
+  // Columns for entries [first, last), in the order of the branches; valid until the next read.
+  std::vector<Column>& read(uint64_t first, uint64_t last);
+  const std::vector<const Branch*>& branches() const { return branches_; }
+  const Tree& tree() const { return tree_; }
+
+ private:
+  struct Slot;
+  void load_basket(Slot& slot, const Branch& branch, size_t basket);
+  void size_entries_from_counter(Slot& slot, const Branch& branch, const Interpretation& interpretation);
+
+  const Tree& tree_;
+  std::vector<const Branch*> branches_;
+  std::vector<const Interpretation*> interpretations_;
+  unsigned threads_;
+  std::vector<Column> columns_;
+  std::vector<std::unique_ptr<Slot>> slots_;
 };
 
 }  // namespace trigml::rootio

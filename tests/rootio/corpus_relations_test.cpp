@@ -114,14 +114,21 @@ TEST(CorpusRelations, VectorOfVectorWithUnusualStreamer) {
   EXPECT_FLOAT_EQ(c.as<float>()[item], 0.346174418926239f);
 }
 
-// Split std::bitset members: ROOT wrote zero bytes per entry, so there is nothing to read.
-TEST(CorpusRelations, SplitBitsetsThatRootDidNotStoreReadAsNull) {
+// Split std::bitset members: ROOT wrote zero bytes per entry, so there is nothing to read: a
+// null object, or an empty list for members of a TClonesArray.
+TEST(CorpusRelations, SplitBitsetsThatRootDidNotStoreReadAsEmpty) {
   auto tree = open_tree("uproot-mc10events.root", "Events");
-  for (const char* name : {"triggerBits", "Electron.hltMatchBits", "Muon.hltMatchBits", "AK4CHS.hltMatchBits"}) {
+  Column info = read_all(*tree, "triggerBits");
+  ASSERT_EQ(info.entries, tree->entries());
+  for (const Value& v : info.objects) EXPECT_TRUE(v.is_null());
+  for (const char* name : {"Electron.hltMatchBits", "Muon.hltMatchBits", "AK4CHS.hltMatchBits"}) {
     SCOPED_TRACE(name);
     Column c = read_all(*tree, name);
     ASSERT_EQ(c.entries, tree->entries());
-    for (const Value& v : c.objects) EXPECT_TRUE(v.is_null());
+    for (const Value& v : c.objects) {
+      ASSERT_NE(v.list(), nullptr);
+      EXPECT_TRUE(v.list()->empty());
+    }
   }
 }
 

@@ -1,10 +1,12 @@
 #include "rootio/source.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/error.hpp"
@@ -51,14 +53,23 @@ LocalFileSource::LocalFileSource(std::string path) : path_(std::move(path)) {
     throw UsageError("is a directory, not a file", {path_});
   }
   size_ = static_cast<uint64_t>(info.st_size);
+  if (size_ > 0 && std::getenv("TRIGML_NO_MMAP") == nullptr) {
+    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (mapped != MAP_FAILED) mapping_ = static_cast<const std::byte*>(mapped);
+  }
 }
 
 LocalFileSource::~LocalFileSource() {
+  if (mapping_) ::munmap(const_cast<std::byte*>(mapping_), size_);
   if (fd_ >= 0) ::close(fd_);
 }
 
 void LocalFileSource::read(uint64_t offset, std::span<std::byte> out) const {
   check_range(offset, out.size());
+  if (mapping_) {
+    if (!out.empty()) std::memcpy(out.data(), mapping_ + offset, out.size());
+    return;
+  }
   size_t done = 0;
   while (done < out.size()) {
     ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));

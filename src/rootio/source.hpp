@@ -31,12 +31,16 @@ class ByteSource {
   virtual void read_many(std::span<const ByteRange> ranges, std::span<std::byte* const> outputs) const;
 
   std::vector<std::byte> read(uint64_t offset, uint64_t length) const;
+  // The whole content, when the source holds it in (mapped) memory: readers then use it in
+  // place instead of copying. Empty for sources that must be read piecewise (remote ones).
+  virtual std::span<const std::byte> contiguous() const { return {}; }
 
  protected:
   void check_range(uint64_t offset, uint64_t length) const;
 };
 
-// A local file read with pread(2): no whole-file load, safe from many threads.
+// A local file, memory-mapped (pages load on demand, nothing is read twice) or, where mapping
+// fails or TRIGML_NO_MMAP is set, read with pread(2). Safe from many threads.
 class LocalFileSource final : public ByteSource {
  public:
   explicit LocalFileSource(std::string path);
@@ -47,11 +51,13 @@ class LocalFileSource final : public ByteSource {
   const std::string& name() const override { return path_; }
   uint64_t size() const override { return size_; }
   void read(uint64_t offset, std::span<std::byte> out) const override;
+  std::span<const std::byte> contiguous() const override { return {mapping_, mapping_ ? size_ : 0}; }
 
  private:
   std::string path_;
   int fd_ = -1;
   uint64_t size_ = 0;
+  const std::byte* mapping_ = nullptr;
 };
 
 // Bytes already in memory (tests, fuzzing, data received from elsewhere).
@@ -61,6 +67,7 @@ class MemorySource final : public ByteSource {
   const std::string& name() const override { return name_; }
   uint64_t size() const override { return bytes_.size(); }
   void read(uint64_t offset, std::span<std::byte> out) const override;
+  std::span<const std::byte> contiguous() const override { return bytes_; }
 
  private:
   std::string name_;

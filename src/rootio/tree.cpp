@@ -297,7 +297,8 @@ std::vector<Column> Tree::read(const std::vector<const Branch*>& branches, uint6
 struct TreeReader::Slot {
   size_t branch = 0;
   size_t basket = 0;
-  ByteBuffer raw;
+  std::span<const std::byte> raw;  // the basket's bytes: in the source's memory or in `buffer`
+  ByteBuffer buffer;
   ByteBuffer payload;
   std::span<const std::byte> data;
   std::vector<uint32_t> offsets;
@@ -454,7 +455,9 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
       throw FormatError(fmt::format("baskets cover entries up to {} but the tree has {}", covered, tree_.entries()),
                         {file.name(), std::nullopt, fmt::format("branch '{}'", branch.name)});
   }
-  // One vectored read for every written basket of the range.
+  // Baskets are used in place when the source is in memory; otherwise one vectored read fetches
+  // every written basket of the range.
+  std::span<const std::byte> in_memory = file.source().contiguous();
   std::vector<ByteRange> ranges;
   std::vector<std::byte*> outputs;
   for (size_t j = 0; j < jobs; ++j) {
@@ -467,11 +470,16 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
       throw FormatError(fmt::format("basket {} at [{}, {}) lies outside the {}-byte file (truncated?)", slot.basket,
                                     seek, seek + static_cast<uint64_t>(std::max(bytes, 0)), file.source().size()),
                         {file.name(), seek, fmt::format("branch '{}'", branch.name)});
-    slot.raw.resize(static_cast<size_t>(bytes));
+    if (!in_memory.empty()) {
+      slot.raw = in_memory.subspan(seek, static_cast<size_t>(bytes));
+      continue;
+    }
+    slot.buffer.resize(static_cast<size_t>(bytes));
+    slot.raw = slot.buffer;
     ranges.push_back({seek, static_cast<uint64_t>(bytes)});
-    outputs.push_back(slot.raw.data());
+    outputs.push_back(slot.buffer.data());
   }
-  file.source().read_many(ranges, outputs);
+  if (!ranges.empty()) file.source().read_many(ranges, outputs);
 
   trigml::parallel_for(jobs, threads_, [&](size_t j) {
     Slot& slot = *slots_[j];

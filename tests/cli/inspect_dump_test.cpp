@@ -1,0 +1,116 @@
+// The command-line program against the JSROOT references: `inspect --json` lists the trees and
+// entry counts the reference has, `dump --json` prints the values the reference read.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kCorpus = TRIGML_CORPUS_DIR;
+
+struct Result {
+  int status;
+  std::string out;
+};
+
+Result run(const std::string& arguments) {
+  std::string command = std::string(TRIGML_CLI) + " " + arguments + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  std::string out;
+  std::array<char, 65536> buffer{};
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) out.append(buffer.data(), n);
+  int status = pclose(pipe.release());
+  return {WEXITSTATUS(status), out};
+}
+
+json reference(const std::string& name) {
+  std::ifstream in(kCorpus + "/reference/" + name + ".json");
+  return json::parse(in);
+}
+
+TEST(Cli, InspectJsonListsTreesAndEntries) {
+  for (const char* name : {"uproot-HZZ-zstd", "delphes_CMScard_D3.4.2_R6.18_10ev", "uproot-issue38a"}) {
+    SCOPED_TRACE(name);
+    auto result = run("inspect --json " + kCorpus + "/files/" + name + ".root");
+    ASSERT_EQ(result.status, 0) << result.out;
+    json info = json::parse(result.out);
+    json ref = reference(name);
+    // JSROOT lists the streamer-info record among the keys; the file's keys list does not.
+    size_t reference_keys = 0;
+    for (const json& key : ref["keys"]) reference_keys += key["path"] != "StreamerInfo";
+    EXPECT_EQ(info["keys"].size(), reference_keys);
+    for (const json& tree_ref : ref["trees"]) {
+      bool found = false;
+      for (const json& tree : info["trees"]) {
+        if (tree["path"] != tree_ref["path"] || tree["cycle"] != tree_ref["cycle"]) continue;
+        found = true;
+        EXPECT_EQ(tree["entries"], tree_ref["entries"]);
+        EXPECT_EQ(tree["branches"].size(), tree_ref["n_branches_total"].get<size_t>());
+      }
+      EXPECT_TRUE(found) << tree_ref["path"];
+    }
+  }
+}
+
+TEST(Cli, DumpJsonPrintsTheReferenceValues) {
+  auto result = run("dump --json " + kCorpus + "/files/uproot-HZZ-objects.root events jetp4 muonq --entries 0:3");
+  ASSERT_EQ(result.status, 0) << result.out;
+  json out = json::parse(result.out);
+  EXPECT_EQ(out["tree"], "events");
+  EXPECT_EQ(out["entries"], 3);
+  json ref = reference("uproot-HZZ-objects")["trees"][0]["values"];
+  for (const char* branch : {"jetp4", "muonq"}) {
+    const json& ours = out["branches"][branch];
+    const json& expected = ref[branch]["first_entries"];
+    ASSERT_EQ(ours.size(), 3u);
+    for (size_t e = 0; e < 3; ++e) {
+      ASSERT_EQ(ours[e].size(), expected[e].size()) << branch << " entry " << e;
+      for (size_t i = 0; i < ours[e].size(); ++i) {
+        if (expected[e][i].is_object()) {
+          EXPECT_DOUBLE_EQ(ours[e][i]["fE"].get<double>(), expected[e][i]["fE"].get<double>());
+          EXPECT_DOUBLE_EQ(ours[e][i]["fP"]["fX"].get<double>(), expected[e][i]["fP"]["fX"].get<double>());
+          EXPECT_DOUBLE_EQ(ours[e][i]["fP"]["fZ"].get<double>(), expected[e][i]["fP"]["fZ"].get<double>());
+        } else {
+          EXPECT_EQ(ours[e][i], expected[e][i]);
+        }
+      }
+    }
+  }
+}
+
+TEST(Cli, DumpRangeTakesNegativeAndOpenEnds) {
+  auto result = run("dump --json " + kCorpus + "/files/uproot-foriter.root foriter data --entries -3:");
+  ASSERT_EQ(result.status, 0) << result.out;
+  json out = json::parse(result.out);
+  EXPECT_EQ(out["entries"], 3);
+  EXPECT_EQ(out["branches"]["data"], json({43, 44, 45}));
+}
+
+TEST(Cli, ErrorsNameWhatWasWrongAndExitNonZero) {
+  auto missing_branch = run("dump " + kCorpus + "/files/uproot-HZZ.root events Jet_Pxx");
+  EXPECT_EQ(missing_branch.status, 1);
+  EXPECT_NE(missing_branch.out.find("no branch 'Jet_Pxx'"), std::string::npos) << missing_branch.out;
+  EXPECT_NE(missing_branch.out.find("Jet_Px"), std::string::npos) << "suggests near names: " << missing_branch.out;
+  auto missing_tree = run("dump " + kCorpus + "/files/uproot-HZZ.root nosuchtree x");
+  EXPECT_EQ(missing_tree.status, 1);
+  EXPECT_NE(missing_tree.out.find("no key 'nosuchtree'"), std::string::npos) << missing_tree.out;
+  auto missing_file = run("inspect /nonexistent/file.root");
+  EXPECT_EQ(missing_file.status, 1);
+  EXPECT_NE(missing_file.out.find("/nonexistent/file.root"), std::string::npos) << missing_file.out;
+  auto bad_range = run("dump " + kCorpus + "/files/uproot-foriter.root foriter data --entries 5:2");
+  EXPECT_EQ(bad_range.status, 2);
+  EXPECT_NE(bad_range.out.find("reversed"), std::string::npos) << bad_range.out;
+  auto not_root = run("inspect " + std::string(TRIGML_SOURCE_DIR) + "/README.md");
+  EXPECT_EQ(not_root.status, 1);
+  EXPECT_NE(not_root.out.find("not a ROOT file"), std::string::npos) << not_root.out;
+}
+
+}  // namespace

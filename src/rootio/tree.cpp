@@ -292,28 +292,34 @@ std::vector<Column> Tree::read(const std::vector<const Branch*>& branches, uint6
   return std::move(reader.read(first, last));
 }
 
-// One basket of one branch within a read: its raw bytes, its payload after decompression, and
-// the payload split into values and entry offsets. Slots keep their buffers between reads.
+// One basket of one branch within a read: where its bytes are (in the source's memory, or in
+// `buffer` after the vectored read). Slots keep their buffers between reads.
 struct TreeReader::Slot {
   size_t branch = 0;
   size_t basket = 0;
-  std::span<const std::byte> raw;  // the basket's bytes: in the source's memory or in `buffer`
+  std::span<const std::byte> raw;
   ByteBuffer buffer;
-  ByteBuffer payload;
+};
+
+// A basket ready for its interpretation: the payload (decompressed into its branch's scratch
+// buffer, so it is still in cache when decoded) split into values and entry offsets.
+struct TreeReader::Loaded {
   std::span<const std::byte> data;
-  std::vector<uint32_t> offsets;
+  std::vector<uint32_t>* offsets = nullptr;
   BufferOrigin origin;
   uint64_t first_entry = 0;
   uint64_t entries = 0;
   int key_length = 0;
 
-  BasketView view() const { return {data, offsets, entries, key_length, &origin}; }
+  BasketView view() const { return {data, *offsets, entries, key_length, &origin}; }
 };
 
 TreeReader::TreeReader(const Tree& tree, std::vector<const Branch*> branches, unsigned threads)
     : tree_(tree), branches_(std::move(branches)), threads_(threads) {
   for (const Branch* b : branches_) interpretations_.push_back(&tree_.interpretation(*b));
   columns_.resize(branches_.size());
+  payloads_.resize(branches_.size());
+  offsets_.resize(branches_.size());
 }
 
 namespace {
@@ -329,23 +335,27 @@ TreeReader::TreeReader(const Tree& tree, const std::vector<std::string>& branch_
 
 TreeReader::~TreeReader() = default;
 
-void TreeReader::load_basket(Slot& slot, const Branch& branch, size_t basket) {
+void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loaded) {
+  ByteBuffer& payload_scratch = payloads_[slot.branch];
+  std::vector<uint32_t>& offsets_scratch = offsets_[slot.branch];
   const std::string& file_name = tree_.file().name();
+  size_t basket = slot.basket;
   auto [start, stop] = branch.basket_entries(basket);
-  slot.first_entry = start;
-  slot.entries = stop - start;
-  slot.offsets.clear();
+  loaded.first_entry = start;
+  loaded.entries = stop - start;
+  loaded.offsets = &offsets_scratch;
+  offsets_scratch.clear();
   if (basket >= branch.basket_count()) {
     const EmbeddedBasket& e = branch.embedded[basket - branch.basket_count()];
-    slot.origin = {file_name, fmt::format("embedded basket of branch '{}'", branch.name), 0, true};
-    slot.data = e.data;
-    slot.key_length = e.key_length;
-    for (int32_t o : e.entry_offsets) slot.offsets.push_back(static_cast<uint32_t>(std::max(0, o)));
+    loaded.origin = {file_name, fmt::format("embedded basket of branch '{}'", branch.name), 0, true};
+    loaded.data = e.data;
+    loaded.key_length = e.key_length;
+    for (int32_t o : e.entry_offsets) offsets_scratch.push_back(static_cast<uint32_t>(std::max(0, o)));
     return;
   }
   uint64_t seek = branch.basket_seek[basket];
-  slot.origin = {file_name, fmt::format("basket {} of branch '{}'", basket, branch.name), seek, false};
-  Cursor cursor(slot.raw, &slot.origin);
+  loaded.origin = {file_name, fmt::format("basket {} of branch '{}'", basket, branch.name), seek, false};
+  Cursor cursor(slot.raw, &loaded.origin);
   Key key = read_key_header(cursor);
   if (key.nbytes != static_cast<int32_t>(slot.raw.size()))
     cursor.fail_at(0, fmt::format("basket key says {} bytes but the branch's table says {}", key.nbytes,
@@ -358,57 +368,57 @@ void TreeReader::load_basket(Slot& slot, const Branch& branch, size_t basket) {
   cursor.i32();  // fNevBufSize
   int32_t stored_entries = cursor.i32();
   int32_t last_byte = cursor.i32();
-  if (stored_entries < 0 || static_cast<uint64_t>(stored_entries) != slot.entries)
-    cursor.fail(fmt::format("basket holds {} entries but the branch's table says {}", stored_entries, slot.entries));
-  slot.key_length = key.key_length;
-  auto stored = std::span<const std::byte>(slot.raw).subspan(static_cast<size_t>(key.key_length));
+  if (stored_entries < 0 || static_cast<uint64_t>(stored_entries) != loaded.entries)
+    cursor.fail(fmt::format("basket holds {} entries but the branch's table says {}", stored_entries, loaded.entries));
+  loaded.key_length = key.key_length;
+  auto stored = slot.raw.subspan(static_cast<size_t>(key.key_length));
   std::span<const std::byte> payload;
   if (!key.compressed()) {
     payload = stored;
-    slot.origin.file_offset = seek + static_cast<uint64_t>(key.key_length);
+    loaded.origin.file_offset = seek + static_cast<uint64_t>(key.key_length);
   } else {
-    slot.payload.resize(static_cast<size_t>(key.object_length));
-    decompress(stored, slot.payload, slot.origin);
-    slot.origin.decompressed = true;
-    payload = slot.payload;
+    payload_scratch.resize(static_cast<size_t>(key.object_length));
+    decompress(stored, payload_scratch, loaded.origin);
+    loaded.origin.decompressed = true;
+    payload = payload_scratch;
   }
   // The data end at fLast (counted from the key start); entry offsets, if any, follow: a count,
   // then one offset per entry, also counted from the key start.
   int64_t border = static_cast<int64_t>(last_byte) - key.key_length;
   if (border < 0 || static_cast<size_t>(border) > payload.size())
     throw FormatError(fmt::format("basket's data end {} lies outside its {}-byte payload", border, payload.size()),
-                      context_at(&slot.origin, 0));
-  slot.data = payload.first(static_cast<size_t>(border));
+                      context_at(&loaded.origin, 0));
+  loaded.data = payload.first(static_cast<size_t>(border));
   if (static_cast<size_t>(border) == payload.size()) return;
-  Cursor table(payload, &slot.origin, static_cast<size_t>(border));
+  Cursor table(payload, &loaded.origin, static_cast<size_t>(border));
   uint32_t count = table.u32();
-  if (count < slot.entries || static_cast<uint64_t>(count) * 4 > table.remaining())
-    table.fail(fmt::format("entry-offset table of {} values for {} entries does not fit", count, slot.entries));
+  if (count < loaded.entries || static_cast<uint64_t>(count) * 4 > table.remaining())
+    table.fail(fmt::format("entry-offset table of {} values for {} entries does not fit", count, loaded.entries));
   // The table fits (checked above), so read it without per-value bounds checks; a single
   // unsigned comparison rejects offsets before the data start or past its end.
-  slot.offsets.resize(slot.entries + 1);
+  offsets_scratch.resize(loaded.entries + 1);
   const std::byte* raw_offsets = table.data().data() + table.position();
   const uint32_t key_length = static_cast<uint32_t>(key.key_length);
   const uint32_t limit = static_cast<uint32_t>(border);
   bool valid = true;
-  for (uint64_t i = 0; i < slot.entries; ++i) {
+  for (uint64_t i = 0; i < loaded.entries; ++i) {
     uint32_t offset = load_big_endian<uint32_t>(raw_offsets + 4 * i) - key_length;
     valid &= offset <= limit;
-    slot.offsets[i] = offset;
+    offsets_scratch[i] = offset;
   }
   if (!valid) {
-    for (uint64_t i = 0; i < slot.entries; ++i)
-      if (slot.offsets[i] > limit)
+    for (uint64_t i = 0; i < loaded.entries; ++i)
+      if (offsets_scratch[i] > limit)
         table.fail_at(table.position() + 4 * i, fmt::format("entry {} starts at byte {}, outside the {}-byte data", i,
-                                                            static_cast<int32_t>(slot.offsets[i]), border));
+                                                            static_cast<int32_t>(offsets_scratch[i]), border));
   }
-  slot.offsets[slot.entries] = limit;
+  offsets_scratch[loaded.entries] = limit;
 }
 
-void TreeReader::size_entries_from_counter(Slot& slot, const Branch& branch, const Interpretation& interp) {
+void TreeReader::size_entries_from_counter(Loaded& slot, const Branch& branch, const Interpretation& interp) {
   if (interp.fixed_entry_bytes() > 0) {
     for (uint64_t e = 0; e <= slot.entries; ++e)
-      slot.offsets.push_back(static_cast<uint32_t>(e * interp.fixed_entry_bytes()));
+      slot.offsets->push_back(static_cast<uint32_t>(e * interp.fixed_entry_bytes()));
     return;
   }
   // No entry offsets (ROOT with fEntryOffsetLen = 0): entry sizes follow from the counter branch.
@@ -417,7 +427,7 @@ void TreeReader::size_entries_from_counter(Slot& slot, const Branch& branch, con
     throw FormatError("basket has no entry offsets and the branch has no counter to size its entries",
                       context_at(&slot.origin, 0));
   Column counts = tree_.read(*counter, slot.first_entry, slot.first_entry + slot.entries);
-  slot.offsets.assign(1, 0);
+  slot.offsets->assign(1, 0);
   uint64_t position = 0;
   for (uint64_t e = 0; e < slot.entries; ++e) {
     double n = counts.number(e);
@@ -427,7 +437,7 @@ void TreeReader::size_entries_from_counter(Slot& slot, const Branch& branch, con
       throw FormatError(fmt::format("counter '{}' sizes entries past the end of the {}-byte basket", counter->name,
                                     slot.data.size()),
                         context_at(&slot.origin, 0));
-    slot.offsets.push_back(static_cast<uint32_t>(position));
+    slot.offsets->push_back(static_cast<uint32_t>(position));
   }
 }
 
@@ -481,12 +491,9 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
   }
   if (!ranges.empty()) file.source().read_many(ranges, outputs);
 
-  trigml::parallel_for(jobs, threads_, [&](size_t j) {
-    Slot& slot = *slots_[j];
-    load_basket(slot, *branches_[slot.branch], slot.basket);
-  });
-
-  // Decode: each branch appends its baskets in entry order (slots are in that order per branch).
+  // Per branch (in parallel across branches), each basket is decompressed and decoded at once,
+  // in entry order: the payload is still in cache when decoded, and at most one decompressed
+  // basket per branch exists at a time.
   std::vector<std::vector<size_t>> slots_of_branch(branches_.size());
   for (size_t j = 0; j < jobs; ++j) slots_of_branch[slots_[j]->branch].push_back(j);
   trigml::parallel_for(branches_.size(), threads_, [&](size_t b) {
@@ -494,13 +501,14 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
     const Interpretation& interp = *interpretations_[b];
     Column& column = columns_[b];
     column.reset_like(interp.make_column());
+    Loaded loaded;
     for (size_t j : slots_of_branch[b]) {
-      Slot& slot = *slots_[j];
-      uint64_t from = std::max(first, slot.first_entry) - slot.first_entry;
-      uint64_t to = std::min(last, slot.first_entry + slot.entries) - slot.first_entry;
-      if (interp.variable_size() && slot.offsets.empty()) size_entries_from_counter(slot, branch, interp);
+      load_basket(*slots_[j], branch, loaded);
+      uint64_t from = std::max(first, loaded.first_entry) - loaded.first_entry;
+      uint64_t to = std::min(last, loaded.first_entry + loaded.entries) - loaded.first_entry;
+      if (interp.variable_size() && loaded.offsets->empty()) size_entries_from_counter(loaded, branch, interp);
       try {
-        interp.append(slot.view(), from, to, column);
+        interp.append(loaded.view(), from, to, column);
       } catch (const FormatError& e) {
         ErrorContext context = e.context();
         if (context.object.find("branch") == std::string::npos)

@@ -152,8 +152,9 @@ class TreeReader {
 
  private:
   struct Slot;
-  void load_basket(Slot& slot, const Branch& branch, size_t basket);
-  void size_entries_from_counter(Slot& slot, const Branch& branch, const Interpretation& interpretation);
+  struct Loaded;
+  void load_basket(const Slot& slot, const Branch& branch, Loaded& loaded);
+  void size_entries_from_counter(Loaded& loaded, const Branch& branch, const Interpretation& interpretation);
 
   const Tree& tree_;
   std::vector<const Branch*> branches_;
@@ -161,6 +162,8 @@ class TreeReader {
   unsigned threads_;
   std::vector<Column> columns_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<ByteBuffer> payloads_;              // one decompressed basket per branch
+  std::vector<std::vector<uint32_t>> offsets_;
 };
 
 }  // namespace trigml::rootio

@@ -77,22 +77,7 @@ void FeatureBuilder::add_row(EventFeatures& out, const std::array<float, kPartic
   out.particles.insert(out.particles.end(), row.begin(), row.end());
 }
 
-Rejection FeatureBuilder::build(const EventInput& in, EventFeatures& out) {
-  tracks_.build(in.track_pt, in.track_eta, in.track_phi, config_.track_min_pt);
-  photons_.build(in.photon_et, in.photon_eta, in.photon_phi, config_.photon_min_et);
-  neutral_.build(in.neutral_et, in.neutral_eta, in.neutral_phi, config_.neutral_min_et);
-  if (tracks_.size() == 0 || photons_.size() == 0 || neutral_.size() == 0) return Rejection::EmptyParticleMap;
-  if (in.electron_pt.empty() && in.muon_pt.empty()) return Rejection::NoLepton;
-
-  Candidate electron = first_isolated(in.electron_pt, in.electron_eta, in.electron_phi, in.electron_charge);
-  Candidate muon = first_isolated(in.muon_pt, in.muon_eta, in.muon_phi, in.muon_charge);
-  if (!electron.found && !muon.found) return Rejection::NoIsolatedLepton;
-  // The higher-pT lepton wins; ties go to the electron (choices.md #2).
-  bool is_electron = electron.found && (!muon.found || electron.pt >= muon.pt);
-  const Candidate& lepton = is_electron ? electron : muon;
-
-  out.particles.clear();
-  const double cone = config_.isolation_cone;
+void FeatureBuilder::add_lepton(EventFeatures& out, const Candidate& lepton, bool is_electron) const {
   using F = ParticleFeature;
   std::array<float, kParticleFeatures> row{};
   auto set = [&row](F f, double v) { row[index(f)] = static_cast<float>(v); };
@@ -110,6 +95,88 @@ Rejection FeatureBuilder::build(const EventInput& in, EventFeatures& out) {
   set(F::IsMu, is_electron ? 0 : 1);
   set(F::Charge, lepton.charge);
   add_row(out, row);
+}
+
+void FeatureBuilder::fill_high_level(const EventInput& in, const Candidate& lepton, EventFeatures& out) const {
+  using H = HighLevelFeature;
+  using F = ParticleFeature;
+  double ht = 0;
+  int jets = 0, bjets = 0;
+  for (size_t j = 0; j < in.jet_pt.size(); ++j) {
+    if (!(in.jet_pt[j] > config_.jet_min_pt) || !(std::fabs(in.jet_eta[j]) < config_.jet_max_abs_eta)) continue;
+    ht += in.jet_pt[j];
+    ++jets;
+    if (in.jet_btag[j] > config_.btag_threshold) ++bjets;
+  }
+  auto& h = out.high_level;
+  const float* lep = out.particles.data();
+  h[index(H::HT)] = static_cast<float>(ht);
+  h[index(H::MET)] = in.met;
+  h[index(H::PhiMET)] = in.met_phi;
+  h[index(H::MT)] = static_cast<float>(transverse_mass(lepton.pt, lepton.phi, in.met, in.met_phi));
+  h[index(H::NJets)] = static_cast<float>(jets);
+  h[index(H::NBJets)] = static_cast<float>(bjets);
+  h[index(H::LepPt)] = lep[index(F::Pt)];
+  h[index(H::LepEta)] = lep[index(F::Eta)];
+  h[index(H::LepPhi)] = lep[index(F::Phi)];
+  h[index(H::LepIsoCh)] = lep[index(F::ChPFIso)];
+  h[index(H::LepIsoGamma)] = lep[index(F::GammaPFIso)];
+  h[index(H::LepIsoNeu)] = lep[index(F::NeuPFIso)];
+  h[index(H::LepCharge)] = lep[index(F::Charge)];
+  h[index(H::LepIsEle)] = lep[index(F::IsEle)];
+}
+
+Rejection FeatureBuilder::build_without_particles(const EventInput& in, EventFeatures& out) {
+  if (in.electron_pt.empty() && in.muon_pt.empty()) return Rejection::NoLepton;
+  auto first = [&](std::span<const float> pt, std::span<const float> eta, std::span<const float> phi,
+                   std::span<const int32_t> charge, std::span<const float> iso_all, std::span<const float> iso_ch) {
+    Candidate c;
+    for (size_t i = 0; i < pt.size(); ++i) {
+      if (!(pt[i] > config_.lepton_min_pt) || !(iso_all[i] < config_.max_relative_isolation)) continue;
+      MasslessVector v = MasslessVector::from_pt_eta_phi(pt[i], eta[i], phi[i]);
+      c.found = true;
+      c.pt = v.pt(), c.eta = v.eta(), c.phi = v.phi(), c.px = v.px, c.py = v.py, c.pz = v.pz, c.e = v.e;
+      c.iso_charged = iso_ch[i];
+      c.iso_neutral = iso_all[i] - iso_ch[i];
+      c.iso_photon = 0;
+      c.charge = charge[i];
+      break;
+    }
+    return c;
+  };
+  Candidate electron = first(in.electron_pt, in.electron_eta, in.electron_phi, in.electron_charge,
+                             in.electron_iso_all, in.electron_iso_charged);
+  Candidate muon = first(in.muon_pt, in.muon_eta, in.muon_phi, in.muon_charge, in.muon_iso_all, in.muon_iso_charged);
+  if (!electron.found && !muon.found) return Rejection::NoIsolatedLepton;
+  bool is_electron = electron.found && (!muon.found || electron.pt >= muon.pt);
+  const Candidate& lepton = is_electron ? electron : muon;
+  out.particles.clear();
+  add_lepton(out, lepton, is_electron);
+  out.tracks = out.photons = out.neutral = 0;
+  fill_high_level(in, lepton, out);
+  return Rejection::None;
+}
+
+Rejection FeatureBuilder::build(const EventInput& in, EventFeatures& out) {
+  tracks_.build(in.track_pt, in.track_eta, in.track_phi, config_.track_min_pt);
+  photons_.build(in.photon_et, in.photon_eta, in.photon_phi, config_.photon_min_et);
+  neutral_.build(in.neutral_et, in.neutral_eta, in.neutral_phi, config_.neutral_min_et);
+  if (tracks_.size() == 0 || photons_.size() == 0 || neutral_.size() == 0) return Rejection::EmptyParticleMap;
+  if (in.electron_pt.empty() && in.muon_pt.empty()) return Rejection::NoLepton;
+
+  Candidate electron = first_isolated(in.electron_pt, in.electron_eta, in.electron_phi, in.electron_charge);
+  Candidate muon = first_isolated(in.muon_pt, in.muon_eta, in.muon_phi, in.muon_charge);
+  if (!electron.found && !muon.found) return Rejection::NoIsolatedLepton;
+  // The higher-pT lepton wins; ties go to the electron (choices.md #2).
+  bool is_electron = electron.found && (!muon.found || electron.pt >= muon.pt);
+  const Candidate& lepton = is_electron ? electron : muon;
+
+  out.particles.clear();
+  add_lepton(out, lepton, is_electron);
+  const double cone = config_.isolation_cone;
+  using F = ParticleFeature;
+  std::array<float, kParticleFeatures> row{};
+  auto set = [&row](F f, double v) { row[index(f)] = static_cast<float>(v); };
 
   // A particle's own contribution is removed from its own collection's isolation only
   // (choices.md #4).
@@ -161,31 +228,7 @@ Rejection FeatureBuilder::build(const EventInput& in, EventFeatures& out) {
   out.photons = photons;
   out.neutral = neutral;
 
-  using H = HighLevelFeature;
-  double ht = 0;
-  int jets = 0, bjets = 0;
-  for (size_t j = 0; j < in.jet_pt.size(); ++j) {
-    if (!(in.jet_pt[j] > config_.jet_min_pt) || !(std::fabs(in.jet_eta[j]) < config_.jet_max_abs_eta)) continue;
-    ht += in.jet_pt[j];
-    ++jets;
-    if (in.jet_btag[j] > 0) ++bjets;
-  }
-  auto& h = out.high_level;
-  const float* lep = out.particles.data();
-  h[index(H::HT)] = static_cast<float>(ht);
-  h[index(H::MET)] = in.met;
-  h[index(H::PhiMET)] = in.met_phi;
-  h[index(H::MT)] = static_cast<float>(transverse_mass(lepton.pt, lepton.phi, in.met, in.met_phi));
-  h[index(H::NJets)] = static_cast<float>(jets);
-  h[index(H::NBJets)] = static_cast<float>(bjets);
-  h[index(H::LepPt)] = lep[index(F::Pt)];
-  h[index(H::LepEta)] = lep[index(F::Eta)];
-  h[index(H::LepPhi)] = lep[index(F::Phi)];
-  h[index(H::LepIsoCh)] = lep[index(F::ChPFIso)];
-  h[index(H::LepIsoGamma)] = lep[index(F::GammaPFIso)];
-  h[index(H::LepIsoNeu)] = lep[index(F::NeuPFIso)];
-  h[index(H::LepCharge)] = lep[index(F::Charge)];
-  h[index(H::LepIsEle)] = lep[index(F::IsEle)];
+  fill_high_level(in, lepton, out);
   return Rejection::None;
 }
 

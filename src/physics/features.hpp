@@ -45,6 +45,7 @@ struct SelectionConfig {
   double neutral_min_et = 1;          // GeV, strict
   double jet_min_pt = 30;             // GeV, strict
   double jet_max_abs_eta = 2.6;       // strict
+  double btag_threshold = 0;          // b-tagged: tag value strictly above this
   double own_track_max_delta_r = 1e-4;
   size_t max_tracks = 450;
   size_t max_photons = 150;
@@ -58,13 +59,14 @@ struct EventInput {
   std::span<const int32_t> electron_charge;
   std::span<const float> muon_pt, muon_eta, muon_phi;
   std::span<const int32_t> muon_charge;
-  std::span<const float> jet_pt, jet_eta;
-  std::span<const int32_t> jet_btag;
+  std::span<const float> jet_pt, jet_eta, jet_btag;
   float met = 0, met_phi = 0;
   std::span<const float> track_pt, track_eta, track_phi, track_x, track_y, track_z;
   std::span<const int32_t> track_charge;
   std::span<const float> photon_et, photon_eta, photon_phi;
   std::span<const float> neutral_et, neutral_eta, neutral_phi;
+  // Precomputed relative isolation (NanoAOD), used by build_without_particles.
+  std::span<const float> electron_iso_all, electron_iso_charged, muon_iso_all, muon_iso_charged;
 };
 
 enum class Rejection { None, EmptyParticleMap, NoLepton, NoIsolatedLepton };
@@ -102,6 +104,11 @@ class FeatureBuilder {
   const SelectionConfig& config() const { return config_; }
   // Applies the selection; on success fills `out` and returns Rejection::None.
   Rejection build(const EventInput& event, EventFeatures& out);
+  // For files without particle-flow candidates (NanoAOD): the lepton is chosen with the file's
+  // precomputed relative isolation (cone 0.3), the particle matrix holds the lepton only, and the
+  // neutral-hadron and photon isolations cannot be told apart: LepIsoNeu holds their sum and
+  // LepIsoGamma is 0.
+  Rejection build_without_particles(const EventInput& event, EventFeatures& out);
 
  private:
   struct Candidate {
@@ -113,6 +120,8 @@ class FeatureBuilder {
   Candidate first_isolated(std::span<const float> pt, std::span<const float> eta, std::span<const float> phi,
                            std::span<const int32_t> charge) const;
   void add_row(EventFeatures& out, const std::array<float, kParticleFeatures>& row) const;
+  void add_lepton(EventFeatures& out, const Candidate& lepton, bool is_electron) const;
+  void fill_high_level(const EventInput& in, const Candidate& lepton, EventFeatures& out) const;
 
   SelectionConfig config_;
   ConeMap tracks_, photons_, neutral_;

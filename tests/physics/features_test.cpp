@@ -65,7 +65,8 @@ TEST(Features, RealDelphesEventsMatchBruteForceRecomputation) {
     auto f = [&](size_t k) { return entry_values<float>(c[k], e); };
     auto i = [&](size_t k) { return entry_values<int32_t>(c[k], e); };
     auto ept = f(0), eeta = f(1), ephi = f(2), mpt = f(4), meta = f(5), mphi = f(6);
-    auto echg = i(3), mchg = i(7), btag = i(10), tchg = i(19);
+    auto echg = i(3), mchg = i(7), tchg = i(19);
+    auto btag = f(10);
     auto jpt = f(8), jeta = f(9), met = f(11), metphi = f(12);
     auto tpt = f(13), teta = f(14), tphi = f(15), tx = f(16), ty = f(17), tz = f(18);
     auto gpt = f(20), geta = f(21), gphi = f(22), npt = f(23), neta = f(24), nphi = f(25);

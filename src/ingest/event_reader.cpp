@@ -1,0 +1,189 @@
+#include "ingest/event_reader.hpp"
+
+#include "common/error.hpp"
+
+namespace trigml::ingest {
+
+void FeatureBatch::clear() {
+  for (auto& column : high_level) column.clear();
+  particle_values.clear();
+  particle_rows.assign(1, 0);
+  n_tracks.clear();
+  n_photons.clear();
+  n_neutral.clear();
+  entry.clear();
+}
+
+void FeatureBatch::append(const physics::EventFeatures& features, int64_t entry_number) {
+  for (size_t k = 0; k < physics::kHighLevelFeatures; ++k) high_level[k].push_back(features.high_level[k]);
+  particle_values.insert(particle_values.end(), features.particles.begin(), features.particles.end());
+  particle_rows.push_back(particle_rows.back() + static_cast<int64_t>(features.rows()));
+  n_tracks.push_back(static_cast<int16_t>(features.tracks));
+  n_photons.push_back(static_cast<int16_t>(features.photons));
+  n_neutral.push_back(static_cast<int16_t>(features.neutral));
+  entry.push_back(entry_number);
+}
+
+void SelectionCounts::add(const SelectionCounts& other) {
+  read += other.read;
+  selected += other.selected;
+  empty_particle_map += other.empty_particle_map;
+  no_lepton += other.no_lepton;
+  no_isolated_lepton += other.no_isolated_lepton;
+}
+
+namespace {
+
+// Which branch of the schema feeds which input, in the order of SchemaMapping::branches().
+enum class Input {
+  ElectronPt, ElectronEta, ElectronPhi, ElectronCharge, ElectronIsoAll, ElectronIsoCharged, MuonPt, MuonEta, MuonPhi,
+  MuonCharge, MuonIsoAll, MuonIsoCharged, JetPt, JetEta, JetBTag, Met, MetPhi, TrackPt, TrackEta, TrackPhi,
+  TrackCharge, TrackX, TrackY, TrackZ, PhotonEt, PhotonEta, PhotonPhi, NeutralEt, NeutralEta, NeutralPhi, Count
+};
+
+std::vector<std::pair<Input, std::string>> inputs_of(const physics::SchemaMapping& s) {
+  std::vector<std::pair<Input, std::string>> all = {
+      {Input::ElectronPt, s.electron_pt},       {Input::ElectronEta, s.electron_eta},
+      {Input::ElectronPhi, s.electron_phi},     {Input::ElectronCharge, s.electron_charge},
+      {Input::ElectronIsoAll, s.electron_iso_all}, {Input::ElectronIsoCharged, s.electron_iso_charged},
+      {Input::MuonPt, s.muon_pt},               {Input::MuonEta, s.muon_eta},
+      {Input::MuonPhi, s.muon_phi},             {Input::MuonCharge, s.muon_charge},
+      {Input::MuonIsoAll, s.muon_iso_all},      {Input::MuonIsoCharged, s.muon_iso_charged},
+      {Input::JetPt, s.jet_pt},                 {Input::JetEta, s.jet_eta},
+      {Input::JetBTag, s.jet_btag},             {Input::Met, s.met},
+      {Input::MetPhi, s.met_phi},               {Input::TrackPt, s.track_pt},
+      {Input::TrackEta, s.track_eta},           {Input::TrackPhi, s.track_phi},
+      {Input::TrackCharge, s.track_charge},     {Input::TrackX, s.track_x},
+      {Input::TrackY, s.track_y},               {Input::TrackZ, s.track_z},
+      {Input::PhotonEt, s.photon_et},           {Input::PhotonEta, s.photon_eta},
+      {Input::PhotonPhi, s.photon_phi},         {Input::NeutralEt, s.neutral_et},
+      {Input::NeutralEta, s.neutral_eta},       {Input::NeutralPhi, s.neutral_phi}};
+  std::vector<std::pair<Input, std::string>> used;
+  for (auto& [input, branch] : all)
+    if (!branch.empty()) used.emplace_back(input, branch);
+  return used;
+}
+
+bool is_integer_input(Input input) {
+  return input == Input::ElectronCharge || input == Input::MuonCharge || input == Input::TrackCharge;
+}
+
+}  // namespace
+
+EventReader::EventReader(const std::string& path, const physics::SchemaMapping& schema,
+                         physics::SelectionConfig selection)
+    : file_(rootio::RootFile::open(path)), builder_(selection) {
+  tree_ = rootio::Tree::open(file_, schema.tree);
+  schema_ = physics::resolve_schema(schema, *tree_);
+  physics::SelectionConfig config = selection;
+  config.btag_threshold = schema_.btag_threshold;
+  builder_ = physics::FeatureBuilder(config);
+  std::vector<std::string> branches;
+  for (const auto& [input, branch] : inputs_of(schema_)) branches.push_back(branch);
+  reader_ = std::make_unique<rootio::TreeReader>(*tree_, branches, 1);
+  as_float_.resize(branches.size());
+  as_int_.resize(branches.size());
+}
+
+void EventReader::read(uint64_t first, uint64_t last, FeatureBatch& out, SelectionCounts& counts) {
+  auto& columns = reader_->read(first, last);
+  auto inputs = inputs_of(schema_);
+  // Per input: all values of the range as float (or int32) plus per-entry offsets.
+  struct View {
+    std::span<const float> floats;
+    std::span<const int32_t> ints;
+    const std::vector<uint64_t>* offsets = nullptr;
+  };
+  std::array<View, static_cast<size_t>(Input::Count)> views{};
+  for (size_t b = 0; b < inputs.size(); ++b) {
+    const rootio::Column& c = columns[b];
+    if (c.kind != rootio::Column::Kind::Numeric || c.offsets.size() > 1 || !c.shape.empty())
+      throw UnsupportedError(fmt::format("branch '{}' is not a number per entry or a list of numbers per entry",
+                                         inputs[b].second),
+                             {file_->name()});
+    View& v = views[static_cast<size_t>(inputs[b].first)];
+    v.offsets = c.offsets.empty() ? nullptr : &c.offsets[0];
+    size_t n = c.value_count();
+    if (is_integer_input(inputs[b].first)) {
+      if (c.type == rootio::ElementType::Int32) {
+        v.ints = c.as<int32_t>();
+      } else {
+        as_int_[b].resize(n);
+        for (size_t i = 0; i < n; ++i) as_int_[b][i] = static_cast<int32_t>(c.number(i));
+        v.ints = as_int_[b];
+      }
+    } else if (c.type == rootio::ElementType::Float32) {
+      v.floats = c.as<float>();
+    } else {
+      as_float_[b].resize(n);
+      for (size_t i = 0; i < n; ++i) as_float_[b][i] = static_cast<float>(c.number(i));
+      v.floats = as_float_[b];
+    }
+  }
+  auto floats = [&](Input input, uint64_t e) -> std::span<const float> {
+    const View& v = views[static_cast<size_t>(input)];
+    if (v.floats.empty() && !v.offsets) return {};
+    if (!v.offsets) return v.floats.subspan(e, 1);
+    return v.floats.subspan((*v.offsets)[e], (*v.offsets)[e + 1] - (*v.offsets)[e]);
+  };
+  auto ints = [&](Input input, uint64_t e) -> std::span<const int32_t> {
+    const View& v = views[static_cast<size_t>(input)];
+    if (!v.offsets) return v.ints.empty() ? std::span<const int32_t>{} : v.ints.subspan(e, 1);
+    return v.ints.subspan((*v.offsets)[e], (*v.offsets)[e + 1] - (*v.offsets)[e]);
+  };
+  const bool particles = schema_.has_particles();
+  physics::EventInput in;
+  for (uint64_t e = 0; e < last - first; ++e) {
+    in.electron_pt = floats(Input::ElectronPt, e);
+    in.electron_eta = floats(Input::ElectronEta, e);
+    in.electron_phi = floats(Input::ElectronPhi, e);
+    in.electron_charge = ints(Input::ElectronCharge, e);
+    in.muon_pt = floats(Input::MuonPt, e);
+    in.muon_eta = floats(Input::MuonEta, e);
+    in.muon_phi = floats(Input::MuonPhi, e);
+    in.muon_charge = ints(Input::MuonCharge, e);
+    in.jet_pt = floats(Input::JetPt, e);
+    in.jet_eta = floats(Input::JetEta, e);
+    in.jet_btag = floats(Input::JetBTag, e);
+    auto met = floats(Input::Met, e);
+    auto met_phi = floats(Input::MetPhi, e);
+    // Delphes stores MissingET as a one-element collection; an event without one has no MET.
+    in.met = met.empty() ? 0.0f : met[0];
+    in.met_phi = met_phi.empty() ? 0.0f : met_phi[0];
+    physics::Rejection result;
+    if (particles) {
+      in.track_pt = floats(Input::TrackPt, e);
+      in.track_eta = floats(Input::TrackEta, e);
+      in.track_phi = floats(Input::TrackPhi, e);
+      in.track_charge = ints(Input::TrackCharge, e);
+      in.track_x = floats(Input::TrackX, e);
+      in.track_y = floats(Input::TrackY, e);
+      in.track_z = floats(Input::TrackZ, e);
+      in.photon_et = floats(Input::PhotonEt, e);
+      in.photon_eta = floats(Input::PhotonEta, e);
+      in.photon_phi = floats(Input::PhotonPhi, e);
+      in.neutral_et = floats(Input::NeutralEt, e);
+      in.neutral_eta = floats(Input::NeutralEta, e);
+      in.neutral_phi = floats(Input::NeutralPhi, e);
+      result = builder_.build(in, features_);
+    } else {
+      in.electron_iso_all = floats(Input::ElectronIsoAll, e);
+      in.electron_iso_charged = floats(Input::ElectronIsoCharged, e);
+      in.muon_iso_all = floats(Input::MuonIsoAll, e);
+      in.muon_iso_charged = floats(Input::MuonIsoCharged, e);
+      result = builder_.build_without_particles(in, features_);
+    }
+    ++counts.read;
+    switch (result) {
+      case physics::Rejection::None:
+        ++counts.selected;
+        out.append(features_, static_cast<int64_t>(first + e));
+        break;
+      case physics::Rejection::EmptyParticleMap: ++counts.empty_particle_map; break;
+      case physics::Rejection::NoLepton: ++counts.no_lepton; break;
+      case physics::Rejection::NoIsolatedLepton: ++counts.no_isolated_lepton; break;
+    }
+  }
+}
+
+}  // namespace trigml::ingest

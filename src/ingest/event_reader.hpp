@@ -1,0 +1,59 @@
+// Reads one ROOT file through a schema mapping, range after range, and turns its events into
+// selected-event features in columns. One EventReader per thread; nothing is allocated per event.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "physics/features.hpp"
+#include "physics/schema.hpp"
+#include "rootio/file.hpp"
+#include "rootio/tree.hpp"
+
+namespace trigml::ingest {
+
+// Selected events in columns, in the layout of the ingest output.
+struct FeatureBatch {
+  std::array<std::vector<float>, physics::kHighLevelFeatures> high_level;
+  std::vector<float> particle_values;          // rows × 19, row-major
+  std::vector<int64_t> particle_rows{0};       // events + 1 cumulative row counts
+  std::vector<int16_t> n_tracks, n_photons, n_neutral;
+  std::vector<int64_t> entry;                  // entry number in the source file
+
+  size_t events() const { return entry.size(); }
+  void clear();
+  void append(const physics::EventFeatures& features, int64_t entry_number);
+};
+
+struct SelectionCounts {
+  uint64_t read = 0;
+  uint64_t selected = 0;
+  uint64_t empty_particle_map = 0;
+  uint64_t no_lepton = 0;
+  uint64_t no_isolated_lepton = 0;
+  void add(const SelectionCounts& other);
+};
+
+class EventReader {
+ public:
+  EventReader(const std::string& path, const physics::SchemaMapping& schema, physics::SelectionConfig selection = {});
+  uint64_t entries() const { return tree_->entries(); }
+  const physics::SchemaMapping& schema() const { return schema_; }
+  // Reads entries [first, last), appends the selected ones to `out`, counts what was rejected.
+  void read(uint64_t first, uint64_t last, FeatureBatch& out, SelectionCounts& counts);
+
+ private:
+  std::shared_ptr<rootio::RootFile> file_;
+  std::shared_ptr<rootio::Tree> tree_;
+  physics::SchemaMapping schema_;
+  std::unique_ptr<rootio::TreeReader> reader_;
+  physics::FeatureBuilder builder_;
+  physics::EventFeatures features_;
+  std::vector<std::vector<float>> as_float_;     // per branch, when its values are not float
+  std::vector<std::vector<int32_t>> as_int_;
+};
+
+}  // namespace trigml::ingest

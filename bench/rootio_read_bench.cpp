@@ -119,6 +119,7 @@ TRIGML_READ_BENCH(uncompressed_hzz, "uproot-HZZ-uncompressed.root", "events")
 TRIGML_READ_BENCH(zlib_1M_entries, "uproot-issue412.root", "test")
 TRIGML_READ_BENCH(zlib_hepdata_75k, "uproot-hepdata-example.root", "ntuple")
 TRIGML_READ_BENCH(zlib_nanoaod, "nanoAOD_2015_CMS_Open_Data_ttbar.root", "Events")
+TRIGML_READ_BENCH(zlib_delphes_all, "delphes_CMScard_D3.4.2_R6.18_10ev.root", "Delphes")
 BENCHMARK_CAPTURE(read_branches, delphes_ingestion_branches, std::string("delphes_CMScard_D3.4.2_R6.18_10ev.root"),
                   std::string("Delphes"), kDelphesIngestion)
     ->Unit(benchmark::kMillisecond);

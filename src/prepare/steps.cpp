@@ -1,0 +1,147 @@
+#include "prepare/steps.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "common/error.hpp"
+#include "physics/kinematics.hpp"
+
+namespace trigml::prepare {
+
+uint64_t random_key(uint64_t seed, uint64_t stream, uint64_t index) {
+  // SplitMix64 finaliser over a combination of the three: a bijection of its input, so distinct
+  // indices in one stream never collide.
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull + stream * 0xD1B54A32D192ED03ull + index;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+namespace {
+
+// The `take` events of `n` with the smallest random keys.
+std::vector<bool> choose(uint64_t n, uint64_t take, uint64_t seed, uint64_t stream) {
+  std::vector<bool> chosen(n, false);
+  if (take >= n) {
+    chosen.assign(n, true);
+    return chosen;
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> keys(n);
+  for (uint64_t i = 0; i < n; ++i) keys[i] = {random_key(seed, stream, i), i};
+  std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(take), keys.end());
+  for (uint64_t i = 0; i < take; ++i) chosen[keys[i].second] = true;
+  return chosen;
+}
+
+constexpr uint64_t kBalanceStream = 1;
+constexpr uint64_t kSplitStream = 16;
+
+}  // namespace
+
+std::vector<std::vector<bool>> balance(const std::vector<uint64_t>& class_sizes, uint64_t seed,
+                                       const std::vector<double>& ratio) {
+  if (class_sizes.empty()) throw UsageError("no classes to balance");
+  uint64_t smallest = *std::min_element(class_sizes.begin(), class_sizes.end());
+  for (size_t c = 0; c < class_sizes.size(); ++c)
+    if (class_sizes[c] == 0) throw UsageError(fmt::format("class with label {} has no events", c));
+  if (!ratio.empty() && ratio.size() != class_sizes.size())
+    throw UsageError(fmt::format("a ratio per class is needed ({} given for {} classes)", ratio.size(),
+                                 class_sizes.size()));
+  std::vector<std::vector<bool>> kept;
+  for (size_t c = 0; c < class_sizes.size(); ++c) {
+    double r = ratio.empty() ? 1.0 : ratio[c];
+    if (!(r > 0)) throw UsageError(fmt::format("balance ratio {} must be positive", r));
+    auto take = static_cast<uint64_t>(std::llround(r * static_cast<double>(smallest)));
+    kept.push_back(choose(class_sizes[c], std::min(take, class_sizes[c]), seed, kBalanceStream + c));
+  }
+  return kept;
+}
+
+std::vector<bool> split_test(uint64_t kept_events, double test_fraction, uint64_t seed, int32_t label) {
+  if (!(test_fraction >= 0 && test_fraction < 1))
+    throw UsageError(fmt::format("test fraction {} must be in [0, 1)", test_fraction));
+  auto take = static_cast<uint64_t>(std::llround(test_fraction * static_cast<double>(kept_events)));
+  return choose(kept_events, take, seed, kSplitStream + static_cast<uint64_t>(label));
+}
+
+void MinMaxScaler::fit(const std::array<std::vector<float>, physics::kHighLevelFeatures>& columns) {
+  constant_features.clear();
+  for (size_t k = 0; k < physics::kHighLevelFeatures; ++k) {
+    if (columns[k].empty()) throw UsageError("cannot fit a scaler on an empty training split");
+    auto [lo, hi] = std::minmax_element(columns[k].begin(), columns[k].end());
+    min[k] = *lo;
+    max[k] = *hi;
+    if (max[k] == min[k]) constant_features.emplace_back(physics::kHighLevelNames[k]);
+  }
+}
+
+float MinMaxScaler::transform(size_t k, float x) const {
+  if (max[k] == min[k]) return 0.5f;
+  return static_cast<float>((static_cast<double>(x) - min[k]) / (max[k] - min[k]));
+}
+
+ParticleScaler::ParticleScaler() {
+  using F = physics::ParticleFeature;
+  scaled.fill(true);
+  for (F f : {F::IsChHad, F::IsNeuHad, F::IsGamma, F::IsEle, F::IsMu, F::Charge}) scaled[physics::index(f)] = false;
+}
+
+void ParticleScaler::accumulate(std::span<const float> values) {
+  constexpr size_t width = physics::kParticleFeatures;
+  for (size_t r = 0; r + width <= values.size(); r += width) {
+    for (size_t k = 0; k < width; ++k) {
+      double x = values[r + k];
+      sum_[k] += x;
+      sum_squares_[k] += x * x;
+    }
+    ++rows;
+  }
+}
+
+void ParticleScaler::finish() {
+  if (rows == 0) throw UsageError("cannot fit the particle scaler: the training split has no particles");
+  for (size_t k = 0; k < physics::kParticleFeatures; ++k) {
+    double n = static_cast<double>(rows);
+    mean[k] = sum_[k] / n;
+    double variance = std::max(0.0, sum_squares_[k] / n - mean[k] * mean[k]);
+    stddev[k] = std::sqrt(variance);
+    if (!scaled[k]) {
+      mean[k] = 0;
+      stddev[k] = 1;
+    } else if (stddev[k] == 0) {
+      stddev[k] = 1;  // a constant feature: centred, not divided
+    }
+  }
+}
+
+void ParticleScaler::transform(std::span<float> values) const {
+  constexpr size_t width = physics::kParticleFeatures;
+  for (size_t r = 0; r + width <= values.size(); r += width)
+    for (size_t k = 0; k < width; ++k)
+      if (scaled[k]) values[r + k] = static_cast<float>((values[r + k] - mean[k]) / stddev[k]);
+}
+
+void sort_by_delta_r(std::span<float> rows, std::vector<float>& scratch,
+                     std::vector<std::pair<double, uint32_t>>& order) {
+  constexpr size_t width = physics::kParticleFeatures;
+  size_t n = rows.size() / width;
+  if (n < 2) return;
+  const size_t eta = physics::index(physics::ParticleFeature::Eta);
+  const size_t phi = physics::index(physics::ParticleFeature::Phi);
+  double lepton_eta = rows[eta], lepton_phi = rows[phi];
+  // Every particle but the lepton, by ΔR descending (stable: ties keep their stored order); the
+  // lepton is placed last explicitly, even if another particle sits exactly on it.
+  order.resize(n - 1);
+  for (size_t i = 1; i < n; ++i)
+    order[i - 1] = {physics::delta_r(rows[i * width + eta], rows[i * width + phi], lepton_eta, lepton_phi),
+                    static_cast<uint32_t>(i)};
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  scratch.assign(rows.begin(), rows.end());
+  for (size_t i = 0; i + 1 < n; ++i)
+    std::copy_n(scratch.begin() + static_cast<std::ptrdiff_t>(order[i].second * width), width,
+                rows.begin() + static_cast<std::ptrdiff_t>(i * width));
+  std::copy_n(scratch.begin(), width, rows.begin() + static_cast<std::ptrdiff_t>((n - 1) * width));
+}
+
+}  // namespace trigml::prepare

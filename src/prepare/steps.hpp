@@ -1,0 +1,59 @@
+// The steps of `trigml prepare` as pure functions on columns, each seeded and deterministic
+// (sparkdltrigger.md section 3 with choices.md #5–#8): class balancing, a stratified split,
+// scalers fitted on the training split only, particles sorted by ΔR to the lepton, and a global
+// shuffle defined by per-event random keys (so its order does not depend on how the work is cut).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "physics/features.hpp"
+
+namespace trigml::prepare {
+
+// A counter-based random number: the same (seed, stream, index) always gives the same value.
+uint64_t random_key(uint64_t seed, uint64_t stream, uint64_t index);
+
+// Undersamples every class to the size of the smallest one (or to `ratio` × that size, capped at
+// the class size): for each class, which of its events are kept, chosen uniformly without
+// replacement by their random keys. Classes are indexed by label.
+std::vector<std::vector<bool>> balance(const std::vector<uint64_t>& class_sizes, uint64_t seed,
+                                       const std::vector<double>& ratio = {});
+
+// Splits the kept events of one class: true = test. Exactly round(n × fraction) events go to the
+// test split, chosen by random keys (a different stream from balancing).
+std::vector<bool> split_test(uint64_t kept_events, double test_fraction, uint64_t seed, int32_t label);
+
+// Min-max scaling of the 14 high-level features to [0, 1], fitted on the training split only.
+struct MinMaxScaler {
+  std::array<double, physics::kHighLevelFeatures> min{}, max{};
+  std::vector<std::string> constant_features;  // max == min: scaled to 0.5, as Spark does
+  void fit(const std::array<std::vector<float>, physics::kHighLevelFeatures>& columns);
+  float transform(size_t feature, float x) const;
+};
+
+// Per-feature standardisation of particle rows over real particles only (padding is never
+// stored, so it never enters). The five type flags and the charge are categorical and left
+// unscaled (see docs/physics.md).
+struct ParticleScaler {
+  std::array<double, physics::kParticleFeatures> mean{}, stddev{};
+  std::array<bool, physics::kParticleFeatures> scaled{};
+  uint64_t rows = 0;
+  ParticleScaler();
+  // Accumulates rows (row-major, 19 floats each); call finish() after the last.
+  void accumulate(std::span<const float> rows);
+  void finish();
+  void transform(std::span<float> rows) const;
+
+ private:
+  std::array<double, physics::kParticleFeatures> sum_{}, sum_squares_{};
+};
+
+// Reorders one event's rows by ΔR to the lepton (row 0), descending and stable, so the lepton
+// ends last. `rows` is row-major with 19 floats per row; `scratch` is reused.
+void sort_by_delta_r(std::span<float> rows, std::vector<float>& scratch, std::vector<std::pair<double, uint32_t>>& order);
+
+}  // namespace trigml::prepare

@@ -5,5 +5,6 @@
 
 namespace trigml::cli {
 
+void register_generate(CLI::App& app);
 
 }  // namespace trigml::cli

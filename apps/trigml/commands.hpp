@@ -11,5 +11,6 @@ void register_dump(CLI::App& app);
 // "A:B" as a half-open range within [0, total); negative numbers count from the end.
 std::pair<uint64_t, uint64_t> parse_range(const std::string& text, uint64_t total, const std::string& what);
 
+void register_generate(CLI::App& app);
 
 }  // namespace trigml::cli

@@ -1,0 +1,57 @@
+// trigml generate: simulated events of one process into a Delphes-like ROOT file.
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "commands.hpp"
+#include "common/error.hpp"
+#include "common/terminal.hpp"
+#include "gen/delphes_output.hpp"
+#include "gen/generator.hpp"
+
+namespace trigml::cli {
+namespace {
+
+struct GenerateOptions {
+  std::string process;
+  int64_t events = 0;
+  int64_t seed = 0;
+  double pileup = 20.0;
+  int threads = 1;
+  std::string out;
+};
+
+void run_generate(const GenerateOptions& options) {
+  if (options.seed < 0) throw UsageError(fmt::format("the seed must not be negative, got {}", options.seed));
+  gen::GeneratorSettings settings;
+  settings.process = gen::parse_process(options.process);
+  settings.seed = static_cast<uint64_t>(options.seed);
+  settings.pileup = options.pileup;
+  const uint64_t total = options.events > 0 ? static_cast<uint64_t>(options.events) : 0;
+  Progress progress(fmt::format("generate {}", options.process), total, "events", stderr_is_terminal());
+  gen::write_delphes_file(options.out, settings, options.events, options.threads, {},
+                          [&progress](uint64_t events) { progress.advance(events); });
+  progress.finish();
+}
+
+}  // namespace
+
+void register_generate(CLI::App& app) {
+  auto options = std::make_shared<GenerateOptions>();
+  CLI::App* command = app.add_subcommand(
+      "generate", "Simulate 13 TeV pp collisions (ttbar, wjets or qcd) into a Delphes-like ROOT file");
+  command->add_option("--process", options->process, "ttbar, wjets or qcd (lepton-filtered heavy flavour)")
+      ->required();
+  command->add_option("--events", options->events, "number of events")->required();
+  command->add_option("--seed", options->seed, "random seed: the same seed gives the same file")->required();
+  command->add_option("--pileup", options->pileup, "mean number of pileup interactions")
+      ->capture_default_str();
+  command->add_option("--threads", options->threads, "worker threads (the output does not depend on it)")
+      ->capture_default_str();
+  command->add_option("--out", options->out, "output ROOT file")->required();
+  command->callback([options] { run_generate(*options); });
+}
+
+}  // namespace trigml::cli

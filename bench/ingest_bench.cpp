@@ -1,0 +1,128 @@
+// Reading and ingesting generated Delphes-like tt̄ events (default pileup 20), per core:
+//  - the Delphes branches the ingestion needs, read into columns, next to decompressing the same
+//    baskets alone, for every compression the writer makes;
+//  - the whole ingestion (read + selection + features) in input events per second.
+// The input files are generated once into $TMPDIR/trigml-bench (10,000 events each).
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+
+#include "gen/delphes_output.hpp"
+#include "ingest/event_reader.hpp"
+#include "rootio/decompress.hpp"
+#include "rootio/tree.hpp"
+
+using namespace trigml;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kEvents = 10000;
+
+std::string generated(rootio::Compression compression) {
+  static const char* names[] = {"none", "zlib", "lz4", "zstd"};
+  fs::path dir = fs::temp_directory_path() / "trigml-bench";
+  fs::create_directories(dir);
+  fs::path path = dir / fmt::format("ttbar-{}-{}.root", kEvents, names[static_cast<int>(compression)]);
+  if (!fs::exists(path)) {
+    gen::GeneratorSettings settings;
+    settings.process = gen::Process::TopPair;
+    settings.seed = 1;
+    rootio::WriterOptions options;
+    options.compression = compression;
+    gen::write_delphes_file(path, settings, kEvents, 2, options);
+  }
+  return path.string();
+}
+
+std::vector<std::string> ingestion_branches(const rootio::Tree& tree) {
+  return physics::resolve_schema(physics::delphes_schema(), tree).branches();
+}
+
+void read_ingestion_branches(benchmark::State& state, rootio::Compression compression) {
+  auto file = rootio::RootFile::open(generated(compression));
+  auto tree = rootio::Tree::open(file, "Delphes");
+  rootio::TreeReader reader(*tree, ingestion_branches(*tree), 1);
+  uint64_t bytes = 0;
+  for (const auto* b : reader.branches()) bytes += static_cast<uint64_t>(b->total_bytes);
+  auto clusters = tree->cluster_boundaries();
+  for (size_t c = 0; c + 1 < clusters.size(); ++c) reader.read(clusters[c], clusters[c + 1]);  // warm buffers
+  for (auto _ : state) {
+    for (size_t c = 0; c + 1 < clusters.size(); ++c) {
+      auto& columns = reader.read(clusters[c], clusters[c + 1]);
+      benchmark::DoNotOptimize(columns.data());
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * tree->entries()));
+}
+
+void decompress_ingestion_branches(benchmark::State& state, rootio::Compression compression) {
+  auto file = rootio::RootFile::open(generated(compression));
+  auto tree = rootio::Tree::open(file, "Delphes");
+  struct Basket {
+    std::vector<std::byte> stored;
+    size_t uncompressed;
+    bool compressed;
+  };
+  std::vector<Basket> baskets;
+  uint64_t bytes = 0;
+  for (const auto& name : ingestion_branches(*tree)) {
+    const rootio::Branch& b = tree->branch(name);
+    bytes += static_cast<uint64_t>(b.total_bytes);
+    for (size_t i = 0; i < b.basket_count(); ++i) {
+      auto raw = file->source().read(b.basket_seek[i], static_cast<uint64_t>(b.basket_bytes[i]));
+      rootio::BufferOrigin origin{file->name(), "basket", b.basket_seek[i], false};
+      rootio::Cursor cursor(raw, &origin);
+      rootio::Key key = rootio::read_key_header(cursor);
+      baskets.push_back({std::vector<std::byte>(raw.begin() + key.key_length, raw.end()),
+                         static_cast<size_t>(key.object_length), key.compressed()});
+    }
+  }
+  rootio::BufferOrigin origin{file->name(), "basket", 0, false};
+  std::vector<std::byte> out;
+  for (auto _ : state) {
+    for (const Basket& b : baskets) {
+      out.resize(b.uncompressed);
+      if (b.compressed) {
+        rootio::decompress(b.stored, out, origin);
+      } else {
+        std::memcpy(out.data(), b.stored.data(), b.uncompressed);
+      }
+      benchmark::DoNotOptimize(out.data());
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * tree->entries()));
+}
+
+void ingest_events(benchmark::State& state, rootio::Compression compression) {
+  ingest::EventReader reader(generated(compression), physics::delphes_schema());
+  ingest::FeatureBatch batch;
+  ingest::SelectionCounts counts;
+  reader.read(0, std::min<uint64_t>(5000, reader.entries()), batch, counts);  // warm buffers
+  counts = {};
+  for (auto _ : state) {
+    for (uint64_t start = 0; start < reader.entries(); start += 5000) {
+      batch.clear();
+      reader.read(start, std::min<uint64_t>(start + 5000, reader.entries()), batch, counts);
+      benchmark::DoNotOptimize(batch.particle_values.data());
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * reader.entries()));
+  state.counters["selected_fraction"] = static_cast<double>(counts.selected) / static_cast<double>(counts.read);
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(read_ingestion_branches, zlib, rootio::Compression::Zlib)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(decompress_ingestion_branches, zlib, rootio::Compression::Zlib)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(read_ingestion_branches, lz4, rootio::Compression::LZ4)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(decompress_ingestion_branches, lz4, rootio::Compression::LZ4)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(read_ingestion_branches, zstd, rootio::Compression::ZSTD)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(decompress_ingestion_branches, zstd, rootio::Compression::ZSTD)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(read_ingestion_branches, uncompressed, rootio::Compression::None)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ingest_events, zlib, rootio::Compression::Zlib)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ingest_events, lz4, rootio::Compression::LZ4)->Unit(benchmark::kMillisecond);
+
+BENCHMARK_MAIN();

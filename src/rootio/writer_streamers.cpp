@@ -736,27 +736,29 @@ constexpr ElementSpec kTLeafDElements[] = {
      .size = 8,
      .type_name = "double"},
 };
+// In the order ROOT writes them (minus the classes the writer never uses), so that the record is
+// byte for byte the one ROOT writes for the same classes.
 constexpr ClassSpec kClasses[] = {
-    {"TObject", 1, 2417737773u, kTObjectElements},
+    {"TTree", 20, 1919213695u, kTTreeElements},
     {"TNamed", 1, 3753331260u, kTNamedElements},
+    {"TObject", 1, 2417737773u, kTObjectElements},
     {"TAttLine", 2, 2483504457u, kTAttLineElements},
     {"TAttFill", 2, 4292422290u, kTAttFillElements},
     {"TAttMarker", 2, 689802220u, kTAttMarkerElements},
     {"ROOT::TIOFeatures", 1, 446770960u, kROOT_TIOFeaturesElements},
-    {"TCollection", 3, 1474546588u, kTCollectionElements},
-    {"TSeqCollection", 0, 4234951622u, kTSeqCollectionElements},
-    {"TObjArray", 3, 2845730130u, kTObjArrayElements},
-    {"TList", 5, 1774568379u, kTListElements},
-    {"TString", 2, 95257u, {}},
-    {"TTree", 20, 1919213695u, kTTreeElements},
     {"TBranch", 13, 278366892u, kTBranchElements},
+    {"TLeafI", 1, 2120920601u, kTLeafIElements},
     {"TLeaf", 2, 1830715730u, kTLeafElements},
     {"TLeafO", 1, 44976339u, kTLeafOElements},
     {"TLeafB", 1, 253643614u, kTLeafBElements},
-    {"TLeafI", 1, 2120920601u, kTLeafIElements},
     {"TLeafL", 1, 3727820898u, kTLeafLElements},
     {"TLeafF", 1, 987602290u, kTLeafFElements},
     {"TLeafD", 1, 294553462u, kTLeafDElements},
+    {"TList", 5, 1774568379u, kTListElements},
+    {"TSeqCollection", 0, 4234951622u, kTSeqCollectionElements},
+    {"TCollection", 3, 1474546588u, kTCollectionElements},
+    {"TString", 2, 95257u, {}},
+    {"TObjArray", 3, 2845730130u, kTObjArrayElements},
 };
 
 // Bits of TObject::fBits that ROOT writes for these objects (kNotDeleted | kIsOnHeap, and for

@@ -36,7 +36,8 @@ constexpr int32_t kEntryOffsetLen = 1000;
 constexpr uint32_t kTreeBits = 0x03000008;
 constexpr uint32_t kBranchBits = 0x03400000;
 constexpr uint32_t kObjectBits = 0x03000000;
-constexpr uint32_t kCollectionBits = 0x02000000;
+constexpr uint32_t kArrayBits = 0x03000000;
+constexpr uint32_t kOwningArrayBits = 0x03004000;  // TCollection::kIsOwner: TTree::fBranches
 
 size_t tstring_size(std::string_view s) {
   return (s.size() < 255 ? 1 : 5) + s.size();
@@ -463,7 +464,7 @@ class TreeWriterImpl final : public TreeWriter {
 
   static void write_empty_array(OutBuffer& out) {
     const size_t array = out.begin_versioned(3);
-    out.tobject(kCollectionBits);
+    out.tobject(kArrayBits);
     out.tstring("");
     out.i32(0);
     out.i32(0);
@@ -543,7 +544,7 @@ class TreeWriterImpl final : public TreeWriter {
     out.i64(b.zip_bytes);
     write_empty_array(out);  // fBranches
     const size_t leaves = out.begin_versioned(3);
-    out.tobject(kCollectionBits);
+    out.tobject(kArrayBits);
     out.tstring("");
     out.i32(1);
     out.i32(0);
@@ -564,8 +565,12 @@ class TreeWriterImpl final : public TreeWriter {
     out.end_object(object);
   }
 
+  // ROOT::TIOFeatures has no ClassDef: ROOT writes such "foreign" classes with version 0 followed
+  // by the class checksum, then its one member, fIOBits.
   static void write_io_features(OutBuffer& out) {
-    const size_t features = out.begin_versioned(1);
+    constexpr uint32_t kIOFeaturesChecksum = 446770960;
+    const size_t features = out.begin_versioned(0);
+    out.u32(kIOFeaturesChecksum);
     out.u8(0);
     out.end_versioned(features);
   }
@@ -617,14 +622,14 @@ class TreeWriterImpl final : public TreeWriter {
     out.u8(0);                                                     // fClusterSize: no array
     write_io_features(out);
     const size_t all_branches = out.begin_versioned(3);
-    out.tobject(kCollectionBits);
+    out.tobject(kOwningArrayBits);
     out.tstring("");
     out.i32(static_cast<int32_t>(branches_.size()));
     out.i32(0);
     for (Branch& b : branches_) write_branch(out, b);
     out.end_versioned(all_branches);
     const size_t all_leaves = out.begin_versioned(3);
-    out.tobject(kCollectionBits);
+    out.tobject(kArrayBits);
     out.tstring("");
     out.i32(static_cast<int32_t>(branches_.size()));
     out.i32(0);

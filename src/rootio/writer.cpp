@@ -200,6 +200,7 @@ struct Branch {
   BranchId counter = 0;  // the counter of a jagged branch
   uint32_t value_bytes = 0;
   int16_t basket_keylen = 0;
+  KeyHeader basket_key;  // reused for every basket, so that writing one copies no strings
 
   // The open basket and the current batch, big-endian, from the open basket's first byte.
   std::vector<std::byte> staged;
@@ -339,6 +340,7 @@ class TreeWriterImpl final : public TreeWriter {
     b.counter = counter;
     b.value_bytes = leaf_type_info(type).size;
     b.basket_keylen = checked_keylen(key_header_size("TBasket", name, name_) + kBasketHeaderBytes, name);
+    b.basket_key = KeyHeader{.cycle = 0, .class_name = "TBasket", .name = name, .title = name_};
     return static_cast<BranchId>(branches_.size() - 1);
   }
 
@@ -450,7 +452,7 @@ class TreeWriterImpl final : public TreeWriter {
     basket_header_.i32(last);
     basket_header_.u8(0);  // only the header is streamed here; the data follows as written
 
-    KeyHeader key{.cycle = 0, .class_name = "TBasket", .name = b.name, .title = name_};
+    KeyHeader& key = b.basket_key;
     file_.write_key(key, basket_header_.bytes(), object, true);
     b.basket_bytes.push_back(key.nbytes);
     b.basket_entry.push_back(static_cast<int64_t>(b.basket_first_entry));

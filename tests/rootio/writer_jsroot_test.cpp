@@ -29,10 +29,10 @@ fs::path scratch_directory(const std::string& name) {
   return dir;
 }
 
-// The cache where JSROOT is installed: <build>/jsroot, next to <build>/tests/<this executable>.
+// Where JSROOT is installed (scripts/test does it before CTest runs; every build tree shares it).
 fs::path jsroot_cache() {
   if (const char* cache = std::getenv("TRIGML_JSROOT_CACHE")) return cache;
-  return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "jsroot";
+  return fs::path(TRIGML_SOURCE_DIR) / "build/jsroot";
 }
 
 struct Reference {

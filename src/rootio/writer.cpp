@@ -220,7 +220,6 @@ struct Branch {
 
   uint32_t leaf_reference = 0;  // where its leaf sits in the TTree record, for fLeaves and fLeafCount
 
-  std::string describe() const { return fmt::format("branch '{}'", name); }
   std::string leaf_title(const std::vector<Branch>& branches) const {
     switch (kind) {
       case BranchKind::FixedArray:

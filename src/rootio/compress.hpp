@@ -36,8 +36,6 @@ class BlockCompressor {
   // make the data smaller; ROOT then stores the bytes as they are, and so must the caller.
   bool compress(std::span<const std::byte> input, std::vector<std::byte>& output);
 
-  Compression algorithm() const { return algorithm_; }
-
  private:
   // Compresses one block's payload into `out` (of `capacity` bytes); returns its size, 0 on failure.
   size_t compress_payload(std::span<const std::byte> block, std::byte* out, size_t capacity);

@@ -36,7 +36,8 @@ constexpr int32_t kEntryOffsetLen = 1000;
 constexpr uint32_t kTreeBits = 0x03000008;
 constexpr uint32_t kBranchBits = 0x03400000;
 constexpr uint32_t kObjectBits = 0x03000000;
-constexpr uint32_t kCollectionBits = 0x02000000;
+constexpr uint32_t kArrayBits = 0x03000000;
+constexpr uint32_t kOwningArrayBits = 0x03004000;  // TCollection::kIsOwner: TTree::fBranches
 
 size_t tstring_size(std::string_view s) {
   return (s.size() < 255 ? 1 : 5) + s.size();
@@ -199,6 +200,7 @@ struct Branch {
   BranchId counter = 0;  // the counter of a jagged branch
   uint32_t value_bytes = 0;
   int16_t basket_keylen = 0;
+  KeyHeader basket_key;  // reused for every basket, so that writing one copies no strings
 
   // The open basket and the current batch, big-endian, from the open basket's first byte.
   std::vector<std::byte> staged;
@@ -218,7 +220,6 @@ struct Branch {
 
   uint32_t leaf_reference = 0;  // where its leaf sits in the TTree record, for fLeaves and fLeafCount
 
-  std::string describe() const { return fmt::format("branch '{}'", name); }
   std::string leaf_title(const std::vector<Branch>& branches) const {
     switch (kind) {
       case BranchKind::FixedArray:
@@ -338,6 +339,7 @@ class TreeWriterImpl final : public TreeWriter {
     b.counter = counter;
     b.value_bytes = leaf_type_info(type).size;
     b.basket_keylen = checked_keylen(key_header_size("TBasket", name, name_) + kBasketHeaderBytes, name);
+    b.basket_key = KeyHeader{.cycle = 0, .class_name = "TBasket", .name = name, .title = name_};
     return static_cast<BranchId>(branches_.size() - 1);
   }
 
@@ -449,7 +451,7 @@ class TreeWriterImpl final : public TreeWriter {
     basket_header_.i32(last);
     basket_header_.u8(0);  // only the header is streamed here; the data follows as written
 
-    KeyHeader key{.cycle = 0, .class_name = "TBasket", .name = b.name, .title = name_};
+    KeyHeader& key = b.basket_key;
     file_.write_key(key, basket_header_.bytes(), object, true);
     b.basket_bytes.push_back(key.nbytes);
     b.basket_entry.push_back(static_cast<int64_t>(b.basket_first_entry));
@@ -463,7 +465,7 @@ class TreeWriterImpl final : public TreeWriter {
 
   static void write_empty_array(OutBuffer& out) {
     const size_t array = out.begin_versioned(3);
-    out.tobject(kCollectionBits);
+    out.tobject(kArrayBits);
     out.tstring("");
     out.i32(0);
     out.i32(0);
@@ -543,7 +545,7 @@ class TreeWriterImpl final : public TreeWriter {
     out.i64(b.zip_bytes);
     write_empty_array(out);  // fBranches
     const size_t leaves = out.begin_versioned(3);
-    out.tobject(kCollectionBits);
+    out.tobject(kArrayBits);
     out.tstring("");
     out.i32(1);
     out.i32(0);
@@ -564,8 +566,12 @@ class TreeWriterImpl final : public TreeWriter {
     out.end_object(object);
   }
 
+  // ROOT::TIOFeatures has no ClassDef: ROOT writes such "foreign" classes with version 0 followed
+  // by the class checksum, then its one member, fIOBits.
   static void write_io_features(OutBuffer& out) {
-    const size_t features = out.begin_versioned(1);
+    constexpr uint32_t kIOFeaturesChecksum = 446770960;
+    const size_t features = out.begin_versioned(0);
+    out.u32(kIOFeaturesChecksum);
     out.u8(0);
     out.end_versioned(features);
   }
@@ -617,14 +623,14 @@ class TreeWriterImpl final : public TreeWriter {
     out.u8(0);                                                     // fClusterSize: no array
     write_io_features(out);
     const size_t all_branches = out.begin_versioned(3);
-    out.tobject(kCollectionBits);
+    out.tobject(kOwningArrayBits);
     out.tstring("");
     out.i32(static_cast<int32_t>(branches_.size()));
     out.i32(0);
     for (Branch& b : branches_) write_branch(out, b);
     out.end_versioned(all_branches);
     const size_t all_leaves = out.begin_versioned(3);
-    out.tobject(kCollectionBits);
+    out.tobject(kArrayBits);
     out.tstring("");
     out.i32(static_cast<int32_t>(branches_.size()));
     out.i32(0);

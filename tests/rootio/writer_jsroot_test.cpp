@@ -29,10 +29,10 @@ fs::path scratch_directory(const std::string& name) {
   return dir;
 }
 
-// The cache where JSROOT is installed: <build>/jsroot, next to <build>/tests/<this executable>.
+// Where JSROOT is installed (scripts/test does it before CTest runs; every build tree shares it).
 fs::path jsroot_cache() {
   if (const char* cache = std::getenv("TRIGML_JSROOT_CACHE")) return cache;
-  return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "jsroot";
+  return fs::path(TRIGML_SOURCE_DIR) / "build/jsroot";
 }
 
 struct Reference {
@@ -147,6 +147,8 @@ TEST_P(WriterJsroot, EveryBranchReadsBackExactly) {
   writer->add_named("Process", "p p > t t~ (trigml test)");
   testing::write_sample_tree(writer->add_tree("events", "trigml writer test"), tree, kBatchEntries);
   testing::write_sample_tree(writer->add_tree("small", "a second tree"), small, 7);
+  TreeWriter& empty = writer->add_tree("empty", "declared, never filled");
+  empty.add_jagged("Jet.PT", LeafType::Float32, empty.add_counter("Jet_size"));
   writer->close();
 
   const Reference reference = read_with_jsroot(file, dir / "reference");
@@ -162,8 +164,14 @@ TEST_P(WriterJsroot, EveryBranchReadsBackExactly) {
     }
   EXPECT_TRUE(found_named) << json["keys"].dump();
 
-  ASSERT_EQ(json["trees"].size(), 2u);
+  ASSERT_EQ(json["trees"].size(), 3u);
   for (const auto& t : json["trees"]) {
+    if (t["path"] == "empty") {
+      EXPECT_FALSE(t.contains("error")) << t["error"];
+      EXPECT_EQ(t["entries"].get<uint64_t>(), 0u);
+      EXPECT_EQ(t["n_terminal_branches"].get<size_t>(), 2u);
+      continue;
+    }
     const bool is_events = t["path"] == "events";
     const SampleTree& expected = is_events ? tree : small;
     SCOPED_TRACE("tree " + t["path"].get<std::string>());

@@ -9,6 +9,10 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "install.sh: node and npm are needed to run JSROOT" >&2
   exit 1
 fi
+# Tests run in parallel: one installs, the others wait for it.
+mkdir -p "$(dirname "$cache")"
+exec 9>"$cache.lock"
+flock 9
 if [ -f "$cache/node_modules/jsroot/package.json" ] && cmp -s "$rootref/makeref.mjs" "$cache/makeref.mjs"; then
   exit 0
 fi

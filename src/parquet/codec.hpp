@@ -1,0 +1,16 @@
+// Page compression: Snappy, ZSTD and (for reading other writers' files) GZIP.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "parquet/format.hpp"
+
+namespace trigml::parquet {
+
+void compress(Codec codec, std::span<const std::byte> in, std::vector<std::byte>& out, int zstd_level = 1);
+// Decompresses into exactly out.size() bytes; throws FormatError (with `where`) on corrupt input.
+void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte> out, const ErrorContext& where);
+
+}  // namespace trigml::parquet

@@ -1,0 +1,81 @@
+// Reads Parquet files: the footer and schema, then column chunks of row groups decoded straight
+// into contiguous typed buffers plus offsets per list level (and validity where the schema allows
+// nulls). Handles files from trigml, PyArrow, Spark (including its legacy two-level lists) and
+// DuckDB: PLAIN and dictionary encodings, RLE/bit-packed levels, data pages v1 and v2,
+// uncompressed, Snappy, GZIP and ZSTD pages.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/buffer.hpp"
+#include "parquet/format.hpp"
+#include "rootio/source.hpp"
+
+namespace trigml::parquet {
+
+// A leaf column of the file: its path, physical type and the levels its schema implies.
+struct ColumnInfo {
+  std::string name;              // top-level field name
+  std::vector<std::string> path;
+  PhysicalType physical = PhysicalType::Float;
+  bool is_string = false;
+  int16_t int_bits = 0;          // INT32 annotated as a narrower integer (int16 ...)
+  int max_definition = 0;
+  int max_repetition = 0;
+  // Per list level: the definition level at which the list has an element, and at which it is
+  // not null (equal to the element level minus one when the list cannot be null).
+  std::vector<int> element_definition, present_definition;
+  bool leaf_nullable = false;
+  bool row_nullable = false;     // a flat optional column
+  std::string type_name() const; // "float", "list<list<float>>", "string" ...
+};
+
+// One column of one row group (or of several, appended).
+struct ColumnData {
+  PhysicalType physical = PhysicalType::Float;
+  bool is_string = false;
+  ByteBuffer values;                               // one value per leaf slot (nulls as zero / empty)
+  std::vector<int64_t> string_offsets{0};          // strings: slots + 1 offsets into values
+  std::vector<std::vector<int64_t>> offsets;       // per list level: instances + 1 offsets
+  std::vector<std::vector<uint8_t>> list_valid;    // per list level: 1 = not null (empty: none null)
+  std::vector<uint8_t> valid;                      // per leaf slot: 1 = not null (empty: none null)
+  uint64_t rows = 0;
+
+  size_t slots() const;
+  template <typename T>
+  std::span<const T> as() const {
+    return {reinterpret_cast<const T*>(values.data()), values.size() / sizeof(T)};
+  }
+  void clear(const ColumnInfo& info);
+};
+
+class FileReader {
+ public:
+  static std::unique_ptr<FileReader> open(const std::string& path);
+  static std::unique_ptr<FileReader> open(std::unique_ptr<rootio::ByteSource> source);
+
+  const std::string& name() const { return source_->name(); }
+  const FileMetaData& metadata() const { return metadata_; }
+  uint64_t rows() const { return static_cast<uint64_t>(metadata_.num_rows); }
+  size_t row_groups() const { return metadata_.row_groups.size(); }
+  const std::vector<ColumnInfo>& columns() const { return columns_; }
+  // Index of a column by name (top-level field name or dotted path); NotFoundError lists them.
+  size_t column(const std::string& name) const;
+  const std::string* metadata_value(const std::string& key) const;
+
+  // Appends the column's values of one row group to `out` (call out.clear(info) first).
+  void read(size_t row_group, size_t column, ColumnData& out) const;
+
+ private:
+  explicit FileReader(std::unique_ptr<rootio::ByteSource> source);
+  void read_footer();
+
+  std::unique_ptr<rootio::ByteSource> source_;
+  FileMetaData metadata_;
+  std::vector<ColumnInfo> columns_;
+};
+
+}  // namespace trigml::parquet

@@ -1,0 +1,386 @@
+#include "parquet/writer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "parquet/codec.hpp"
+#include "parquet/levels.hpp"
+
+namespace trigml::parquet {
+
+std::string column_type_name(ColumnType type) {
+  switch (type) {
+    case ColumnType::Bool: return "bool";
+    case ColumnType::Int16: return "int16";
+    case ColumnType::Int32: return "int32";
+    case ColumnType::Int64: return "int64";
+    case ColumnType::Float: return "float";
+    case ColumnType::Double: return "double";
+    case ColumnType::String: return "string";
+    case ColumnType::FloatList: return "list<float>";
+    case ColumnType::FloatListList: return "list<list<float>>";
+  }
+  return "?";
+}
+
+namespace {
+
+PhysicalType physical_of(ColumnType t) {
+  switch (t) {
+    case ColumnType::Bool: return PhysicalType::Boolean;
+    case ColumnType::Int16:
+    case ColumnType::Int32: return PhysicalType::Int32;
+    case ColumnType::Int64: return PhysicalType::Int64;
+    case ColumnType::Double: return PhysicalType::Double;
+    case ColumnType::String: return PhysicalType::ByteArray;
+    default: return PhysicalType::Float;
+  }
+}
+
+int list_depth(ColumnType t) { return t == ColumnType::FloatList ? 1 : t == ColumnType::FloatListList ? 2 : 0; }
+
+template <typename T>
+void append_plain(std::vector<std::byte>& out, T value) {
+  const auto* p = reinterpret_cast<const std::byte*>(&value);
+  out.insert(out.end(), p, p + sizeof(T));
+}
+
+}  // namespace
+
+std::vector<SchemaElement> schema_for(const std::vector<ColumnSpec>& columns) {
+  std::vector<SchemaElement> schema;
+  SchemaElement root;
+  root.name = "schema";
+  root.num_children = static_cast<int32_t>(columns.size());
+  schema.push_back(root);
+  for (const ColumnSpec& c : columns) {
+    int depth = list_depth(c.type);
+    for (int level = 0; level < depth; ++level) {
+      SchemaElement list;
+      list.name = level == 0 ? c.name : "element";
+      list.repetition = Repetition::Required;
+      list.num_children = 1;
+      list.converted_type = ConvertedType::List;
+      list.logical_type = 3;
+      schema.push_back(list);
+      SchemaElement repeated;
+      repeated.name = "list";
+      repeated.repetition = Repetition::Repeated;
+      repeated.num_children = 1;
+      schema.push_back(repeated);
+    }
+    SchemaElement leaf;
+    leaf.name = depth ? "element" : c.name;
+    leaf.type = physical_of(c.type);
+    leaf.repetition = Repetition::Required;
+    if (c.type == ColumnType::String) {
+      leaf.converted_type = ConvertedType::Utf8;
+      leaf.logical_type = 1;
+    }
+    if (c.type == ColumnType::Int16) {
+      leaf.converted_type = ConvertedType::Int16;
+      leaf.logical_type = 10;
+      leaf.integer_bits = 16;
+      leaf.integer_signed = true;
+    }
+    schema.push_back(leaf);
+  }
+  return schema;
+}
+
+// One column's pages of the current row group: the page being filled (levels and PLAIN values)
+// and the finished, compressed pages.
+struct Writer::Column {
+  ColumnSpec spec;
+  int depth = 0;
+  std::vector<uint16_t> repetition, definition;
+  std::vector<std::byte> values;
+  uint64_t page_level_count = 0;  // level entries (or values, for flat columns) in the open page
+  std::vector<std::byte> chunk;   // finished pages of the row group
+  int64_t chunk_values = 0;
+  int64_t chunk_uncompressed = 0;
+  // Statistics over the row group.
+  double min = std::numeric_limits<double>::infinity(), max = -std::numeric_limits<double>::infinity();
+  std::string min_string, max_string;
+  bool has_stats = false;
+  std::vector<std::byte> scratch, compressed, header;
+
+  uint64_t buffered_bytes() const { return chunk.size() + values.size() + 2 * repetition.size(); }
+
+  void note(double v) {
+    if (std::isnan(v)) return;
+    min = std::min(min, v), max = std::max(max, v);
+    has_stats = true;
+  }
+  void note(const std::string& s) {
+    if (!has_stats || s < min_string) min_string = s;
+    if (!has_stats || s > max_string) max_string = s;
+    has_stats = true;
+  }
+
+  void finish_page(const WriterOptions& options) {
+    if (page_level_count == 0) return;
+    scratch.clear();
+    auto add_levels = [&](const std::vector<uint16_t>& levels, int max_level) {
+      size_t length_at = scratch.size();
+      scratch.resize(scratch.size() + 4);
+      encode_hybrid(levels, bit_width(static_cast<uint32_t>(max_level)), scratch);
+      uint32_t length = static_cast<uint32_t>(scratch.size() - length_at - 4);
+      std::memcpy(scratch.data() + length_at, &length, 4);
+    };
+    if (depth > 0) {
+      add_levels(repetition, depth);
+      add_levels(definition, depth);
+    }
+    scratch.insert(scratch.end(), values.begin(), values.end());
+    compress(options.codec, scratch, compressed, options.zstd_level);
+    PageHeader h;
+    h.type = PageType::DataPage;
+    h.uncompressed_size = static_cast<int32_t>(scratch.size());
+    h.compressed_size = static_cast<int32_t>(compressed.size());
+    h.num_values = static_cast<int32_t>(page_level_count);
+    h.encoding = Encoding::Plain;
+    header.clear();
+    encode(h, header);
+    chunk.insert(chunk.end(), header.begin(), header.end());
+    chunk.insert(chunk.end(), compressed.begin(), compressed.end());
+    chunk_values += static_cast<int64_t>(page_level_count);
+    chunk_uncompressed += static_cast<int64_t>(header.size() + scratch.size());
+    repetition.clear();
+    definition.clear();
+    values.clear();
+    page_level_count = 0;
+  }
+};
+
+Writer::Writer(const std::filesystem::path& path, std::vector<ColumnSpec> columns, WriterOptions options)
+    : path_(path), options_(std::move(options)), specs_(std::move(columns)) {
+  if (specs_.empty()) throw UsageError("a Parquet file needs at least one column", {path.string()});
+  for (size_t i = 0; i < specs_.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (specs_[i].name == specs_[j].name)
+        throw UsageError(fmt::format("column '{}' appears twice", specs_[i].name), {path.string()});
+  if (options_.codec != Codec::Uncompressed && options_.codec != Codec::Snappy && options_.codec != Codec::Zstd)
+    throw UsageError(fmt::format("trigml writes uncompressed, Snappy or ZSTD pages, not {}", codec_name(options_.codec)));
+  file_ = std::make_unique<AtomicFile>(path);
+  file_->write(std::as_bytes(std::span("PAR1", 4)));
+  for (const ColumnSpec& spec : specs_) {
+    auto c = std::make_unique<Column>();
+    c->spec = spec;
+    c->depth = list_depth(spec.type);
+    columns_.push_back(std::move(c));
+  }
+  metadata_.schema = schema_for(specs_);
+  metadata_.created_by = "trigml version " TRIGML_VERSION;
+  metadata_.key_value = options_.metadata;
+}
+
+Writer::~Writer() = default;
+
+void Writer::set_metadata(const std::string& key, const std::string& value) {
+  for (auto& [k, v] : metadata_.key_value)
+    if (k == key) {
+      v = value;
+      return;
+    }
+  metadata_.key_value.emplace_back(key, value);
+}
+
+void Writer::write(uint64_t rows, std::span<const ColumnValues> batch) {
+  if (closed_) throw UsageError("write after close", {path_.string()});
+  if (batch.size() != columns_.size())
+    throw UsageError(fmt::format("{} columns given for a file of {}", batch.size(), columns_.size()), {path_.string()});
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    Column& c = *columns_[i];
+    const ColumnValues& v = batch[i];
+    auto mismatch = [&](size_t have) {
+      throw UsageError(fmt::format("column '{}' ({}) got {} values for {} rows", c.spec.name,
+                                   column_type_name(c.spec.type), have, rows),
+                       {path_.string()});
+    };
+    switch (c.spec.type) {
+      case ColumnType::Bool: {
+        if (v.bools.size() != rows) mismatch(v.bools.size());
+        // PLAIN booleans are bit-packed, LSB first, one page at a time.
+        for (uint64_t r = 0; r < rows; ++r) {
+          size_t bit = c.page_level_count % 8;
+          if (bit == 0) c.values.push_back(std::byte{0});
+          if (v.bools[r]) c.values.back() |= std::byte(static_cast<uint8_t>(1u << bit));
+          c.note(v.bools[r] ? 1.0 : 0.0);
+          ++c.page_level_count;
+          if (bit == 7 && c.values.size() >= options_.page_bytes) c.finish_page(options_);
+        }
+        continue;
+      }
+      case ColumnType::Int16:
+        if (v.int16s.size() != rows) mismatch(v.int16s.size());
+        for (int16_t x : v.int16s) append_plain<int32_t>(c.values, x), c.note(x);
+        break;
+      case ColumnType::Int32:
+        if (v.int32s.size() != rows) mismatch(v.int32s.size());
+        for (int32_t x : v.int32s) c.note(x);
+        c.values.insert(c.values.end(), std::as_bytes(v.int32s).begin(), std::as_bytes(v.int32s).end());
+        break;
+      case ColumnType::Int64:
+        if (v.int64s.size() != rows) mismatch(v.int64s.size());
+        for (int64_t x : v.int64s) c.note(static_cast<double>(x));
+        c.values.insert(c.values.end(), std::as_bytes(v.int64s).begin(), std::as_bytes(v.int64s).end());
+        break;
+      case ColumnType::Float:
+        if (v.floats.size() != rows) mismatch(v.floats.size());
+        for (float x : v.floats) c.note(x);
+        c.values.insert(c.values.end(), std::as_bytes(v.floats).begin(), std::as_bytes(v.floats).end());
+        break;
+      case ColumnType::Double:
+        if (v.doubles.size() != rows) mismatch(v.doubles.size());
+        for (double x : v.doubles) c.note(x);
+        c.values.insert(c.values.end(), std::as_bytes(v.doubles).begin(), std::as_bytes(v.doubles).end());
+        break;
+      case ColumnType::String: {
+        if (!v.repeated_string && v.strings.size() != rows) mismatch(v.strings.size());
+        for (uint64_t r = 0; r < rows; ++r) {
+          const std::string& s = v.repeated_string ? *v.repeated_string : v.strings[r];
+          append_plain<uint32_t>(c.values, static_cast<uint32_t>(s.size()));
+          const auto* p = reinterpret_cast<const std::byte*>(s.data());
+          c.values.insert(c.values.end(), p, p + s.size());
+          if (!v.repeated_string || r == 0) c.note(s);
+        }
+        break;
+      }
+      case ColumnType::FloatList:
+      case ColumnType::FloatListList: {
+        if (v.offsets.size() != rows + 1) mismatch(v.offsets.size() - (v.offsets.empty() ? 0 : 1));
+        const bool nested = c.spec.type == ColumnType::FloatListList;
+        if (nested && !v.inner_width && v.inner_offsets.empty())
+          throw UsageError(fmt::format("column '{}' needs inner_width or inner_offsets", c.spec.name), {path_.string()});
+        auto inner = [&](int64_t k, int64_t& begin, int64_t& end) {
+          if (v.inner_width) {
+            begin = k * v.inner_width, end = begin + v.inner_width;
+          } else {
+            begin = v.inner_offsets[static_cast<size_t>(k)], end = v.inner_offsets[static_cast<size_t>(k + 1)];
+          }
+        };
+        for (uint64_t r = 0; r < rows; ++r) {
+          int64_t first = v.offsets[r], last = v.offsets[r + 1];
+          if (first > last) throw UsageError(fmt::format("column '{}': decreasing offsets", c.spec.name), {path_.string()});
+          if (first == last) {
+            c.repetition.push_back(0), c.definition.push_back(0), ++c.page_level_count;
+          } else if (!nested) {
+            if (static_cast<uint64_t>(last) > v.floats.size()) mismatch(v.floats.size());
+            for (int64_t k = first; k < last; ++k) {
+              c.repetition.push_back(k == first ? 0 : 1), c.definition.push_back(1);
+              c.note(v.floats[static_cast<size_t>(k)]);
+            }
+            c.page_level_count += static_cast<uint64_t>(last - first);
+            auto items = v.floats.subspan(static_cast<size_t>(first), static_cast<size_t>(last - first));
+            c.values.insert(c.values.end(), std::as_bytes(items).begin(), std::as_bytes(items).end());
+          } else {
+            for (int64_t k = first; k < last; ++k) {
+              int64_t begin, end;
+              inner(k, begin, end);
+              if (begin > end || static_cast<uint64_t>(end) > v.floats.size()) mismatch(v.floats.size());
+              uint16_t outer_rep = k == first ? 0 : 1;
+              if (begin == end) {
+                c.repetition.push_back(outer_rep), c.definition.push_back(1), ++c.page_level_count;
+                continue;
+              }
+              for (int64_t j = begin; j < end; ++j) {
+                c.repetition.push_back(j == begin ? outer_rep : 2), c.definition.push_back(2);
+                c.note(v.floats[static_cast<size_t>(j)]);
+              }
+              c.page_level_count += static_cast<uint64_t>(end - begin);
+              auto items = v.floats.subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
+              c.values.insert(c.values.end(), std::as_bytes(items).begin(), std::as_bytes(items).end());
+            }
+          }
+          if (c.values.size() >= options_.page_bytes) c.finish_page(options_);
+        }
+        continue;
+      }
+    }
+    c.page_level_count += rows;
+    if (c.values.size() >= options_.page_bytes) c.finish_page(options_);
+  }
+  rows_ += rows;
+  group_rows_ += rows;
+  uint64_t buffered = 0;
+  for (const auto& c : columns_) buffered += c->buffered_bytes();
+  if (buffered >= options_.row_group_bytes) flush_row_group();
+}
+
+void Writer::flush_row_group() {
+  if (group_rows_ == 0) return;
+  RowGroup group;
+  group.num_rows = static_cast<int64_t>(group_rows_);
+  for (auto& column : columns_) {
+    Column& c = *column;
+    // Booleans can only end a page on a whole byte of values.
+    c.finish_page(options_);
+    ColumnMetaData meta;
+    meta.type = physical_of(c.spec.type);
+    meta.encodings = c.depth ? std::vector<Encoding>{Encoding::Plain, Encoding::Rle} : std::vector<Encoding>{Encoding::Plain};
+    meta.path = {c.spec.name};
+    for (int level = 0; level < c.depth; ++level) meta.path.insert(meta.path.end(), {"list", "element"});
+    meta.codec = options_.codec;
+    meta.num_values = c.chunk_values;
+    meta.total_uncompressed_size = c.chunk_uncompressed;
+    meta.total_compressed_size = static_cast<int64_t>(c.chunk.size());
+    meta.data_page_offset = static_cast<int64_t>(file_->size());
+    meta.statistics.null_count = 0;
+    if (c.has_stats) {
+      std::vector<std::byte> lo, hi;
+      switch (c.spec.type) {
+        case ColumnType::Bool:
+          lo.push_back(std::byte(c.min != 0)), hi.push_back(std::byte(c.max != 0));
+          break;
+        case ColumnType::Int16:
+        case ColumnType::Int32:
+          append_plain(lo, static_cast<int32_t>(c.min)), append_plain(hi, static_cast<int32_t>(c.max));
+          break;
+        case ColumnType::Int64:
+          append_plain(lo, static_cast<int64_t>(c.min)), append_plain(hi, static_cast<int64_t>(c.max));
+          break;
+        case ColumnType::Double: append_plain(lo, c.min), append_plain(hi, c.max); break;
+        case ColumnType::String:
+          lo.assign(reinterpret_cast<const std::byte*>(c.min_string.data()),
+                    reinterpret_cast<const std::byte*>(c.min_string.data()) + c.min_string.size());
+          hi.assign(reinterpret_cast<const std::byte*>(c.max_string.data()),
+                    reinterpret_cast<const std::byte*>(c.max_string.data()) + c.max_string.size());
+          break;
+        default:
+          append_plain(lo, static_cast<float>(c.min)), append_plain(hi, static_cast<float>(c.max));
+          break;
+      }
+      meta.statistics.min_value = std::string(reinterpret_cast<const char*>(lo.data()), lo.size());
+      meta.statistics.max_value = std::string(reinterpret_cast<const char*>(hi.data()), hi.size());
+    }
+    file_->write(c.chunk);
+    group.total_byte_size += meta.total_uncompressed_size;
+    group.columns.push_back(std::move(meta));
+    c.chunk.clear();
+    c.chunk_values = 0;
+    c.chunk_uncompressed = 0;
+    c.has_stats = false;
+    c.min = std::numeric_limits<double>::infinity(), c.max = -std::numeric_limits<double>::infinity();
+  }
+  metadata_.row_groups.push_back(std::move(group));
+  group_rows_ = 0;
+}
+
+void Writer::close() {
+  if (closed_) return;
+  flush_row_group();
+  metadata_.num_rows = static_cast<int64_t>(rows_);
+  std::vector<std::byte> footer;
+  encode(metadata_, footer);
+  uint32_t length = static_cast<uint32_t>(footer.size());
+  append_plain(footer, length);
+  footer.insert(footer.end(), {std::byte{'P'}, std::byte{'A'}, std::byte{'R'}, std::byte{'1'}});
+  file_->write(footer);
+  file_->commit();
+  closed_ = true;
+}
+
+}  // namespace trigml::parquet

@@ -63,7 +63,8 @@ double tracking_efficiency(int abs_pdg, double pt, double abs_eta) {
 // Relative transverse-momentum resolution: 1 % multiple-scattering term, growing linearly with pT
 // (curvature); the endcaps are worse by half.
 double track_resolution(double pt, double abs_eta) {
-  const double barrel = std::hypot(0.01, 1.5e-4 * pt);
+  const double curvature = 1.5e-4 * pt;
+  const double barrel = std::sqrt(0.01 * 0.01 + curvature * curvature);
   return abs_eta <= 1.5 ? barrel : 1.5 * barrel;
 }
 
@@ -164,7 +165,8 @@ struct Detector::Buffers {
     for (const int index : hit_cells) {
       const double energy = energies[index];
       energies[index] = 0.0;
-      const double sigma = energy * std::hypot(stochastic / std::sqrt(energy), constant);
+      const double sigma =
+          std::sqrt(stochastic * stochastic * energy + constant * constant * energy * energy);
       const double measured = energy + rng.normal(0.0, sigma);
       if (measured <= threshold) continue;
       // As in Delphes, the tower direction is drawn uniformly inside the cell.
@@ -176,17 +178,17 @@ struct Detector::Buffers {
       towers.et.push_back(static_cast<float>(et));
       towers.eta.push_back(static_cast<float>(eta));
       towers.phi.push_back(static_cast<float>(phi));
-      add_visible(et, eta, phi, 0.0);
+      add_visible(pseudo_jet(et, eta, phi, 0.0), true);
       ++count;
     }
     hit_cells.clear();
     towers.size.push_back(count);
   }
 
-  void add_visible(double pt, double eta, double phi, double m, bool jet_input = true) {
-    met_x -= pt * std::cos(phi);
-    met_y -= pt * std::sin(phi);
-    if (jet_input) jet_inputs.push_back(pseudo_jet(pt, eta, phi, m));
+  void add_visible(const fastjet::PseudoJet& momentum, bool jet_input) {
+    met_x -= momentum.px();
+    met_y -= momentum.py();
+    if (jet_input) jet_inputs.push_back(momentum);
   }
 };
 
@@ -230,7 +232,12 @@ void Detector::reconstruct(const EventRecord& record, Random& rng, EventBatch& b
       const bool from_pileup_vertex =
           particle.origin == Origin::Pileup &&
           std::abs(particle.vertex.z - record.primary_vertex.z) > kVertexResolutionZ;
-      b.add_visible(measured_pt, eta, phi, particle_mass(abs_pdg), !from_pileup_vertex);
+      // The measured track: the true direction with the smeared momentum and the particle's mass.
+      const double scale = measured_pt / pt;
+      const double px = particle.momentum.px * scale, py = particle.momentum.py * scale,
+                   pz = particle.momentum.pz * scale, m = particle_mass(abs_pdg);
+      b.add_visible(fastjet::PseudoJet(px, py, pz, std::sqrt(px * px + py * py + pz * pz + m * m)),
+                    !from_pileup_vertex);
       LeptonColumns* lepton = nullptr;
       if (abs_pdg == pdg::kElectron && measured_pt > kLeptonPtMin &&
           rng.chance(electron_efficiency(abs_eta))) {

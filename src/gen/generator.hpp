@@ -50,8 +50,10 @@ class EventGenerator {
   std::unique_ptr<Workspace> workspace_;
 };
 
-// Generates `events` events with `threads` threads and hands the chunks to `consume` in chunk
-// order, on the calling thread. Throws UsageError for a negative count or fewer than one thread.
+// Generates `events` events with `threads` worker threads and hands the chunks to `consume` in
+// chunk order, on the calling thread, while the workers go on generating (up to two chunks per
+// worker ahead). Throws UsageError for a negative count or fewer than one thread; an exception
+// from a worker or from `consume` stops the workers and propagates.
 void generate_events(const GeneratorSettings& settings, int64_t events, int threads,
                      const std::function<void(const EventBatch&)>& consume);
 

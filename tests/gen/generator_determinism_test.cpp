@@ -117,6 +117,28 @@ TEST(GeneratorDeterminism, ShortChunkIsAPrefixOfTheFullChunk) {
                          longer.missing_et.met.begin()));
 }
 
+TEST(GeneratorPipeline, ChunksArriveInOrderWithMoreThreadsThanCores) {
+  GeneratorSettings settings;
+  settings.process = Process::WJets;
+  settings.pileup = 0.0;
+  std::vector<uint64_t> sizes;
+  generate_events(settings, 3500, 3, [&](const EventBatch& b) { sizes.push_back(b.events); });
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{1000, 1000, 1000, 500}));
+}
+
+TEST(GeneratorPipeline, ConsumerExceptionStopsTheWorkersAndPropagates) {
+  GeneratorSettings settings;
+  settings.process = Process::WJets;
+  settings.pileup = 0.0;
+  int calls = 0;
+  EXPECT_THROW(generate_events(settings, 8000, 2,
+                               [&](const EventBatch&) {
+                                 if (++calls == 2) throw IoError("disk full");
+                               }),
+               IoError);
+  EXPECT_EQ(calls, 2);
+}
+
 TEST(GeneratorArguments, ProcessNamesRoundTripAndUnknownNamesAreUsageErrors) {
   for (Process p : {Process::Qcd, Process::TopPair, Process::WJets})
     EXPECT_EQ(parse_process(process_name(p)), p);

@@ -130,11 +130,6 @@ CellBounds cell_bounds(int index) {
   return {eta_low, eta_low + kForwardEtaWidth, -kPi + phi_bin * phi_width, -kPi + (phi_bin + 1) * phi_width};
 }
 
-fastjet::PseudoJet pseudo_jet(double pt, double eta, double phi, double m) {
-  const FourVector p = FourVector::from_pt_eta_phi_m(pt, eta, phi, m);
-  return {p.px, p.py, p.pz, p.e};
-}
-
 // FastJet prints its banner on the first clustering; silence it once for all threads.
 void silence_fastjet_banner() {
   static std::once_flag once;
@@ -147,6 +142,18 @@ struct Detector::Buffers {
   std::vector<double> ecal = std::vector<double>(kCells, 0.0);
   std::vector<double> hcal = std::vector<double>(kCells, 0.0);
   std::vector<int> ecal_hit_cells, hcal_hit_cells;
+  // 1 / cosh of the smallest |eta| in each cell: the largest ET per unit of tower energy.
+  std::vector<double> largest_et_per_energy = [] {
+    std::vector<double> table(kCells);
+    for (int index = 0; index < kCells; ++index) {
+      const CellBounds bounds = cell_bounds(index);
+      const double smallest_abs_eta = bounds.eta_low <= 0.0 && bounds.eta_high >= 0.0
+                                          ? 0.0
+                                          : std::min(std::abs(bounds.eta_low), std::abs(bounds.eta_high));
+      table[index] = 1.0 / std::cosh(smallest_abs_eta);
+    }
+    return table;
+  }();
   std::vector<fastjet::PseudoJet> jet_inputs;
   fastjet::JetDefinition jet_definition{fastjet::antikt_algorithm, kJetRadius};
   double met_x = 0.0, met_y = 0.0;
@@ -168,7 +175,8 @@ struct Detector::Buffers {
       const double sigma =
           std::sqrt(stochastic * stochastic * energy + constant * constant * energy * energy);
       const double measured = energy + rng.normal(0.0, sigma);
-      if (measured <= threshold) continue;
+      // Cheap rejection first: no direction inside the cell gives more than this ET.
+      if (measured <= threshold || measured * largest_et_per_energy[index] <= et_threshold) continue;
       // As in Delphes, the tower direction is drawn uniformly inside the cell.
       const CellBounds bounds = cell_bounds(index);
       const double eta = rng.uniform(bounds.eta_low, bounds.eta_high);
@@ -178,7 +186,9 @@ struct Detector::Buffers {
       towers.et.push_back(static_cast<float>(et));
       towers.eta.push_back(static_cast<float>(eta));
       towers.phi.push_back(static_cast<float>(phi));
-      add_visible(pseudo_jet(et, eta, phi, 0.0), true);
+      // A massless tower: E = measured, |pz| = sqrt(E^2 - ET^2) with the sign of eta.
+      const double pz = std::copysign(std::sqrt(std::max(0.0, measured * measured - et * et)), eta);
+      add_visible(fastjet::PseudoJet(et * std::cos(phi), et * std::sin(phi), pz, measured), true);
       ++count;
     }
     hit_cells.clear();

@@ -130,10 +130,14 @@ CellBounds cell_bounds(int index) {
   return {eta_low, eta_low + kForwardEtaWidth, -kPi + phi_bin * phi_width, -kPi + (phi_bin + 1) * phi_width};
 }
 
-// FastJet prints its banner on the first clustering; silence it once for all threads.
+// FastJet prints its banner on the first clustering, guarded by a flag that is not thread-safe in
+// Debian's build: silence it and use up the first time once, before threads cluster.
 void silence_fastjet_banner() {
   static std::once_flag once;
-  std::call_once(once, [] { fastjet::ClusterSequence::set_fastjet_banner_stream(nullptr); });
+  std::call_once(once, [] {
+    fastjet::ClusterSequence::set_fastjet_banner_stream(nullptr);
+    fastjet::ClusterSequence::print_banner();
+  });
 }
 
 }  // namespace

@@ -82,6 +82,15 @@ void validate(const GeneratorSettings& settings) {
   process_name(settings.process);
 }
 
+void validate(const GeneratorSettings& settings, int64_t events, int threads) {
+  validate(settings);
+  if (events < 0) throw UsageError(fmt::format("the number of events must not be negative, got {}", events));
+  if (threads < 1 || threads > kMaxThreads) {
+    throw UsageError(
+        fmt::format("the number of threads must be between 1 and {}, got {}", kMaxThreads, threads));
+  }
+}
+
 struct EventGenerator::Workspace {
   GeneratorSettings settings;
   Random rng{0};
@@ -140,9 +149,7 @@ void EventGenerator::generate_chunk(uint64_t chunk_index, uint64_t events, Event
 
 void generate_events(const GeneratorSettings& settings, int64_t events, int threads,
                      const std::function<void(const EventBatch&)>& consume) {
-  validate(settings);
-  if (events < 0) throw UsageError(fmt::format("the number of events must not be negative, got {}", events));
-  if (threads < 1) throw UsageError(fmt::format("the number of threads must be at least 1, got {}", threads));
+  validate(settings, events, threads);
   const uint64_t total = static_cast<uint64_t>(events);
   const uint64_t chunks = (total + kChunkEvents - 1) / kChunkEvents;
   if (chunks == 0) return;

@@ -162,6 +162,7 @@ TEST(GeneratorArguments, BadCountsAndPileupAreUsageErrorsBeforeAnyEvent) {
   EXPECT_THROW(generate_events(settings, -1, 1, count), UsageError);
   EXPECT_THROW(generate_events(settings, 10, 0, count), UsageError);
   EXPECT_THROW(generate_events(settings, 10, -2, count), UsageError);
+  EXPECT_THROW(generate_events(settings, 10, kMaxThreads + 1, count), UsageError);
   for (double pileup : {-1.0, 1000.0, std::numeric_limits<double>::quiet_NaN()}) {
     settings.pileup = pileup;
     EXPECT_THROW(generate_events(settings, 10, 1, count), UsageError);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
@@ -29,11 +30,17 @@ void run_generate(const GenerateOptions& options) {
   settings.process = gen::parse_process(options.process);
   settings.seed = static_cast<uint64_t>(options.seed);
   settings.pileup = options.pileup;
-  const uint64_t total = options.events > 0 ? static_cast<uint64_t>(options.events) : 0;
-  Progress progress(fmt::format("generate {}", options.process), total, "events", stderr_is_terminal());
-  gen::write_delphes_file(options.out, settings, options.events, options.threads, {},
-                          [&progress](uint64_t events) { progress.advance(events); });
-  progress.finish();
+  // Created with the first batch, after write_delphes_file has checked every argument, so a bad
+  // call prints its error and no progress bar.
+  std::optional<Progress> progress;
+  gen::write_delphes_file(options.out, settings, options.events, options.threads, {}, [&](uint64_t events) {
+    if (!progress) {
+      progress.emplace(fmt::format("generate {}", options.process), static_cast<uint64_t>(options.events),
+                       "events", stderr_is_terminal());
+    }
+    progress->advance(events);
+  });
+  if (progress) progress->finish();
 }
 
 }  // namespace

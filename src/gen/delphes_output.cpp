@@ -159,9 +159,7 @@ void check_output_path(const std::filesystem::path& path) {
 void write_delphes_file(const std::filesystem::path& path, const GeneratorSettings& settings, int64_t events,
                         int threads, rootio::WriterOptions options,
                         const std::function<void(uint64_t)>& on_batch) {
-  validate(settings);
-  if (events < 0) throw UsageError(fmt::format("the number of events must not be negative, got {}", events));
-  if (threads < 1) throw UsageError(fmt::format("the number of threads must be at least 1, got {}", threads));
+  validate(settings, events, threads);
   check_output_path(path);
 
   options.seed = settings.seed;

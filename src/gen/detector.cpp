@@ -63,7 +63,8 @@ double tracking_efficiency(int abs_pdg, double pt, double abs_eta) {
 // Relative transverse-momentum resolution: 1 % multiple-scattering term, growing linearly with pT
 // (curvature); the endcaps are worse by half.
 double track_resolution(double pt, double abs_eta) {
-  const double barrel = std::hypot(0.01, 1.5e-4 * pt);
+  const double curvature = 1.5e-4 * pt;
+  const double barrel = std::sqrt(0.01 * 0.01 + curvature * curvature);
   return abs_eta <= 1.5 ? barrel : 1.5 * barrel;
 }
 
@@ -129,15 +130,14 @@ CellBounds cell_bounds(int index) {
   return {eta_low, eta_low + kForwardEtaWidth, -kPi + phi_bin * phi_width, -kPi + (phi_bin + 1) * phi_width};
 }
 
-fastjet::PseudoJet pseudo_jet(double pt, double eta, double phi, double m) {
-  const FourVector p = FourVector::from_pt_eta_phi_m(pt, eta, phi, m);
-  return {p.px, p.py, p.pz, p.e};
-}
-
-// FastJet prints its banner on the first clustering; silence it once for all threads.
+// FastJet prints its banner on the first clustering, guarded by a flag that is not thread-safe in
+// Debian's build: silence it and use up the first time once, before threads cluster.
 void silence_fastjet_banner() {
   static std::once_flag once;
-  std::call_once(once, [] { fastjet::ClusterSequence::set_fastjet_banner_stream(nullptr); });
+  std::call_once(once, [] {
+    fastjet::ClusterSequence::set_fastjet_banner_stream(nullptr);
+    fastjet::ClusterSequence::print_banner();
+  });
 }
 
 }  // namespace
@@ -146,6 +146,18 @@ struct Detector::Buffers {
   std::vector<double> ecal = std::vector<double>(kCells, 0.0);
   std::vector<double> hcal = std::vector<double>(kCells, 0.0);
   std::vector<int> ecal_hit_cells, hcal_hit_cells;
+  // 1 / cosh of the smallest |eta| in each cell: the largest ET per unit of tower energy.
+  std::vector<double> largest_et_per_energy = [] {
+    std::vector<double> table(kCells);
+    for (int index = 0; index < kCells; ++index) {
+      const CellBounds bounds = cell_bounds(index);
+      const double smallest_abs_eta = bounds.eta_low <= 0.0 && bounds.eta_high >= 0.0
+                                          ? 0.0
+                                          : std::min(std::abs(bounds.eta_low), std::abs(bounds.eta_high));
+      table[index] = 1.0 / std::cosh(smallest_abs_eta);
+    }
+    return table;
+  }();
   std::vector<fastjet::PseudoJet> jet_inputs;
   fastjet::JetDefinition jet_definition{fastjet::antikt_algorithm, kJetRadius};
   double met_x = 0.0, met_y = 0.0;
@@ -164,9 +176,11 @@ struct Detector::Buffers {
     for (const int index : hit_cells) {
       const double energy = energies[index];
       energies[index] = 0.0;
-      const double sigma = energy * std::hypot(stochastic / std::sqrt(energy), constant);
+      const double sigma =
+          std::sqrt(stochastic * stochastic * energy + constant * constant * energy * energy);
       const double measured = energy + rng.normal(0.0, sigma);
-      if (measured <= threshold) continue;
+      // Cheap rejection first: no direction inside the cell gives more than this ET.
+      if (measured <= threshold || measured * largest_et_per_energy[index] <= et_threshold) continue;
       // As in Delphes, the tower direction is drawn uniformly inside the cell.
       const CellBounds bounds = cell_bounds(index);
       const double eta = rng.uniform(bounds.eta_low, bounds.eta_high);
@@ -176,17 +190,19 @@ struct Detector::Buffers {
       towers.et.push_back(static_cast<float>(et));
       towers.eta.push_back(static_cast<float>(eta));
       towers.phi.push_back(static_cast<float>(phi));
-      add_visible(et, eta, phi, 0.0);
+      // A massless tower: E = measured, |pz| = sqrt(E^2 - ET^2) with the sign of eta.
+      const double pz = std::copysign(std::sqrt(std::max(0.0, measured * measured - et * et)), eta);
+      add_visible(fastjet::PseudoJet(et * std::cos(phi), et * std::sin(phi), pz, measured), true);
       ++count;
     }
     hit_cells.clear();
     towers.size.push_back(count);
   }
 
-  void add_visible(double pt, double eta, double phi, double m, bool jet_input = true) {
-    met_x -= pt * std::cos(phi);
-    met_y -= pt * std::sin(phi);
-    if (jet_input) jet_inputs.push_back(pseudo_jet(pt, eta, phi, m));
+  void add_visible(const fastjet::PseudoJet& momentum, bool jet_input) {
+    met_x -= momentum.px();
+    met_y -= momentum.py();
+    if (jet_input) jet_inputs.push_back(momentum);
   }
 };
 
@@ -230,7 +246,12 @@ void Detector::reconstruct(const EventRecord& record, Random& rng, EventBatch& b
       const bool from_pileup_vertex =
           particle.origin == Origin::Pileup &&
           std::abs(particle.vertex.z - record.primary_vertex.z) > kVertexResolutionZ;
-      b.add_visible(measured_pt, eta, phi, particle_mass(abs_pdg), !from_pileup_vertex);
+      // The measured track: the true direction with the smeared momentum and the particle's mass.
+      const double scale = measured_pt / pt;
+      const double px = particle.momentum.px * scale, py = particle.momentum.py * scale,
+                   pz = particle.momentum.pz * scale, m = particle_mass(abs_pdg);
+      b.add_visible(fastjet::PseudoJet(px, py, pz, std::sqrt(px * px + py * py + pz * pz + m * m)),
+                    !from_pileup_vertex);
       LeptonColumns* lepton = nullptr;
       if (abs_pdg == pdg::kElectron && measured_pt > kLeptonPtMin &&
           rng.chance(electron_efficiency(abs_eta))) {

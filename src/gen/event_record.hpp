@@ -14,9 +14,8 @@ namespace trigml::gen {
 namespace pdg {
 inline constexpr int kDown = 1, kUp = 2, kStrange = 3, kCharm = 4, kBottom = 5, kTop = 6;
 inline constexpr int kElectron = 11, kElectronNeutrino = 12, kMuon = 13, kMuonNeutrino = 14;
-inline constexpr int kTau = 15, kTauNeutrino = 16, kGluon = 21, kPhoton = 22, kW = 24;
+inline constexpr int kTau = 15, kTauNeutrino = 16, kGluon = 21, kPhoton = 22;
 inline constexpr int kPion = 211, kKaon = 321, kProton = 2212, kLongKaon = 130, kNeutron = 2112;
-inline constexpr int kNeutralPion = 111;
 }  // namespace pdg
 
 // Masses in GeV (PDG 2022).

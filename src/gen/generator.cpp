@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <exception>
+#include <limits>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -33,6 +37,9 @@ constexpr double kPileupHadrons = 45.0, kUnderlyingEventHadrons = 100.0;
 constexpr double kFilterLeptonPtMin = 20.0, kFilterLeptonEtaMax = 2.5;
 // Guards against a filter that can never pass (a bug, not a rare event: the efficiency is ~1 %).
 constexpr int kMaxFilterAttempts = 1'000'000;
+
+// Marks a pipeline slot that holds no finished chunk.
+constexpr uint64_t kNoChunk = std::numeric_limits<uint64_t>::max();
 
 Vertex beam_spot(Random& rng) {
   return {rng.normal(0.0, kBeamSpotSigmaTransverse), rng.normal(0.0, kBeamSpotSigmaTransverse),
@@ -73,6 +80,15 @@ void validate(const GeneratorSettings& settings) {
     throw UsageError(fmt::format("pileup must be between 0 and {}, got {}", kMaxPileup, settings.pileup));
   }
   process_name(settings.process);
+}
+
+void validate(const GeneratorSettings& settings, int64_t events, int threads) {
+  validate(settings);
+  if (events < 0) throw UsageError(fmt::format("the number of events must not be negative, got {}", events));
+  if (threads < 1 || threads > kMaxThreads) {
+    throw UsageError(
+        fmt::format("the number of threads must be between 1 and {}, got {}", kMaxThreads, threads));
+  }
 }
 
 struct EventGenerator::Workspace {
@@ -133,40 +149,80 @@ void EventGenerator::generate_chunk(uint64_t chunk_index, uint64_t events, Event
 
 void generate_events(const GeneratorSettings& settings, int64_t events, int threads,
                      const std::function<void(const EventBatch&)>& consume) {
-  validate(settings);
-  if (events < 0) throw UsageError(fmt::format("the number of events must not be negative, got {}", events));
-  if (threads < 1) throw UsageError(fmt::format("the number of threads must be at least 1, got {}", threads));
+  validate(settings, events, threads);
   const uint64_t total = static_cast<uint64_t>(events);
   const uint64_t chunks = (total + kChunkEvents - 1) / kChunkEvents;
-  const size_t workers = static_cast<size_t>(std::clamp<uint64_t>(chunks, 1, static_cast<uint64_t>(threads)));
-  std::vector<std::unique_ptr<EventGenerator>> generators;
-  for (size_t i = 0; i < workers; ++i) generators.push_back(std::make_unique<EventGenerator>(settings));
-  std::vector<EventBatch> batches(workers);
-  std::vector<std::exception_ptr> failures(workers);
-  auto chunk_events = [&](uint64_t chunk) { return std::min(kChunkEvents, total - chunk * kChunkEvents); };
+  if (chunks == 0) return;
+  const size_t workers = static_cast<size_t>(std::min<uint64_t>(chunks, static_cast<uint64_t>(threads)));
 
-  // Rounds of one chunk per worker, handed over in chunk order once the whole round is done.
-  for (uint64_t first = 0; first < chunks; first += workers) {
-    const size_t round = static_cast<size_t>(std::min<uint64_t>(workers, chunks - first));
-    if (round == 1) {
-      generators[0]->generate_chunk(first, chunk_events(first), batches[0]);
-    } else {
-      std::vector<std::jthread> running;
-      for (size_t i = 0; i < round; ++i) {
-        running.emplace_back([&, i] {
-          try {
-            generators[i]->generate_chunk(first + i, chunk_events(first + i), batches[i]);
-          } catch (...) {
-            failures[i] = std::current_exception();
-          }
-        });
+  // Chunk c is generated into slot c % slots, once chunk c - slots has been consumed; the calling
+  // thread consumes in chunk order. Workers thus run up to `slots` chunks ahead of the consumer
+  // (the writer), and at most `slots` batches exist.
+  const uint64_t slots = 2 * workers;
+  std::vector<EventBatch> batches(slots);
+  std::vector<uint64_t> slot_chunk(slots, kNoChunk);
+  uint64_t consumed = 0;
+  bool abort = false;
+  std::exception_ptr failure;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::atomic<uint64_t> next_chunk{0};
+
+  auto work = [&] {
+    try {
+      EventGenerator generator(settings);
+      for (uint64_t chunk = next_chunk++; chunk < chunks; chunk = next_chunk++) {
+        const uint64_t slot = chunk % slots;
+        {
+          std::unique_lock lock(mutex);
+          changed.wait(lock, [&] { return abort || consumed + slots > chunk; });
+          if (abort) return;
+        }
+        generator.generate_chunk(chunk, std::min(kChunkEvents, total - chunk * kChunkEvents), batches[slot]);
+        {
+          std::lock_guard lock(mutex);
+          slot_chunk[slot] = chunk;
+        }
+        changed.notify_all();
       }
-      running.clear();  // joins
-      for (const auto& failure : failures) {
-        if (failure) std::rethrow_exception(failure);
-      }
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!failure) failure = std::current_exception();
+      abort = true;
+      changed.notify_all();
     }
-    for (size_t i = 0; i < round; ++i) consume(batches[i]);
+  };
+  std::vector<std::jthread> running;
+  // Declared after the threads, so destroyed first: stops them before they are joined, also when
+  // the consumer throws.
+  struct StopOnExit {
+    std::mutex& mutex;
+    std::condition_variable& changed;
+    bool& abort;
+    ~StopOnExit() {
+      {
+        std::lock_guard lock(mutex);
+        abort = true;
+      }
+      changed.notify_all();
+    }
+  } stop{mutex, changed, abort};
+  for (size_t i = 0; i < workers; ++i) running.emplace_back(work);
+
+  for (uint64_t chunk = 0; chunk < chunks; ++chunk) {
+    const uint64_t slot = chunk % slots;
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return abort || slot_chunk[slot] == chunk; });
+      if (failure) std::rethrow_exception(failure);
+    }
+    consume(batches[slot]);
+    {
+      std::lock_guard lock(mutex);
+      slot_chunk[slot] = kNoChunk;
+      consumed = chunk + 1;
+    }
+    changed.notify_all();
   }
 }
 

@@ -32,6 +32,13 @@ inline constexpr uint64_t kChunkEvents = 1000;
 // Throws UsageError for a pileup that is negative, not finite or above 200.
 void validate(const GeneratorSettings& settings);
 
+// Worker threads per run: each may hold two chunk batches of about 10 MB.
+inline constexpr int kMaxThreads = 128;
+
+// Throws UsageError for bad settings, a negative number of events, or a thread count outside
+// [1, kMaxThreads].
+void validate(const GeneratorSettings& settings, int64_t events, int threads);
+
 // Generates chunks of events into a batch. One instance per thread: it owns the reusable buffers,
 // so generating allocates nothing once they have grown.
 class EventGenerator {
@@ -50,8 +57,10 @@ class EventGenerator {
   std::unique_ptr<Workspace> workspace_;
 };
 
-// Generates `events` events with `threads` threads and hands the chunks to `consume` in chunk
-// order, on the calling thread. Throws UsageError for a negative count or fewer than one thread.
+// Generates `events` events with `threads` worker threads and hands the chunks to `consume` in
+// chunk order, on the calling thread, while the workers go on generating (up to two chunks per
+// worker ahead). Checks its arguments with validate(); an exception from a worker or from
+// `consume` stops the workers and propagates.
 void generate_events(const GeneratorSettings& settings, int64_t events, int threads,
                      const std::function<void(const EventBatch&)>& consume);
 

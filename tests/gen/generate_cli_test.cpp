@@ -63,6 +63,7 @@ TEST_F(GenerateCommand, NegativeCountsAreUsageErrors) {
   EXPECT_EQ(run("--process ttbar --events 5 --seed -1 --out " + out()), 2);
   EXPECT_EQ(run("--process ttbar --events 5 --seed 1 --pileup -3 --out " + out()), 2);
   EXPECT_EQ(run("--process ttbar --events 5 --seed 1 --threads 0 --out " + out()), 2);
+  EXPECT_NE(error().find("number of threads must be between 1 and"), std::string::npos) << error();
   EXPECT_TRUE(no_output());
 }
 

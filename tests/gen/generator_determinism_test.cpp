@@ -117,6 +117,28 @@ TEST(GeneratorDeterminism, ShortChunkIsAPrefixOfTheFullChunk) {
                          longer.missing_et.met.begin()));
 }
 
+TEST(GeneratorPipeline, ChunksArriveInOrderWithMoreThreadsThanCores) {
+  GeneratorSettings settings;
+  settings.process = Process::WJets;
+  settings.pileup = 0.0;
+  std::vector<uint64_t> sizes;
+  generate_events(settings, 3500, 3, [&](const EventBatch& b) { sizes.push_back(b.events); });
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{1000, 1000, 1000, 500}));
+}
+
+TEST(GeneratorPipeline, ConsumerExceptionStopsTheWorkersAndPropagates) {
+  GeneratorSettings settings;
+  settings.process = Process::WJets;
+  settings.pileup = 0.0;
+  int calls = 0;
+  EXPECT_THROW(generate_events(settings, 8000, 2,
+                               [&](const EventBatch&) {
+                                 if (++calls == 2) throw IoError("disk full");
+                               }),
+               IoError);
+  EXPECT_EQ(calls, 2);
+}
+
 TEST(GeneratorArguments, ProcessNamesRoundTripAndUnknownNamesAreUsageErrors) {
   for (Process p : {Process::Qcd, Process::TopPair, Process::WJets})
     EXPECT_EQ(parse_process(process_name(p)), p);
@@ -140,6 +162,7 @@ TEST(GeneratorArguments, BadCountsAndPileupAreUsageErrorsBeforeAnyEvent) {
   EXPECT_THROW(generate_events(settings, -1, 1, count), UsageError);
   EXPECT_THROW(generate_events(settings, 10, 0, count), UsageError);
   EXPECT_THROW(generate_events(settings, 10, -2, count), UsageError);
+  EXPECT_THROW(generate_events(settings, 10, kMaxThreads + 1, count), UsageError);
   for (double pileup : {-1.0, 1000.0, std::numeric_limits<double>::quiet_NaN()}) {
     settings.pileup = pileup;
     EXPECT_THROW(generate_events(settings, 10, 1, count), UsageError);

@@ -222,6 +222,17 @@ TEST(GeneratorPhysics, CollectionsAreConsistentAndInDelphesUnits) {
       EXPECT_EQ(std::abs(batch.tracks.charge[t]), 1);
     }
     for (float eta : batch.neutral_hadrons.eta) EXPECT_LT(std::abs(eta), 5.0f);
+    for (const std::vector<float>* column :
+         {&batch.jets.pt, &batch.jets.eta, &batch.jets.phi, &batch.jets.mass, &batch.missing_et.met,
+          &batch.missing_et.phi, &batch.tracks.pt, &batch.tracks.eta, &batch.tracks.phi, &batch.tracks.x,
+          &batch.tracks.y, &batch.tracks.z, &batch.photons.et, &batch.photons.eta, &batch.photons.phi,
+          &batch.neutral_hadrons.et, &batch.neutral_hadrons.eta, &batch.neutral_hadrons.phi}) {
+      EXPECT_TRUE(std::all_of(column->begin(), column->end(), [](float x) { return std::isfinite(x); }));
+    }
+    for (const std::vector<float>* phis : {&batch.jets.phi, &batch.tracks.phi, &batch.photons.phi}) {
+      EXPECT_TRUE(
+          std::all_of(phis->begin(), phis->end(), [](float phi) { return std::abs(phi) <= 3.1416f; }));
+    }
   }
   // Vertices spread along the beam like the LHC luminous region (sigma about 50 mm).
   double sum = 0, sum2 = 0, count = 0;

@@ -12,5 +12,6 @@ void register_dump(CLI::App& app);
 std::pair<uint64_t, uint64_t> parse_range(const std::string& text, uint64_t total, const std::string& what);
 
 void register_generate(CLI::App& app);
+void register_ingest(CLI::App& app);
 
 }  // namespace trigml::cli

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   trigml::cli::register_inspect(app);
   trigml::cli::register_dump(app);
   trigml::cli::register_generate(app);
+  trigml::cli::register_ingest(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

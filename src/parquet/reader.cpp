@@ -253,10 +253,10 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       } else {
         if (h.type == PageType::DataPage && h.definition_level_encoding == Encoding::BitPacked)
           throw UnsupportedError("deprecated BIT_PACKED level encoding", where);
-        uint32_t length;
+        uint32_t level_length;
         auto header = in.bytes(4);
-        std::memcpy(&length, header.data(), 4);
-        bytes = length;
+        std::memcpy(&level_length, header.data(), 4);
+        bytes = level_length;
       }
       auto data = in.bytes(bytes);
       rootio::Cursor level_cursor(data, &page_origin);

@@ -71,7 +71,7 @@ TEST(Features, RealDelphesEventsMatchBruteForceRecomputation) {
     auto tpt = f(13), teta = f(14), tphi = f(15), tx = f(16), ty = f(17), tz = f(18);
     auto gpt = f(20), geta = f(21), gphi = f(22), npt = f(23), neta = f(24), nphi = f(25);
     EventInput in{ept, eeta, ephi, echg, mpt, meta, mphi, mchg, jpt, jeta, btag, met.at(0), metphi.at(0),
-                  tpt,  teta, tphi, tx,   ty,   tz,   tchg, gpt,  geta, gphi, npt, neta, nphi};
+                  tpt,  teta, tphi, tx,   ty,   tz,   tchg, gpt,  geta, gphi, npt, neta, nphi, {}, {}, {}, {}};
     Rejection result = builder.build(in, features);
 
     // Brute force, in stored order.

@@ -192,8 +192,12 @@ void check_branch(const Tree& tree, const Branch& branch, const json& ref) {
     if (const List* l = v.list()) len_sum += l->size();
     if (!char_string) visitor.visit(v, "");
   }
-  if (!ref["len_sum"].is_null() && !char_string) EXPECT_EQ(len_sum, ref["len_sum"].get<uint64_t>()) << "element count";
-  if (ref.contains("n_strings") && !char_string) EXPECT_EQ(visitor.strings, ref["n_strings"].get<uint64_t>());
+  if (!ref["len_sum"].is_null() && !char_string) {
+    EXPECT_EQ(len_sum, ref["len_sum"].get<uint64_t>()) << "element count";
+  }
+  if (ref.contains("n_strings") && !char_string) {
+    EXPECT_EQ(visitor.strings, ref["n_strings"].get<uint64_t>());
+  }
   if (!char_string) {
     for (const auto& [path, s] : ref["stats"].items()) {
       SCOPED_TRACE("path '" + path + "'");
@@ -207,7 +211,9 @@ void check_branch(const Tree& tree, const Branch& branch, const json& ref) {
       EXPECT_EQ(ours.count, expected_count);
       EXPECT_TRUE(close(ours.sum, as_number(s["sum"]), 1e-12)) << ours.sum << " vs " << s["sum"];
       EXPECT_TRUE(close(ours.wsum, as_number(s["wsum"]), 1e-12)) << ours.wsum << " vs " << s["wsum"];
-      if (s.contains("nonfinite")) EXPECT_EQ(ours.nonfinite, s["nonfinite"].get<uint64_t>());
+      if (s.contains("nonfinite")) {
+        EXPECT_EQ(ours.nonfinite, s["nonfinite"].get<uint64_t>());
+      }
       if (!s["min"].is_null()) {
         EXPECT_EQ(ours.min, as_number(s["min"]));
         EXPECT_EQ(ours.max, as_number(s["max"]));
@@ -246,7 +252,7 @@ TEST_P(CorpusReference, EveryBranchMatchesTheIndependentReader) {
       if (!branch->branches.empty()) continue;
       std::string key = branch->name;
       int n = ++seen[key];
-      if (n > 1) key += "#" + std::to_string(n);
+      if (n > 1) key += fmt::format("#{}", n);
       if (tree_ref["errors"].contains(key) || !tree_ref["values"].contains(key)) continue;
       SCOPED_TRACE(fmt::format("{} tree {} branch {}", GetParam(), tree->name(), key));
       try {

@@ -54,7 +54,9 @@ TEST_P(WriterRoundTrip, ReaderGetsBackExactlyWhatWasWritten) {
       ASSERT_EQ(c.kind, Column::Kind::Numeric);
       ASSERT_EQ(c.entries, cuts[r + 1] - cuts[r]);
       EXPECT_EQ(c.offsets.size(), b.kind == sample_tree::SampleBranch::Jagged ? 1u : 0u);
-      if (b.kind == sample_tree::SampleBranch::Fixed) EXPECT_EQ(c.shape, std::vector<uint32_t>{b.length});
+      if (b.kind == sample_tree::SampleBranch::Fixed) {
+        EXPECT_EQ(c.shape, std::vector<uint32_t>{b.length});
+      }
       std::vector<double> expected = b.as_doubles();
       ASSERT_LE(value_position[i] + c.value_count(), expected.size());
       for (size_t k = 0; k < c.value_count(); ++k)

@@ -35,17 +35,25 @@ std::pair<uint64_t, uint64_t> parse_range(const std::string& text, uint64_t tota
 void register_dump(CLI::App& app) {
   auto* cmd = app.add_subcommand("dump", "Print branch values per entry");
   struct Options {
-    std::string path, tree, range;
-    std::vector<std::string> branches;
+    std::string path, tree, range, rows;
+    std::vector<std::string> names, branches;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("path", o->path, "ROOT file")->required();
-  cmd->add_option("tree", o->tree, "Tree name or path")->required();
-  cmd->add_option("branches", o->branches, "Branch names")->required();
+  cmd->add_option("path", o->path, "ROOT file, Parquet file or dataset directory")->required();
+  cmd->add_option("names", o->names, "ROOT: TREE BRANCH...; Parquet: COLUMN...")->required();
   cmd->add_option("--entries", o->range, "Entry range A:B (half-open; negative counts from the end)");
-  cmd->add_flag("--json", o->json, "Output {\"tree\", \"entries\", \"branches\": {name: [value per entry]}}");
+  cmd->add_option("--rows", o->rows, "Row range A:B for Parquet (as --entries)");
+  cmd->add_flag("--json", o->json,
+                "ROOT: {\"tree\", \"entries\", \"branches\": {name: [...]}}; Parquet: {\"rows\", \"columns\": {name: [...]}}");
   cmd->callback([o] {
+    if (is_parquet_path(o->path)) {
+      dump_parquet(o->path, o->names, o->rows.empty() ? o->range : o->rows, o->json);
+      return;
+    }
+    if (o->names.size() < 2) throw UsageError("dump of a ROOT file takes TREE BRANCH...");
+    o->tree = o->names[0];
+    o->branches.assign(o->names.begin() + 1, o->names.end());
     auto file = rootio::RootFile::open(o->path);
     auto tree = rootio::Tree::open(file, o->tree);
     std::vector<const rootio::Branch*> branches;

@@ -100,12 +100,16 @@ void print_text(const nlohmann::ordered_json& info) {
 }  // namespace
 
 void register_inspect(CLI::App& app) {
-  auto* cmd = app.add_subcommand("inspect", "Show the keys, trees and branches of a ROOT file");
+  auto* cmd = app.add_subcommand("inspect", "Show what a ROOT file, Parquet file or dataset directory holds");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("path", *path, "ROOT file")->required();
+  cmd->add_option("path", *path, "ROOT file, Parquet file or dataset directory")->required();
   cmd->add_flag("--json", *json, "Machine-readable output");
   cmd->callback([path, json] {
+    if (is_parquet_path(*path)) {
+      inspect_parquet(*path, *json);
+      return;
+    }
     auto info = describe_root_file(*path);
     if (*json) {
       std::printf("%s\n", info.dump(1).c_str());

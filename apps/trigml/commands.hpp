@@ -14,4 +14,9 @@ std::pair<uint64_t, uint64_t> parse_range(const std::string& text, uint64_t tota
 void register_generate(CLI::App& app);
 void register_ingest(CLI::App& app);
 
+// Parquet files and dataset directories (a directory, or a path ending in .parquet).
+bool is_parquet_path(const std::string& path);
+void inspect_parquet(const std::string& path, bool json);
+void dump_parquet(const std::string& path, const std::vector<std::string>& columns, const std::string& range, bool json);
+
 }  // namespace trigml::cli

@@ -66,14 +66,28 @@ std::vector<bool> split_test(uint64_t kept_events, double test_fraction, uint64_
 }
 
 void MinMaxScaler::fit(const std::array<std::vector<float>, physics::kHighLevelFeatures>& columns) {
-  constant_features.clear();
-  for (size_t k = 0; k < physics::kHighLevelFeatures; ++k) {
-    if (columns[k].empty()) throw UsageError("cannot fit a scaler on an empty training split");
-    auto [lo, hi] = std::minmax_element(columns[k].begin(), columns[k].end());
-    min[k] = *lo;
-    max[k] = *hi;
-    if (max[k] == min[k]) constant_features.emplace_back(physics::kHighLevelNames[k]);
+  events = 0;
+  std::array<float, physics::kHighLevelFeatures> event{};
+  for (size_t i = 0; i < columns[0].size(); ++i) {
+    for (size_t k = 0; k < physics::kHighLevelFeatures; ++k) event[k] = columns[k].at(i);
+    update(event);
   }
+  finish();
+}
+
+void MinMaxScaler::update(const std::array<float, physics::kHighLevelFeatures>& event) {
+  for (size_t k = 0; k < physics::kHighLevelFeatures; ++k) {
+    if (events == 0 || event[k] < min[k]) min[k] = event[k];
+    if (events == 0 || event[k] > max[k]) max[k] = event[k];
+  }
+  ++events;
+}
+
+void MinMaxScaler::finish() {
+  if (events == 0) throw UsageError("cannot fit a scaler on an empty training split");
+  constant_features.clear();
+  for (size_t k = 0; k < physics::kHighLevelFeatures; ++k)
+    if (max[k] == min[k]) constant_features.emplace_back(physics::kHighLevelNames[k]);
 }
 
 float MinMaxScaler::transform(size_t k, float x) const {

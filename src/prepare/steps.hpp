@@ -31,7 +31,11 @@ std::vector<bool> split_test(uint64_t kept_events, double test_fraction, uint64_
 struct MinMaxScaler {
   std::array<double, physics::kHighLevelFeatures> min{}, max{};
   std::vector<std::string> constant_features;  // max == min: scaled to 0.5, as Spark does
+  uint64_t events = 0;
   void fit(const std::array<std::vector<float>, physics::kHighLevelFeatures>& columns);
+  // The same, streaming: update() per training event, then finish().
+  void update(const std::array<float, physics::kHighLevelFeatures>& event);
+  void finish();
   float transform(size_t feature, float x) const;
 };
 

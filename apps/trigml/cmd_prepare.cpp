@@ -1,0 +1,63 @@
+#include <cctype>
+#include <cstdio>
+
+#include "commands.hpp"
+#include "common/error.hpp"
+#include "prepare/prepare.hpp"
+
+namespace trigml::cli {
+
+uint64_t parse_bytes(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::logic_error&) {
+    throw UsageError(fmt::format("'{}' is not a size (examples: 512MB, 2GB)", text));
+  }
+  std::string unit = text.substr(used);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double scale = unit.empty() || unit == "B" ? 1 : unit == "KB" || unit == "K" ? 1e3 : unit == "MB" || unit == "M" ? 1e6
+               : unit == "GB" || unit == "G" ? 1e9 : unit == "KIB" ? 1024.0 : unit == "MIB" ? 1048576.0
+               : unit == "GIB" ? 1073741824.0 : -1;
+  if (scale < 0 || !(value > 0)) throw UsageError(fmt::format("'{}' is not a size (examples: 512MB, 2GB)", text));
+  return static_cast<uint64_t>(value * scale);
+}
+
+void register_prepare(CLI::App& app) {
+  auto* cmd = app.add_subcommand("prepare", "Balance, split, scale, sort and shuffle an ingested dataset");
+  struct Options {
+    std::string input, out, memory = "2GB";
+    uint64_t seed = 42;
+    double test_fraction = 0.2;
+    std::vector<double> ratio;
+    unsigned threads = 0;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("input", o->input, "Ingested dataset directory")->required();
+  cmd->add_option("--out", o->out, "Output directory (train/, test/, preprocessing.json)")->required();
+  cmd->add_option("--seed", o->seed, "Seed of every random step (default 42)");
+  cmd->add_option("--test-fraction", o->test_fraction, "Fraction of each class in the test split (default 0.2)");
+  cmd->add_option("--balance-ratio", o->ratio, "Events per class relative to the smallest class (qcd ttbar wjets)");
+  cmd->add_option("--memory-limit", o->memory, "Memory for the shuffle (default 2GB)");
+  cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
+  cmd->callback([o] {
+    prepare::PrepareOptions options;
+    options.input = o->input;
+    options.out = o->out;
+    options.seed = o->seed;
+    options.test_fraction = o->test_fraction;
+    options.balance_ratio = o->ratio;
+    options.memory_limit = parse_bytes(o->memory);
+    options.threads = o->threads;
+    auto s = prepare::run_prepare(options);
+    std::printf("%-8s %12s %12s %12s\n", "class", "available", "train", "test");
+    for (size_t c = 0; c < s.classes.size(); ++c)
+      std::printf("%-8s %12llu %12llu %12llu\n", s.classes[c].c_str(), static_cast<unsigned long long>(s.available[c]),
+                  static_cast<unsigned long long>(s.train[c]), static_cast<unsigned long long>(s.test[c]));
+    std::printf("written to %s in %.1f s (shuffle in %llu bucket(s))\n", o->out.c_str(), s.seconds,
+                static_cast<unsigned long long>(s.shuffle_buckets));
+  });
+}
+
+}  // namespace trigml::cli

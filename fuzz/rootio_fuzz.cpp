@@ -1,0 +1,33 @@
+// libFuzzer target: arbitrary bytes as a ROOT file — open it, list keys, open every tree and
+// read every branch (entries capped). Only trigml::Error may escape the reader.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common/error.hpp"
+#include "rootio/file.hpp"
+#include "rootio/tree.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace trigml::rootio;
+  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data), reinterpret_cast<const std::byte*>(data) + size);
+  try {
+    auto file = RootFile::open(std::make_unique<MemorySource>("fuzz.root", std::move(bytes)));
+    for (const auto& entry : file->keys()) {
+      if (entry.key.class_name != "TTree") continue;
+      try {
+        auto tree = Tree::open(file, entry.path, entry.key.cycle);
+        uint64_t last = std::min<uint64_t>(tree->entries(), 1000);
+        for (const Branch* branch : tree->all_branches()) {
+          try {
+            tree->read(*branch, 0, last);
+          } catch (const trigml::Error&) {
+          }
+        }
+      } catch (const trigml::Error&) {
+      }
+    }
+  } catch (const trigml::Error&) {
+  }
+  return 0;
+}

@@ -61,3 +61,22 @@ void register_prepare(CLI::App& app) {
 }
 
 }  // namespace trigml::cli
+
+#include "prepare/export.hpp"
+
+namespace trigml::cli {
+
+void register_export_tfrecord(CLI::App& app) {
+  auto* cmd = app.add_subcommand("export-tfrecord", "Write a prepared dataset in the original's TFRecord layout");
+  auto input = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  cmd->add_option("prepared", *input, "Prepared dataset directory (train/, test/, preprocessing.json)")->required();
+  cmd->add_option("--out", *out, "Output directory")->required();
+  cmd->callback([input, out] {
+    auto s = prepare::export_tfrecord(*input, *out);
+    std::printf("%llu records in %llu TFRecord files under %s\n", static_cast<unsigned long long>(s.records),
+                static_cast<unsigned long long>(s.files), out->c_str());
+  });
+}
+
+}  // namespace trigml::cli

@@ -14,6 +14,7 @@ std::pair<uint64_t, uint64_t> parse_range(const std::string& text, uint64_t tota
 void register_generate(CLI::App& app);
 void register_ingest(CLI::App& app);
 void register_prepare(CLI::App& app);
+void register_export_tfrecord(CLI::App& app);
 
 // Parquet files and dataset directories (a directory, or a path ending in .parquet).
 bool is_parquet_path(const std::string& path);

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   trigml::cli::register_generate(app);
   trigml::cli::register_ingest(app);
   trigml::cli::register_prepare(app);
+  trigml::cli::register_export_tfrecord(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,63 @@
+// `trigml prepare` per core on an ingested dataset of generated events (default pileup, about 300
+// particles per selected event), in input events per second, memory limit default and tight.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+
+#include "gen/delphes_output.hpp"
+#include "ingest/ingest.hpp"
+#include "prepare/prepare.hpp"
+
+using namespace trigml;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path ingested() {
+  static fs::path dir = [] {
+    fs::path base = fs::temp_directory_path() / "trigml-bench" / "prepare";
+    fs::path out = base / "ingested";
+    if (fs::exists(out / "_manifest.json")) return out;
+    fs::create_directories(base);
+    ingest::IngestOptions o;
+    o.out = out;
+    o.progress = false;
+    for (auto [name, process] : {std::pair{"qcd", gen::Process::Qcd}, {"ttbar", gen::Process::TopPair},
+                                 {"wjets", gen::Process::WJets}}) {
+      fs::path f = base / fmt::format("{}.root", name);
+      gen::GeneratorSettings s;
+      s.process = process;
+      s.seed = 21;
+      gen::write_delphes_file(f, s, 8000, 2, rootio::WriterOptions{});
+      o.classes.push_back({name, ingest::class_label(name), {f.string()}});
+    }
+    ingest::run_ingest(o);
+    return out;
+  }();
+  return dir;
+}
+
+void prepare_events(benchmark::State& state, uint64_t memory_limit) {
+  fs::path out = fs::temp_directory_path() / "trigml-bench" / "prepare" / "prepared";
+  uint64_t events = 0;
+  for (auto _ : state) {
+    fs::remove_all(out);
+    prepare::PrepareOptions o;
+    o.input = ingested();
+    o.out = out;
+    o.progress = false;
+    o.threads = 1;
+    o.memory_limit = memory_limit;
+    auto s = prepare::run_prepare(o);
+    events = s.available[0] + s.available[1] + s.available[2];
+    state.counters["buckets"] = static_cast<double>(s.shuffle_buckets);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * events));
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(prepare_events, memory_2GB, 2ull << 30)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(prepare_events, memory_16MB, 16ull << 20)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+BENCHMARK_MAIN();

@@ -78,6 +78,7 @@ __attribute__((target_clones("avx2", "default"))) void swap_copy_64(const std::b
 
 // Decodes `count` numbers from big-endian storage and appends them to `values`.
 void decode_numbers(const NumberSource& source, const std::byte* in, size_t count, ByteBuffer& values) {
+  if (count == 0) return;
   size_t start = values.size();
   values.resize(start + count * element_size(source.out));
   std::byte* out = values.data() + start;

@@ -110,7 +110,10 @@ TEST(Prepare, SameInputsAndSeedGiveIdenticalBytesWithAnyThreadsAndMemoryLimit) {
   auto rss_at = rc.out.find("Maximum resident set size (kbytes): ");
   ASSERT_NE(rss_at, std::string::npos) << rc.out;
   long rss_kb = std::stol(rc.out.substr(rss_at + 36));
+#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer's shadow memory makes RSS meaningless
   EXPECT_LT(rss_kb, 2 * 1024 + 200 * 1024) << "peak RSS " << rss_kb << " kB";
+#endif
+  std::printf("peak RSS with a 2 MB limit: %ld kB\n", rss_kb);
   // Another seed, other bytes.
   fs::path d = work() / "d";
   fs::remove_all(d);

@@ -1,6 +1,8 @@
 // Four-vectors for the generator. Units: GeV for energy and momentum, radians for angles.
 #pragma once
 
+#include "physics/kinematics.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -72,16 +74,8 @@ struct FourVector {
   }
 };
 
-inline double delta_phi(double a, double b) {
-  double d = a - b;
-  while (d > std::numbers::pi) d -= 2.0 * std::numbers::pi;
-  while (d < -std::numbers::pi) d += 2.0 * std::numbers::pi;
-  return d;
-}
-
-inline double delta_r(double eta1, double phi1, double eta2, double phi2) {
-  const double deta = eta1 - eta2, dphi = delta_phi(phi1, phi2);
-  return std::sqrt(deta * deta + dphi * dphi);
-}
+// ΔR and Δφ follow the same conventions as the features computed from these events.
+using physics::delta_phi;
+using physics::delta_r;
 
 }  // namespace trigml::gen

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/run_command.hpp"
+
 using json = nlohmann::json;
 
 namespace {
@@ -21,14 +23,8 @@ struct Result {
 };
 
 Result run(const std::string& arguments) {
-  std::string command = std::string(TRIGML_CLI) + " " + arguments + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 65536> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) out.append(buffer.data(), n);
-  int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
+  auto r = trigml::testing::run_command(std::string(TRIGML_CLI) + " " + arguments);
+  return {r.status, r.output};
 }
 
 json reference(const std::string& name) {

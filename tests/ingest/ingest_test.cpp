@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/run_command.hpp"
 #include "gen/delphes_output.hpp"
 #include "ingest/ingest.hpp"
 #include "parquet/dataset.hpp"
@@ -51,13 +52,8 @@ ingest::IngestOptions options_for(const fs::path& out) {
 
 nlohmann::json duckdb(const std::string& sql) {
   fs::path interop = fs::path(TRIGML_SOURCE_DIR) / "tests" / "interop";
-  std::string command = "node '" + (interop / "duckdb_query.mjs").string() + "' \"" + sql + "\" 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) out.append(buffer.data(), n);
-  return nlohmann::json::parse(out);
+  auto r = trigml::testing::run_command("node '" + (interop / "duckdb_query.mjs").string() + "' \"" + sql + "\"");
+  return nlohmann::json::parse(r.output);
 }
 
 TEST(Ingest, DuckDbCountsPerClassEqualTheSummary) {

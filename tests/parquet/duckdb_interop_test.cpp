@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/run_command.hpp"
 #include "parquet/reader.hpp"
 #include "parquet/writer.hpp"
 
@@ -33,12 +34,7 @@ std::string quote(const std::string& s) {
 json duckdb(const std::vector<std::string>& statements) {
   std::string command = "node " + quote((kInterop / "duckdb_query.mjs").string());
   for (const auto& s : statements) command += " " + quote(s);
-  command += " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) out.append(buffer.data(), n);
+  std::string out = trigml::testing::run_command(command).output;
   try {
     return json::parse(out);
   } catch (const json::exception&) {
@@ -105,8 +101,7 @@ TEST_P(TrigmlWritesDuckDbReads, CountsSumsAndShapesAgree) {
     writer.write(rows, v);
     writer.close();
   }
-  std::string file = quote(path.string());
-  file = "'" + path.string() + "'";
+  std::string file = "'" + path.string() + "'";
   json r = duckdb({"SELECT count(*) AS n, sum(flag::INT) AS flag, sum(small) AS small, sum(i32) AS i32, "
                    "sum(i64)::DOUBLE AS i64, sum(f32::DOUBLE) AS f32, sum(f64) AS f64, count(DISTINCT text) AS texts, "
                    "sum(len(list)) AS list_items, sum(list_sum(list)::DOUBLE) AS list_sum, "

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/run_command.hpp"
 #include "gen/delphes_output.hpp"
 #include "ingest/ingest.hpp"
 #include "parquet/dataset.hpp"
@@ -79,13 +80,8 @@ struct Result {
 };
 
 Result run(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>&1").c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) out.append(buffer.data(), n);
-  int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
+  auto r = trigml::testing::run_command(command);
+  return {r.status, r.output};
 }
 
 TEST(Prepare, SameInputsAndSeedGiveIdenticalBytesWithAnyThreadsAndMemoryLimit) {

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/run_command.hpp"
 #include "gen/delphes_output.hpp"
 #include "ingest/ingest.hpp"
 #include "parquet/dataset.hpp"
@@ -23,13 +24,9 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string run(const std::string& command, int& status) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>&1").c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) out.append(buffer.data(), n);
-  status = WEXITSTATUS(pclose(pipe.release()));
-  return out;
+  auto r = trigml::testing::run_command(command);
+  status = r.status;
+  return r.output;
 }
 
 TEST(TfRecord, Crc32cMatchesTheStandardCheckValue) {

@@ -63,16 +63,16 @@ void FileReader::read_footer() {
   rootio::BufferOrigin origin{name(), "file footer", footer_offset, false};
   rootio::Cursor cursor(footer, &origin);
   metadata_ = decode_file_metadata(cursor);
-  if (metadata_.schema.empty()) throw FormatError("footer has an empty schema", {name(), footer_offset});
+  if (metadata_.schema.empty()) throw FormatError("footer has an empty schema", {name(), footer_offset, "file footer"});
 
   // Walk the flattened schema (depth first, with child counts) to find every leaf's levels.
   size_t position = 1;
   std::function<void(int, int, std::vector<std::string>&, ColumnInfo&)> walk =
       [&](int children, int depth, std::vector<std::string>& path, ColumnInfo& parent) {
-        if (depth > 32) throw FormatError("schema nested more than 32 deep", {name(), footer_offset});
+        if (depth > 32) throw FormatError("schema nested more than 32 deep", {name(), footer_offset, "file footer"});
         for (int c = 0; c < children; ++c) {
           if (position >= metadata_.schema.size())
-            throw FormatError("schema lists fewer elements than its child counts say", {name(), footer_offset});
+            throw FormatError("schema lists fewer elements than its child counts say", {name(), footer_offset, "file footer"});
           const SchemaElement& e = metadata_.schema[position++];
           ColumnInfo info = parent;
           path.push_back(e.name);
@@ -87,7 +87,7 @@ void FileReader::read_footer() {
           if (e.num_children > 0) {
             walk(e.num_children, depth + 1, path, info);
           } else {
-            if (!e.type) throw FormatError(fmt::format("leaf '{}' has no type", e.name), {name(), footer_offset});
+            if (!e.type) throw FormatError(fmt::format("leaf '{}' has no type", e.name), {name(), footer_offset, "file footer"});
             info.path = path;
             info.name = path.front();
             info.physical = *e.type;
@@ -111,7 +111,7 @@ void FileReader::read_footer() {
     if (group.columns.size() != columns_.size())
       throw FormatError(fmt::format("a row group has {} column chunks for {} leaf columns", group.columns.size(),
                                     columns_.size()),
-                        {name(), footer_offset});
+                        {name(), footer_offset, "file footer"});
 }
 
 size_t FileReader::column(const std::string& wanted) const {

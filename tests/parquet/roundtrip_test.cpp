@@ -188,4 +188,58 @@ TEST(ParquetErrors, WrongColumnTruncatedFileAndBadFooterNameTheFile) {
   }
 }
 
+TEST(ParquetErrors, FlippedBytesInFooterAndPagesGiveErrorsNamingFileRowGroupAndColumn) {
+  fs::path path = scratch("flips.parquet");
+  std::vector<float> x(3000);
+  std::vector<int64_t> offsets{0};
+  std::vector<float> items;
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = static_cast<float>(i);
+    for (size_t k = 0; k < i % 4; ++k) items.push_back(static_cast<float>(k));
+    offsets.push_back(static_cast<int64_t>(items.size()));
+  }
+  {
+    WriterOptions options;
+    options.page_bytes = 2000;
+    options.row_group_bytes = 8000;
+    Writer writer(path, {{"x", ColumnType::Float}, {"l", ColumnType::FloatList}}, options);
+    std::vector<ColumnValues> v(2);
+    v[0].floats = x;
+    v[1].floats = items, v[1].offsets = offsets;
+    writer.write(x.size(), v);
+    writer.close();
+  }
+  std::vector<std::byte> bytes(fs::file_size(path));
+  {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    ASSERT_EQ(std::fread(bytes.data(), 1, bytes.size(), f), bytes.size());
+    std::fclose(f);
+  }
+  size_t errors = 0;
+  for (size_t at = 4; at < bytes.size(); at += 7) {
+    auto mutated = bytes;
+    mutated[at] ^= std::byte{0x5A};
+    try {
+      auto r = FileReader::open(std::make_unique<rootio::MemorySource>("flipped.parquet", mutated));
+      for (size_t g = 0; g < r->row_groups(); ++g)
+        for (size_t c = 0; c < r->columns().size(); ++c) {
+          ColumnData d;
+          d.clear(r->columns()[c]);
+          r->read(g, c, d);
+        }
+    } catch (const Error& e) {
+      ++errors;
+      std::string message = e.what();
+      EXPECT_NE(message.find("flipped.parquet"), std::string::npos) << message;
+      EXPECT_NE(message.find("offset"), std::string::npos) << "byte " << at << ": " << message;
+      if (message.find("footer") == std::string::npos && message.find("PAR1") == std::string::npos &&
+          message.find("row group") == std::string::npos)
+        ADD_FAILURE() << "byte " << at << ": names neither the footer nor a row group and column: " << message;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "byte " << at << ": " << typeid(e).name() << " escaped: " << e.what();
+    }
+  }
+  EXPECT_GT(errors, 0u);
+}
+
 }  // namespace

@@ -1,0 +1,248 @@
+#include "model/model.hpp"
+
+#include "model/onednn_rnn.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace trigml::model {
+
+Architecture parse_architecture(const std::string& name) {
+  if (name == "hlf") return Architecture::Hlf;
+  if (name == "particles") return Architecture::Particles;
+  if (name == "inclusive") return Architecture::Inclusive;
+  if (name == "inclusive-lstm") return Architecture::InclusiveLstm;
+  throw std::invalid_argument("unknown architecture '" + name + "'");
+}
+
+std::string to_string(Architecture a) {
+  switch (a) {
+    case Architecture::Hlf: return "hlf";
+    case Architecture::Particles: return "particles";
+    case Architecture::Inclusive: return "inclusive";
+    case Architecture::InclusiveLstm: return "inclusive-lstm";
+  }
+  return "?";
+}
+
+void set_threads(int threads) { torch::set_num_threads(threads); }
+
+namespace {
+
+// Keras Dense: Glorot-uniform kernel, zero bias (torch's [out, in] weight has the same bound).
+torch::nn::Linear dense(int64_t in, int64_t out) {
+  torch::nn::Linear layer(in, out);
+  torch::NoGradGuard no_grad;
+  torch::nn::init::xavier_uniform_(layer->weight);
+  torch::nn::init::zeros_(layer->bias);
+  return layer;
+}
+
+// Keras GRU(reset_after=True) on oneDNN: kernel [C, 3H] Glorot-uniform over the whole matrix,
+// recurrent kernel [H, 3H] orthogonal (orthonormal rows, as Keras's Orthogonal on that shape),
+// input and recurrent biases [3H] zero. Gates (z, r, h).
+struct GruImpl : torch::nn::Module {
+  torch::Tensor kernel, recurrent_kernel, bias, recurrent_bias;
+  GruImpl(int64_t c, int64_t h) {
+    const double bound = std::sqrt(6.0 / static_cast<double>(c + 3 * h));
+    kernel = register_parameter("kernel", torch::empty({c, 3 * h}).uniform_(-bound, bound));
+    recurrent_kernel = register_parameter("recurrent_kernel", torch::empty({h, 3 * h}));
+    {
+      torch::NoGradGuard no_grad;
+      torch::nn::init::orthogonal_(recurrent_kernel);
+    }
+    bias = register_parameter("bias", torch::zeros({3 * h}));
+    recurrent_bias = register_parameter("recurrent_bias", torch::zeros({3 * h}));
+  }
+  // rows [Σ lengths, C] -> each event's state at its last particle [N, H].
+  torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& lengths) {
+    const auto seq = detail::lbr_gru(detail::to_time_major(rows, lengths), kernel, recurrent_kernel,
+                                     detail::lbr_bias(bias, recurrent_bias));
+    return detail::last_step(seq, lengths);
+  }
+};
+TORCH_MODULE(Gru);
+
+// Keras LSTM on oneDNN: kernel [C, 4H] Glorot-uniform, recurrent kernel [H, 4H] orthogonal, bias
+// [4H] zero except the forget gate's ones (Keras's default unit_forget_bias=True). Gates (i, f, c, o).
+struct LstmImpl : torch::nn::Module {
+  torch::Tensor kernel, recurrent_kernel, bias;
+  LstmImpl(int64_t c, int64_t h) {
+    const double bound = std::sqrt(6.0 / static_cast<double>(c + 4 * h));
+    kernel = register_parameter("kernel", torch::empty({c, 4 * h}).uniform_(-bound, bound));
+    recurrent_kernel = register_parameter("recurrent_kernel", torch::empty({h, 4 * h}));
+    auto b = torch::zeros({4 * h});
+    b.slice(0, h, 2 * h).fill_(1.0);
+    {
+      torch::NoGradGuard no_grad;
+      torch::nn::init::orthogonal_(recurrent_kernel);
+    }
+    bias = register_parameter("bias", b);
+  }
+  torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& lengths) {
+    const auto seq = detail::lstm(detail::to_time_major(rows, lengths), kernel, recurrent_kernel, bias);
+    return detail::last_step(seq, lengths);
+  }
+};
+TORCH_MODULE(Lstm);
+
+struct NetImpl : torch::nn::Module {
+  ModelConfig config;
+  std::vector<torch::nn::Linear> hlf_layers;
+  Gru gru{nullptr};
+  Lstm lstm{nullptr};
+  torch::nn::Linear head{nullptr}, out{nullptr};
+
+  explicit NetImpl(const ModelConfig& c) : config(c) {
+    switch (c.architecture) {
+      case Architecture::Hlf: {
+        int64_t in = c.hlf_features;
+        for (size_t i = 0; i < c.hlf_hidden.size(); ++i) {
+          hlf_layers.push_back(register_module("dense" + std::to_string(i), dense(in, c.hlf_hidden[i])));
+          in = c.hlf_hidden[i];
+        }
+        out = register_module("out", dense(in, c.classes));
+        break;
+      }
+      case Architecture::Particles:
+        gru = register_module("gru", Gru(c.particle_features, c.recurrent_units));
+        out = register_module("out", dense(c.recurrent_units, c.classes));
+        break;
+      case Architecture::Inclusive:
+      case Architecture::InclusiveLstm:
+        if (c.architecture == Architecture::Inclusive)
+          gru = register_module("gru", Gru(c.particle_features, c.recurrent_units));
+        else
+          lstm = register_module("lstm", Lstm(c.particle_features, c.recurrent_units));
+        head = register_module("head", dense(c.recurrent_units + c.hlf_features, c.head_units));
+        out = register_module("out", dense(c.head_units, c.classes));
+        break;
+    }
+  }
+
+  torch::Tensor forward(const torch::Tensor& hlf, const torch::Tensor& rows,
+                        const std::vector<int64_t>& lengths) {
+    const bool train = is_training();
+    switch (config.architecture) {
+      case Architecture::Hlf: {
+        auto x = hlf;
+        for (auto& layer : hlf_layers) x = torch::relu(layer->forward(x));
+        return out->forward(x);
+      }
+      case Architecture::Particles:
+        return out->forward(torch::dropout(gru->forward(rows, lengths), config.dropout, train));
+      case Architecture::Inclusive:
+      case Architecture::InclusiveLstm: {
+        const auto r = gru ? gru->forward(rows, lengths) : lstm->forward(rows, lengths);
+        const auto g = torch::dropout(r, config.dropout, train);
+        const auto h = torch::dropout(hlf, config.dropout, train);
+        return out->forward(torch::relu(head->forward(torch::cat({g, h}, 1))));
+      }
+    }
+    throw std::logic_error("model: unknown architecture");
+  }
+};
+TORCH_MODULE(Net);
+
+}  // namespace
+
+struct Classifier::Impl {
+  ModelConfig config;
+  Net net{nullptr};
+  std::unique_ptr<torch::optim::Adam> adam;
+
+  explicit Impl(const ModelConfig& c) : config(c) {
+    torch::manual_seed(c.seed);
+    net = Net(c);
+    adam = std::make_unique<torch::optim::Adam>(
+        net->parameters(), torch::optim::AdamOptions(c.learning_rate).betas({0.9, 0.999}).eps(1e-7));
+  }
+
+  int64_t events(const Batch& b) const {
+    if (config.architecture == Architecture::Hlf)
+      return static_cast<int64_t>(b.hlf.size()) / config.hlf_features;
+    return static_cast<int64_t>(b.lengths.size());
+  }
+
+  torch::Tensor run(const Batch& b) {
+    const int64_t n = events(b);
+    const bool uses_hlf = config.architecture != Architecture::Particles;
+    const bool uses_rows = config.architecture != Architecture::Hlf;
+    torch::Tensor hlf, rows;
+    if (uses_hlf) {
+      if (b.hlf.size() != static_cast<size_t>(n * config.hlf_features))
+        throw std::invalid_argument("model: batch hlf size does not match its event count");
+      hlf = torch::from_blob(const_cast<float*>(b.hlf.data()), {n, config.hlf_features}).clone();
+    }
+    if (uses_rows) {
+      int64_t total = 0;
+      for (auto l : b.lengths) {
+        if (l < 1) throw std::invalid_argument("model: every event needs at least one particle");
+        total += l;
+      }
+      if (b.particles.size() != static_cast<size_t>(total * config.particle_features))
+        throw std::invalid_argument("model: batch particles size does not match its lengths");
+      rows = torch::from_blob(const_cast<float*>(b.particles.data()),
+                              {total, config.particle_features})
+                 .clone();
+    }
+    return net->forward(hlf, rows, b.lengths);
+  }
+};
+
+Classifier::Classifier(const ModelConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+Classifier::~Classifier() = default;
+Classifier::Classifier(Classifier&&) noexcept = default;
+Classifier& Classifier::operator=(Classifier&&) noexcept = default;
+
+const ModelConfig& Classifier::config() const { return impl_->config; }
+
+int64_t Classifier::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& p : impl_->net->parameters()) n += p.numel();
+  return n;
+}
+
+std::vector<NamedParameter> Classifier::parameters() const {
+  std::vector<NamedParameter> out;
+  for (const auto& item : impl_->net->named_parameters()) {
+    const auto t = item.value().detach().contiguous();
+    out.push_back({item.key(), t.sizes().vec(),
+                   std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel())});
+  }
+  return out;
+}
+
+double Classifier::train_step(const Batch& batch, std::span<const int32_t> labels) {
+  impl_->net->train();
+  const auto target = torch::from_blob(const_cast<int32_t*>(labels.data()),
+                                       {static_cast<int64_t>(labels.size())}, torch::kInt)
+                          .to(torch::kLong);
+  impl_->adam->zero_grad();
+  const auto loss = torch::cross_entropy_loss(impl_->run(batch), target);
+  loss.backward();
+  impl_->adam->step();
+  return loss.item<double>();
+}
+
+std::vector<float> Classifier::logits(const Batch& batch) {
+  impl_->net->eval();
+  torch::NoGradGuard no_grad;
+  const auto out = impl_->run(batch).contiguous();
+  return {out.data_ptr<float>(), out.data_ptr<float>() + out.numel()};
+}
+
+void Classifier::save(const std::filesystem::path& dir) const {
+  std::filesystem::create_directories(dir);
+  torch::serialize::OutputArchive archive;
+  impl_->net->save(archive);
+  archive.save_to((dir / "model.pt").string());
+}
+
+void Classifier::load(const std::filesystem::path& dir) {
+  torch::serialize::InputArchive archive;
+  archive.load_from((dir / "model.pt").string());
+  impl_->net->load(archive);
+}
+
+}  // namespace trigml::model

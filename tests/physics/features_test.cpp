@@ -5,6 +5,9 @@
 #include <cmath>
 #include <numbers>
 
+#include <filesystem>
+
+#include "gen/delphes_output.hpp"
 #include "physics/features.hpp"
 #include "physics/kinematics.hpp"
 #include "rootio/file.hpp"
@@ -46,12 +49,14 @@ void expect_close(double ours, double expected, const std::string& what) {
   EXPECT_NEAR(ours, expected, 2e-5 * std::max(1.0, std::fabs(expected))) << what;
 }
 
-TEST(Features, RealDelphesEventsMatchBruteForceRecomputation) {
-  auto file = rootio::RootFile::open(std::string(TRIGML_CORPUS_DIR) + "/files/delphes_CMScard_D3.4.2_R6.18_10ev.root");
+// Real Delphes events (the corpus's CMS-card file, muons in "Muon") and generated ones (muons in
+// "MuonTight").
+void check_file(const std::string& path, const std::string& muon) {
+  auto file = rootio::RootFile::open(path);
   auto tree = rootio::Tree::open(file, "Delphes");
   std::vector<std::string> names = {
-      "Electron.PT", "Electron.Eta", "Electron.Phi", "Electron.Charge", "Muon.PT", "Muon.Eta", "Muon.Phi",
-      "Muon.Charge", "Jet.PT", "Jet.Eta", "Jet.BTag", "MissingET.MET", "MissingET.Phi", "EFlowTrack.PT",
+      "Electron.PT", "Electron.Eta", "Electron.Phi", "Electron.Charge", muon + ".PT", muon + ".Eta", muon + ".Phi",
+      muon + ".Charge", "Jet.PT", "Jet.Eta", "Jet.BTag", "MissingET.MET", "MissingET.Phi", "EFlowTrack.PT",
       "EFlowTrack.Eta", "EFlowTrack.Phi", "EFlowTrack.X", "EFlowTrack.Y", "EFlowTrack.Z", "EFlowTrack.Charge",
       "EFlowPhoton.ET", "EFlowPhoton.Eta", "EFlowPhoton.Phi", "EFlowNeutralHadron.ET", "EFlowNeutralHadron.Eta",
       "EFlowNeutralHadron.Phi"};
@@ -167,9 +172,22 @@ TEST(Features, RealDelphesEventsMatchBruteForceRecomputation) {
                      "row " + std::to_string(k) + " " + std::string(kParticleNames[j]));
     checked_rows += static_cast<int>(rows.size());
   }
-  EXPECT_GE(selected, 1) << "the corpus file must give at least one selected event to check";
-  std::printf("selected %d of %llu events, %d particle rows checked\n", selected,
+  EXPECT_GE(selected, 1) << "the file must give at least one selected event to check";
+  std::printf("%s: selected %d of %llu events, %d particle rows checked\n", path.c_str(), selected,
               static_cast<unsigned long long>(tree->entries()), checked_rows);
+}
+
+TEST(Features, RealDelphesEventsMatchBruteForceRecomputation) {
+  check_file(std::string(TRIGML_CORPUS_DIR) + "/files/delphes_CMScard_D3.4.2_R6.18_10ev.root", "Muon");
+}
+
+TEST(Features, GeneratedEventsMatchBruteForceRecomputation) {
+  std::filesystem::path path = std::filesystem::temp_directory_path() / "trigml-features-ttbar.root";
+  gen::GeneratorSettings settings;
+  settings.process = gen::Process::TopPair;
+  settings.seed = 8;
+  gen::write_delphes_file(path, settings, 40, 1, rootio::WriterOptions{});
+  check_file(path.string(), "MuonTight");
 }
 
 TEST(Kinematics, DeltaPhiWrapsAcrossTheSeam) {

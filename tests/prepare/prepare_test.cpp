@@ -11,6 +11,8 @@
 #include <memory>
 #include <set>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
@@ -35,7 +37,8 @@ fs::path work() {
 // An ingested dataset of the three classes (built once per test binary run).
 fs::path ingested() {
   static fs::path out = [] {
-    fs::path dir = work() / "ingested";
+    // CTest runs each test in its own process, in parallel: each process ingests into its own place.
+    fs::path dir = work() / fmt::format("ingested-{}", ::getpid());
     fs::remove_all(dir);
     ingest::IngestOptions o;
     o.out = dir;
@@ -231,6 +234,7 @@ TEST(Prepare, SplitsAreBalancedDisjointScaledSortedAndShuffled) {
 }
 
 TEST(Prepare, BadInputLeavesNoOutput) {
+  ingested();  // makes the generated input files
   fs::path out = work() / "bad";
   fs::remove_all(out);
   prepare::PrepareOptions o;

@@ -276,15 +276,18 @@ class EntryInterpretation : public Interpretation {
   }
 };
 
+// An empty string column with `levels` offset levels (the innermost delimits the characters).
+Column string_column(size_t levels) {
+  Column c;
+  c.kind = Column::Kind::String;
+  c.offsets.assign(levels, std::vector<uint64_t>{0});
+  return c;
+}
+
 class StringInterpretation final : public EntryInterpretation {
  public:
   StringInterpretation(size_t header, std::string name) : header_(header), name_(std::move(name)) {}
-  Column make_column() const override {
-    Column c;
-    c.kind = Column::Kind::String;
-    c.offsets.assign(1, std::vector<uint64_t>{0});
-    return c;
-  }
+  Column make_column() const override { return string_column(1); }
   std::string type_name() const override { return name_; }
 
  protected:
@@ -305,12 +308,7 @@ class StringInterpretation final : public EntryInterpretation {
 class VectorStringInterpretation final : public EntryInterpretation {
  public:
   explicit VectorStringInterpretation(std::string name) : name_(std::move(name)) {}
-  Column make_column() const override {
-    Column c;
-    c.kind = Column::Kind::String;
-    c.offsets.assign(2, std::vector<uint64_t>{0});
-    return c;
-  }
+  Column make_column() const override { return string_column(2); }
   std::string type_name() const override { return name_; }
 
  protected:

@@ -15,6 +15,11 @@ void register_generate(CLI::App& app);
 void register_ingest(CLI::App& app);
 void register_prepare(CLI::App& app);
 void register_export_tfrecord(CLI::App& app);
+uint64_t parse_bytes(const std::string& text);  // "512MB", "2GB"
+
+#ifdef TRIGML_HAVE_TRAINING
+void register_train(CLI::App& app);
+#endif
 
 // Parquet files and dataset directories (a directory, or a path ending in .parquet).
 bool is_parquet_path(const std::string& path);

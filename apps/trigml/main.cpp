@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   trigml::cli::register_ingest(app);
   trigml::cli::register_prepare(app);
   trigml::cli::register_export_tfrecord(app);
+#ifdef TRIGML_HAVE_TRAINING
+  trigml::cli::register_train(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,9 +1,10 @@
 #include "model/model.hpp"
 
-#include "model/onednn_rnn.hpp"
-
 #include <cmath>
 #include <stdexcept>
+
+#include "common/error.hpp"
+#include "model/onednn_rnn.hpp"
 
 namespace trigml::model {
 
@@ -17,15 +18,25 @@ Architecture parse_architecture(const std::string& name) {
 
 std::string to_string(Architecture a) {
   switch (a) {
-    case Architecture::Hlf: return "hlf";
-    case Architecture::Particles: return "particles";
-    case Architecture::Inclusive: return "inclusive";
-    case Architecture::InclusiveLstm: return "inclusive-lstm";
+    case Architecture::Hlf:
+      return "hlf";
+    case Architecture::Particles:
+      return "particles";
+    case Architecture::Inclusive:
+      return "inclusive";
+    case Architecture::InclusiveLstm:
+      return "inclusive-lstm";
   }
   return "?";
 }
 
-void set_threads(int threads) { torch::set_num_threads(threads); }
+void set_threads(int threads) {
+  torch::set_num_threads(threads);
+}
+
+void seed_dropout(uint64_t seed) {
+  torch::manual_seed(seed);
+}
 
 namespace {
 
@@ -182,9 +193,8 @@ struct Classifier::Impl {
       }
       if (b.particles.size() != static_cast<size_t>(total * config.particle_features))
         throw std::invalid_argument("model: batch particles size does not match its lengths");
-      rows = torch::from_blob(const_cast<float*>(b.particles.data()),
-                              {total, config.particle_features})
-                 .clone();
+      rows =
+          torch::from_blob(const_cast<float*>(b.particles.data()), {total, config.particle_features}).clone();
     }
     return net->forward(hlf, rows, b.lengths);
   }
@@ -195,7 +205,9 @@ Classifier::~Classifier() = default;
 Classifier::Classifier(Classifier&&) noexcept = default;
 Classifier& Classifier::operator=(Classifier&&) noexcept = default;
 
-const ModelConfig& Classifier::config() const { return impl_->config; }
+const ModelConfig& Classifier::config() const {
+  return impl_->config;
+}
 
 int64_t Classifier::parameter_count() const {
   int64_t n = 0;
@@ -214,15 +226,36 @@ std::vector<NamedParameter> Classifier::parameters() const {
 }
 
 double Classifier::train_step(const Batch& batch, std::span<const int32_t> labels) {
+  return train_batch(batch, labels).loss;
+}
+
+Classifier::StepResult Classifier::train_batch(const Batch& batch, std::span<const int32_t> labels) {
   impl_->net->train();
   const auto target = torch::from_blob(const_cast<int32_t*>(labels.data()),
                                        {static_cast<int64_t>(labels.size())}, torch::kInt)
                           .to(torch::kLong);
   impl_->adam->zero_grad();
-  const auto loss = torch::cross_entropy_loss(impl_->run(batch), target);
+  const auto logits = impl_->run(batch);
+  if (logits.size(0) != target.size(0))
+    throw std::invalid_argument("model: batch and labels have different event counts");
+  const auto loss = torch::cross_entropy_loss(logits, target);
   loss.backward();
+  if (impl_->config.gradient_clip_norm > 0)
+    torch::nn::utils::clip_grad_norm_(impl_->net->parameters(), impl_->config.gradient_clip_norm);
   impl_->adam->step();
-  return loss.item<double>();
+  StepResult result;
+  result.loss = loss.item<double>();
+  result.correct = logits.detach().argmax(1).eq(target).sum().item<int64_t>();
+  return result;
+}
+
+void Classifier::set_learning_rate(double rate) {
+  for (auto& group : impl_->adam->param_groups())
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
+}
+
+double Classifier::learning_rate() const {
+  return static_cast<const torch::optim::AdamOptions&>(impl_->adam->param_groups().front().options()).lr();
 }
 
 std::vector<float> Classifier::logits(const Batch& batch) {
@@ -240,9 +273,42 @@ void Classifier::save(const std::filesystem::path& dir) const {
 }
 
 void Classifier::load(const std::filesystem::path& dir) {
-  torch::serialize::InputArchive archive;
-  archive.load_from((dir / "model.pt").string());
-  impl_->net->load(archive);
+  load_weights(dir / "model.pt");
+}
+
+void Classifier::save_weights(const std::filesystem::path& file) const {
+  torch::serialize::OutputArchive archive;
+  impl_->net->save(archive);
+  archive.save_to(file.string());
+}
+
+void Classifier::load_weights(const std::filesystem::path& file) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(file.string());
+    impl_->net->load(archive);
+  } catch (const c10::Error& e) {
+    throw FormatError(fmt::format("cannot load the {} model's weights: {}",
+                                  to_string(impl_->config.architecture), e.what_without_backtrace()),
+                      {file.string()});
+  }
+}
+
+void Classifier::save_optimizer(const std::filesystem::path& file) const {
+  torch::serialize::OutputArchive archive;
+  impl_->adam->save(archive);
+  archive.save_to(file.string());
+}
+
+void Classifier::load_optimizer(const std::filesystem::path& file) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(file.string());
+    impl_->adam->load(archive);
+  } catch (const c10::Error& e) {
+    throw FormatError(std::string("cannot load the optimizer state: ") + e.what_without_backtrace(),
+                      {file.string()});
+  }
 }
 
 }  // namespace trigml::model

@@ -18,6 +18,9 @@ std::string to_string(Architecture a);
 // Threads for libtorch's and oneDNN's kernels in the calling thread (both run on the same OpenMP
 // runtime, libgomp, in Debian's builds).
 void set_threads(int threads);
+// Reseeds the random generator that dropout draws from (libtorch's global CPU generator), so that a
+// training epoch's dropout masks depend only on this seed: a resumed run repeats them exactly.
+void seed_dropout(uint64_t seed);
 
 struct ModelConfig {
   Architecture architecture = Architecture::Inclusive;
@@ -28,8 +31,9 @@ struct ModelConfig {
   int64_t head_units = 25;                      // Inclusive: the ReLU layer after the join
   int64_t classes = 3;
   double dropout = 0.2;
-  double learning_rate = 1e-3;  // Adam, β = (0.9, 0.999), ε = 1e-7 as Keras
-  uint64_t seed = 1;            // initialisation (and dropout) seed
+  double learning_rate = 1e-3;    // Adam, β = (0.9, 0.999), ε = 1e-7 as Keras
+  double gradient_clip_norm = 0;  // > 0: clip the global gradient norm to this before each step
+  uint64_t seed = 1;              // initialisation (and dropout) seed
 };
 
 // One batch of N events. particles holds the real particle rows only, event after event (each
@@ -66,11 +70,23 @@ class Classifier {
   // Training mode (dropout on): logits, softmax cross-entropy against labels (0 … classes − 1),
   // backward, one Adam step. Returns the batch's mean loss.
   double train_step(const Batch& batch, std::span<const int32_t> labels);
+  struct StepResult {
+    double loss = 0;      // mean over the batch
+    int64_t correct = 0;  // events whose largest logit is their label's
+  };
+  StepResult train_batch(const Batch& batch, std::span<const int32_t> labels);
+  void set_learning_rate(double rate);
+  double learning_rate() const;
   // Evaluation mode (dropout off), no gradients: logits, N × classes, row-major.
   std::vector<float> logits(const Batch& batch);
 
   void save(const std::filesystem::path& dir) const;  // dir/model.pt (parameters)
   void load(const std::filesystem::path& dir);
+  // Single files, for checkpoints: the parameters, and Adam's state (moments and step counts).
+  void save_weights(const std::filesystem::path& file) const;
+  void load_weights(const std::filesystem::path& file);
+  void save_optimizer(const std::filesystem::path& file) const;
+  void load_optimizer(const std::filesystem::path& file);
 
  private:
   struct Impl;

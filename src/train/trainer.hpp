@@ -1,0 +1,61 @@
+// `trigml train`: one classifier trained on a prepared dataset with Adam and categorical
+// cross-entropy, validated on a held-out fraction of the training rows, checkpointed after every
+// epoch so that a killed run resumes to exactly the weights of an uninterrupted one.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "model/model.hpp"
+
+namespace trigml::train {
+
+struct TrainOptions {
+  std::filesystem::path data;  // a prepare output directory, or its train/ dataset
+  std::filesystem::path out;   // the model directory to create
+  model::ModelConfig model;
+  int epochs = 10;
+  size_t batch_size = 128;
+  // The last fraction of the (already shuffled) training rows validates: early stopping and the
+  // choice of the best epoch's weights. 0 trains on every row and keeps the last epoch.
+  double validation_fraction = 0.1;
+  int patience = 3;        // stop after this many epochs without a better validation loss; 0 = never
+  int lr_step_epochs = 0;  // multiply the learning rate by lr_gamma every this many epochs; 0 = constant
+  double lr_gamma = 0.5;
+  size_t shuffle_buffer = 8192;
+  bool cache = false;       // hold the decoded dataset in memory after the first epoch
+  uint64_t max_events = 0;  // use only the first rows of the dataset (0 = all)
+  int threads = 1;          // libtorch and oneDNN threads; one more thread decodes the data
+  bool resume = false;      // continue <out>.partial from its last checkpoint
+  bool progress = true;
+};
+
+struct EpochRecord {
+  int epoch = 0;
+  double loss = 0, accuracy = 0;
+  double val_loss = 0, val_accuracy = 0;  // meaningful when has_validation
+  bool has_validation = false;
+  double learning_rate = 0;
+  double seconds = 0;            // training and validation of the epoch
+  double events_per_second = 0;  // training events over training time (data loading included)
+  uint64_t events = 0;
+};
+
+nlohmann::json to_json(const EpochRecord& record);
+EpochRecord epoch_record_from_json(const nlohmann::json& json);
+
+struct TrainSummary {
+  std::vector<EpochRecord> history;
+  int best_epoch = 0;  // whose weights the model keeps
+  bool stopped_early = false;
+  uint64_t train_events = 0, validation_events = 0;
+  int64_t parameters = 0;
+};
+
+// Validates every option and the dataset before training starts (UsageError), then trains and
+// leaves the model directory at options.out, built in <out>.partial and renamed when complete.
+TrainSummary train_model(const TrainOptions& options);
+
+}  // namespace trigml::train

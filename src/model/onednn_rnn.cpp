@@ -1,9 +1,11 @@
 #include "model/onednn_rnn.hpp"
 
-#include <oneapi/dnnl/dnnl.hpp>
+#include <c10/util/accumulate.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <tuple>
 #include <unordered_map>
 
@@ -21,6 +23,63 @@ dnnl::engine& cpu_engine() {
   return engine;
 }
 
+// Large f32 buffers kept per thread and per role, handed out again once nothing references them.
+//
+// Fresh memory is expensive: the kernel faults in and zeroes every page of a new allocation on its
+// first touch (on the 2-core VM of docs/performance.md about 16 µs of CPU per 4 KiB page, 260 ms for
+// 64 MB), and glibc gives blocks above its mmap threshold back to the kernel when they are freed.
+// The LBR GRU's training workspace alone is 164 MB at T = 300, N = 128, H = 50: allocating it per
+// step cost several times the recurrent arithmetic. A buffer is in use while any tensor shares its
+// storage (a workspace saved for backward, the states held by the autograd graph), so a tensor
+// handed out is never overwritten while someone can still read it.
+class BufferPool {
+ public:
+  // A contiguous f32 tensor of the given sizes (uninitialised) on a free buffer of this role.
+  torch::Tensor take(c10::IntArrayRef sizes) {
+    const int64_t need = std::max<int64_t>(c10::multiply_integers(sizes), 1);
+    torch::Tensor* best = nullptr;
+    torch::Tensor* too_small = nullptr;
+    for (auto& buffer : buffers_) {
+      if (buffer.storage().use_count() != 1) continue;
+      if (buffer.numel() < need)
+        too_small = &buffer;
+      else if (best == nullptr || buffer.numel() < best->numel())
+        best = &buffer;
+    }
+    if (best == nullptr) {
+      // A free buffer that has become too small (a longer batch) is replaced rather than kept.
+      if (too_small == nullptr) too_small = &buffers_.emplace_back();
+      *too_small = torch::empty({need}, torch::kFloat);
+      best = too_small;
+    }
+    return torch::empty({0}, torch::kFloat).set_(best->storage(), 0, sizes);
+  }
+
+ private:
+  std::vector<torch::Tensor> buffers_;
+};
+
+struct Buffers {
+  BufferPool time_major;  // padded [T, N, C] input
+  BufferPool states;      // [T, N, H] output
+  BufferPool workspace;   // forward-training to backward
+  BufferPool scratchpad;  // oneDNN's temporary memory during one execution
+  BufferPool input_grad;  // [T, N, C]
+  BufferPool state_grad;  // [T, N, H], zero but at each event's last step
+};
+
+Buffers& buffers() {
+  thread_local Buffers b;
+  return b;
+}
+
+// oneDNN memory for a primitive's scratchpad (scratchpad_mode::user) on a pooled buffer.
+memory scratchpad_memory(const memory::desc& md) {
+  const auto bytes = static_cast<int64_t>(md.get_size());
+  const auto buffer = buffers().scratchpad.take({(bytes + 3) / 4});
+  return memory(md, cpu_engine(), buffer.data_ptr());
+}
+
 template <Cell K>
 struct Traits;
 
@@ -30,19 +89,30 @@ struct Traits<Cell::LbrGru> {
   using Fwd = dnnl::lbr_gru_forward;
   using Bwd = dnnl::lbr_gru_backward;
   static constexpr int64_t gates = 3;
-  static Fwd::desc fwd_desc(const memory::desc& src, const memory::desc& wl,
-                            const memory::desc& wi, const memory::desc& b,
-                            const memory::desc& dst) {
+  static Fwd::desc fwd_desc(dnnl::prop_kind prop, const memory::desc& src, const memory::desc& wl,
+                            const memory::desc& wi, const memory::desc& b, const memory::desc& dst) {
     const memory::desc none;  // zero initial state, final state not needed
-    return {dnnl::prop_kind::forward_training, dnnl::rnn_direction::unidirectional_left2right,
-            src, none, wl, wi, b, dst, none};
+    return {prop, dnnl::rnn_direction::unidirectional_left2right, src, none, wl, wi, b, dst, none};
   }
-  static Bwd::desc bwd_desc(const memory::desc& src, const memory::desc& wl,
-                            const memory::desc& wi, const memory::desc& b,
-                            const memory::desc& dst) {
+  static Bwd::desc bwd_desc(const memory::desc& src, const memory::desc& wl, const memory::desc& wi,
+                            const memory::desc& b, const memory::desc& dst) {
     const memory::desc none;
-    return {dnnl::prop_kind::backward, dnnl::rnn_direction::unidirectional_left2right,
-            src, none, wl, wi, b, dst, none, src, none, wl, wi, b, dst, none};
+    return {dnnl::prop_kind::backward,
+            dnnl::rnn_direction::unidirectional_left2right,
+            src,
+            none,
+            wl,
+            wi,
+            b,
+            dst,
+            none,
+            src,
+            none,
+            wl,
+            wi,
+            b,
+            dst,
+            none};
   }
 };
 
@@ -58,32 +128,49 @@ struct Traits<Cell::Lstm> {
     const auto d = dst.dims();  // [T, N, H]
     return memory::desc({1, 1, d[1], d[2]}, dt::f32, tag::ldnc);
   }
-  static Fwd::desc fwd_desc(const memory::desc& src, const memory::desc& wl,
-                            const memory::desc& wi, const memory::desc& b,
-                            const memory::desc& dst) {
+  static Fwd::desc fwd_desc(dnnl::prop_kind prop, const memory::desc& src, const memory::desc& wl,
+                            const memory::desc& wi, const memory::desc& b, const memory::desc& dst) {
     const memory::desc none;
     const auto st = state(dst);
-    return {dnnl::prop_kind::forward_training, dnnl::rnn_direction::unidirectional_left2right,
-            src, st, st, wl, wi, b, dst, none, none};
+    return {prop, dnnl::rnn_direction::unidirectional_left2right, src, st, st, wl, wi, b, dst, none, none};
   }
-  static Bwd::desc bwd_desc(const memory::desc& src, const memory::desc& wl,
-                            const memory::desc& wi, const memory::desc& b,
-                            const memory::desc& dst) {
+  static Bwd::desc bwd_desc(const memory::desc& src, const memory::desc& wl, const memory::desc& wi,
+                            const memory::desc& b, const memory::desc& dst) {
     const memory::desc none;
     const auto st = state(dst);
-    return {dnnl::prop_kind::backward, dnnl::rnn_direction::unidirectional_left2right,
-            src, st, st, wl, wi, b, dst, none, none,
-            src, st, st, wl, wi, b, dst, none, none};
+    return {dnnl::prop_kind::backward,
+            dnnl::rnn_direction::unidirectional_left2right,
+            src,
+            st,
+            st,
+            wl,
+            wi,
+            b,
+            dst,
+            none,
+            none,
+            src,
+            st,
+            st,
+            wl,
+            wi,
+            b,
+            dst,
+            none,
+            none};
   }
 };
 
-// Forward-training and backward primitives for one (T, N, C, H) shape.
+// The primitives of one (T, N, C, H) shape: forward-training and backward for autograd, forward
+// inference (no workspace) when no gradient is needed. Scratchpads are ours (BufferPool).
 template <Cell K>
 struct Primitives {
   typename Traits<K>::Fwd::primitive_desc fwd_pd;
   typename Traits<K>::Fwd fwd;
   typename Traits<K>::Bwd::primitive_desc bwd_pd;
   typename Traits<K>::Bwd bwd;
+  typename Traits<K>::Fwd::primitive_desc infer_pd;
+  typename Traits<K>::Fwd infer;
 };
 
 using Shape = std::tuple<int64_t, int64_t, int64_t, int64_t>;
@@ -100,13 +187,22 @@ const Primitives<K>& primitives(int64_t t, int64_t n, int64_t c, int64_t h) {
   const memory::desc w_iter_any({1, 1, h, g, h}, dt::f32, tag::any);
   const memory::desc bias({1, 1, 4, h}, dt::f32, tag::ldgo);
   auto& eng = cpu_engine();
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  using FwdPd = typename Traits<K>::Fwd::primitive_desc;
+  using BwdPd = typename Traits<K>::Bwd::primitive_desc;
   Primitives<K> p;
-  p.fwd_pd = typename Traits<K>::Fwd::primitive_desc(
-      Traits<K>::fwd_desc(src_layer, w_layer_any, w_iter_any, bias, dst_layer), eng);
+  p.fwd_pd = FwdPd(Traits<K>::fwd_desc(dnnl::prop_kind::forward_training, src_layer, w_layer_any, w_iter_any,
+                                       bias, dst_layer),
+                   attr, eng);
   p.fwd = typename Traits<K>::Fwd(p.fwd_pd);
-  p.bwd_pd = typename Traits<K>::Bwd::primitive_desc(
-      Traits<K>::bwd_desc(src_layer, w_layer_any, w_iter_any, bias, dst_layer), eng, p.fwd_pd);
+  p.bwd_pd =
+      BwdPd(Traits<K>::bwd_desc(src_layer, w_layer_any, w_iter_any, bias, dst_layer), attr, eng, p.fwd_pd);
   p.bwd = typename Traits<K>::Bwd(p.bwd_pd);
+  p.infer_pd = FwdPd(Traits<K>::fwd_desc(dnnl::prop_kind::forward_inference, src_layer, w_layer_any,
+                                         w_iter_any, bias, dst_layer),
+                     attr, eng);
+  p.infer = typename Traits<K>::Fwd(p.infer_pd);
   return cache.emplace(key, std::move(p)).first->second;
 }
 
@@ -122,95 +218,120 @@ memory as_layout(memory user, const memory::desc& want, dnnl::stream& s) {
   return out;
 }
 
+// Keras's weights [C, G·H] and recurrent weights [H, G·H] as oneDNN's plain ldigo.
+template <Cell K>
+std::pair<memory, memory> user_weights(const torch::Tensor& w, const torch::Tensor& u) {
+  constexpr int64_t g = Traits<K>::gates;
+  const int64_t c = w.size(0), h = u.size(0);
+  return {wrap(memory::desc({1, 1, c, g, h}, dt::f32, tag::ldigo), w),
+          wrap(memory::desc({1, 1, h, g, h}, dt::f32, tag::ldigo), u)};
+}
+
+// Runs the forward primitive `prim` (training or inference) of x [T, N, C] into a pooled
+// [T, N, H]; `workspace` is the training workspace or undefined.
+template <Cell K>
+torch::Tensor run_forward(const typename Traits<K>::Fwd::primitive_desc& pd,
+                          const typename Traits<K>::Fwd& prim, const torch::Tensor& x, const torch::Tensor& w,
+                          const torch::Tensor& u, const torch::Tensor& b, const torch::Tensor& workspace) {
+  const int64_t t = x.size(0), n = x.size(1), h = u.size(0);
+  dnnl::stream s(cpu_engine());
+  auto dst = buffers().states.take({t, n, h});
+  const auto [w_user, u_user] = user_weights<K>(w, u);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC_LAYER, wrap(pd.src_layer_desc(), x)},
+      {DNNL_ARG_WEIGHTS_LAYER, as_layout(w_user, pd.weights_layer_desc(), s)},
+      {DNNL_ARG_WEIGHTS_ITER, as_layout(u_user, pd.weights_iter_desc(), s)},
+      {DNNL_ARG_BIAS, wrap(pd.bias_desc(), b)},
+      {DNNL_ARG_DST_LAYER, wrap(pd.dst_layer_desc(), dst)},
+      {DNNL_ARG_SCRATCHPAD, scratchpad_memory(pd.scratchpad_desc())}};
+  if (workspace.defined()) args[DNNL_ARG_WORKSPACE] = wrap(pd.workspace_desc(), workspace);
+  torch::Tensor zero_state;
+  if constexpr (K == Cell::Lstm) {
+    zero_state = torch::zeros({n, h}, x.options());
+    args[DNNL_ARG_SRC_ITER] = wrap(pd.src_iter_desc(), zero_state);
+    args[DNNL_ARG_SRC_ITER_C] = wrap(pd.src_iter_c_desc(), zero_state);
+  }
+  prim.execute(s, args);
+  s.wait();
+  return dst;
+}
+
 template <Cell K>
 class RnnFunction : public torch::autograd::Function<RnnFunction<K>> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_in,
                                const torch::Tensor& w_in, const torch::Tensor& u_in,
                                const torch::Tensor& b_in) {
-    const auto x = x_in.contiguous(), w = w_in.contiguous(), u = u_in.contiguous(),
-               b = b_in.contiguous();
-    const int64_t t = x.size(0), n = x.size(1), c = x.size(2), h = u.size(0);
-    const auto& p = primitives<K>(t, n, c, h);
-    constexpr int64_t g = Traits<K>::gates;
-    dnnl::stream s(cpu_engine());
-    auto dst = torch::empty({t, n, h}, x.options());
-    auto ws = torch::empty({static_cast<int64_t>(p.fwd_pd.workspace_desc().get_size())},
-                           x.options().dtype(torch::kUInt8));
-    const memory w_user = wrap(memory::desc({1, 1, c, g, h}, dt::f32, tag::ldigo), w);
-    const memory u_user = wrap(memory::desc({1, 1, h, g, h}, dt::f32, tag::ldigo), u);
-    const memory w_mem = as_layout(w_user, p.fwd_pd.weights_layer_desc(), s);
-    const memory u_mem = as_layout(u_user, p.fwd_pd.weights_iter_desc(), s);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC_LAYER, wrap(p.fwd_pd.src_layer_desc(), x)},
-                      {DNNL_ARG_WEIGHTS_LAYER, w_mem},
-                      {DNNL_ARG_WEIGHTS_ITER, u_mem},
-                      {DNNL_ARG_BIAS, wrap(p.fwd_pd.bias_desc(), b)},
-                      {DNNL_ARG_DST_LAYER, wrap(p.fwd_pd.dst_layer_desc(), dst)},
-                      {DNNL_ARG_WORKSPACE, wrap(p.fwd_pd.workspace_desc(), ws)}};
-    torch::Tensor zero_state;
-    if constexpr (K == Cell::Lstm) {
-      zero_state = torch::zeros({n, h}, x.options());
-      args[DNNL_ARG_SRC_ITER] = wrap(p.fwd_pd.src_iter_desc(), zero_state);
-      args[DNNL_ARG_SRC_ITER_C] = wrap(p.fwd_pd.src_iter_c_desc(), zero_state);
-    }
-    p.fwd.execute(s, args);
-    s.wait();
-    ctx->save_for_backward({x, w, u, b, dst});
-    ctx->saved_data["workspace"] = ws;
+    const auto x = x_in.contiguous(), w = w_in.contiguous(), u = u_in.contiguous(), b = b_in.contiguous();
+    const auto& p = primitives<K>(x.size(0), x.size(1), x.size(2), u.size(0));
+    const auto ws_bytes = static_cast<int64_t>(p.fwd_pd.workspace_desc().get_size());
+    const auto ws = buffers().workspace.take({(ws_bytes + 3) / 4});
+    auto dst = run_forward<K>(p.fwd_pd, p.fwd, x, w, u, b, ws);
+    ctx->save_for_backward({x, w, u, b, dst, ws});
     return dst;
   }
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto &x = saved[0], &w = saved[1], &u = saved[2], &b = saved[3], &dst = saved[4];
-    const auto ws = ctx->saved_data["workspace"].toTensor();
+    const auto &x = saved[0], &w = saved[1], &u = saved[2], &b = saved[3], &dst = saved[4], &ws = saved[5];
     const auto diff_dst = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(dst);
     const int64_t t = x.size(0), n = x.size(1), c = x.size(2), h = u.size(0);
     const auto& p = primitives<K>(t, n, c, h);
-    constexpr int64_t g = Traits<K>::gates;
+    const auto& pd = p.bwd_pd;
     dnnl::stream s(cpu_engine());
-    const memory w_user = wrap(memory::desc({1, 1, c, g, h}, dt::f32, tag::ldigo), w);
-    const memory u_user = wrap(memory::desc({1, 1, h, g, h}, dt::f32, tag::ldigo), u);
-    const memory w_mem = as_layout(w_user, p.bwd_pd.weights_layer_desc(), s);
-    const memory u_mem = as_layout(u_user, p.bwd_pd.weights_iter_desc(), s);
-    auto dx = torch::empty_like(x);
+    const auto [w_user, u_user] = user_weights<K>(w, u);
+    auto dx = buffers().input_grad.take({t, n, c});
     auto db = torch::zeros_like(b);  // oneDNN accumulates into the weight and bias gradients
-    memory dw_mem(p.bwd_pd.diff_weights_layer_desc(), cpu_engine());
-    memory du_mem(p.bwd_pd.diff_weights_iter_desc(), cpu_engine());
+    memory dw_mem(pd.diff_weights_layer_desc(), cpu_engine());
+    memory du_mem(pd.diff_weights_iter_desc(), cpu_engine());
     std::memset(dw_mem.get_data_handle(), 0, dw_mem.get_desc().get_size());
     std::memset(du_mem.get_data_handle(), 0, du_mem.get_desc().get_size());
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC_LAYER, wrap(p.bwd_pd.src_layer_desc(), x)},
-                      {DNNL_ARG_WEIGHTS_LAYER, w_mem},
-                      {DNNL_ARG_WEIGHTS_ITER, u_mem},
-                      {DNNL_ARG_BIAS, wrap(p.bwd_pd.bias_desc(), b)},
-                      {DNNL_ARG_DST_LAYER, wrap(p.bwd_pd.dst_layer_desc(), dst)},
-                      {DNNL_ARG_DIFF_SRC_LAYER, wrap(p.bwd_pd.diff_src_layer_desc(), dx)},
-                      {DNNL_ARG_DIFF_WEIGHTS_LAYER, dw_mem},
-                      {DNNL_ARG_DIFF_WEIGHTS_ITER, du_mem},
-                      {DNNL_ARG_DIFF_BIAS, wrap(p.bwd_pd.diff_bias_desc(), db)},
-                      {DNNL_ARG_DIFF_DST_LAYER, wrap(p.bwd_pd.diff_dst_layer_desc(), diff_dst)},
-                      {DNNL_ARG_WORKSPACE, wrap(p.bwd_pd.workspace_desc(), ws)}};
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC_LAYER, wrap(pd.src_layer_desc(), x)},
+        {DNNL_ARG_WEIGHTS_LAYER, as_layout(w_user, pd.weights_layer_desc(), s)},
+        {DNNL_ARG_WEIGHTS_ITER, as_layout(u_user, pd.weights_iter_desc(), s)},
+        {DNNL_ARG_BIAS, wrap(pd.bias_desc(), b)},
+        {DNNL_ARG_DST_LAYER, wrap(pd.dst_layer_desc(), dst)},
+        {DNNL_ARG_DIFF_SRC_LAYER, wrap(pd.diff_src_layer_desc(), dx)},
+        {DNNL_ARG_DIFF_WEIGHTS_LAYER, dw_mem},
+        {DNNL_ARG_DIFF_WEIGHTS_ITER, du_mem},
+        {DNNL_ARG_DIFF_BIAS, wrap(pd.diff_bias_desc(), db)},
+        {DNNL_ARG_DIFF_DST_LAYER, wrap(pd.diff_dst_layer_desc(), diff_dst)},
+        {DNNL_ARG_WORKSPACE, wrap(pd.workspace_desc(), ws)},
+        {DNNL_ARG_SCRATCHPAD, scratchpad_memory(pd.scratchpad_desc())}};
     torch::Tensor zero_state, state_grads;
     if constexpr (K == Cell::Lstm) {
       zero_state = torch::zeros({n, h}, x.options());
       state_grads = torch::empty({2, n, h}, x.options());  // discarded: the initial state is fixed
-      args[DNNL_ARG_SRC_ITER] = wrap(p.bwd_pd.src_iter_desc(), zero_state);
-      args[DNNL_ARG_SRC_ITER_C] = wrap(p.bwd_pd.src_iter_c_desc(), zero_state);
-      args[DNNL_ARG_DIFF_SRC_ITER] = wrap(p.bwd_pd.diff_src_iter_desc(), state_grads[0]);
-      args[DNNL_ARG_DIFF_SRC_ITER_C] = wrap(p.bwd_pd.diff_src_iter_c_desc(), state_grads[1]);
+      args[DNNL_ARG_SRC_ITER] = wrap(pd.src_iter_desc(), zero_state);
+      args[DNNL_ARG_SRC_ITER_C] = wrap(pd.src_iter_c_desc(), zero_state);
+      args[DNNL_ARG_DIFF_SRC_ITER] = wrap(pd.diff_src_iter_desc(), state_grads[0]);
+      args[DNNL_ARG_DIFF_SRC_ITER_C] = wrap(pd.diff_src_iter_c_desc(), state_grads[1]);
     }
     p.bwd.execute(s, args);
     auto dw = torch::empty_like(w);
     auto du = torch::empty_like(u);
-    memory dw_user = wrap(memory::desc({1, 1, c, g, h}, dt::f32, tag::ldigo), dw);
-    memory du_user = wrap(memory::desc({1, 1, h, g, h}, dt::f32, tag::ldigo), du);
+    auto [dw_user, du_user] = user_weights<K>(dw, du);
     dnnl::reorder(dw_mem, dw_user).execute(s, dw_mem, dw_user);
     dnnl::reorder(du_mem, du_user).execute(s, du_mem, du_user);
     s.wait();
-    return {dx, dw, du, db};
+    // dx lives in a pooled buffer: handed on only when the input wants its gradient.
+    return {ctx->needs_input_grad(0) ? dx : torch::Tensor(), dw, du, db};
   }
 };
+
+// Training primitives inside autograd when a gradient is wanted, forward inference otherwise.
+template <Cell K>
+torch::Tensor run(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& u,
+                  const torch::Tensor& bias) {
+  const bool wants_grad = torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() ||
+                                                            u.requires_grad() || bias.requires_grad());
+  if (wants_grad) return RnnFunction<K>::apply(x, w, u, bias);
+  const auto xc = x.contiguous(), wc = w.contiguous(), uc = u.contiguous(), bc = bias.contiguous();
+  const auto& p = primitives<K>(xc.size(0), xc.size(1), xc.size(2), uc.size(0));
+  return run_forward<K>(p.infer_pd, p.infer, xc, wc, uc, bc, torch::Tensor());
+}
 
 }  // namespace
 
@@ -218,65 +339,130 @@ torch::Tensor lbr_gru(const torch::Tensor& x, const torch::Tensor& w, const torc
                       const torch::Tensor& bias) {
   TORCH_CHECK(x.dim() == 3 && x.scalar_type() == torch::kFloat, "lbr_gru: x must be f32 [T, N, C]");
   TORCH_CHECK(u.dim() == 2 && u.size(1) == 3 * u.size(0), "lbr_gru: u must be [H, 3H]");
-  TORCH_CHECK(w.dim() == 2 && w.size(0) == x.size(2) && w.size(1) == u.size(1),
-              "lbr_gru: w must be [C, 3H]");
+  TORCH_CHECK(w.dim() == 2 && w.size(0) == x.size(2) && w.size(1) == u.size(1), "lbr_gru: w must be [C, 3H]");
   TORCH_CHECK(bias.numel() == 4 * u.size(0), "lbr_gru: bias must be [4H]");
-  return RnnFunction<Cell::LbrGru>::apply(x, w, u, bias);
+  return run<Cell::LbrGru>(x, w, u, bias);
 }
 
 torch::Tensor lstm(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& u,
                    const torch::Tensor& bias) {
   TORCH_CHECK(x.dim() == 3 && x.scalar_type() == torch::kFloat, "lstm: x must be f32 [T, N, C]");
   TORCH_CHECK(u.dim() == 2 && u.size(1) == 4 * u.size(0), "lstm: u must be [H, 4H]");
-  TORCH_CHECK(w.dim() == 2 && w.size(0) == x.size(2) && w.size(1) == u.size(1),
-              "lstm: w must be [C, 4H]");
+  TORCH_CHECK(w.dim() == 2 && w.size(0) == x.size(2) && w.size(1) == u.size(1), "lstm: w must be [C, 4H]");
   TORCH_CHECK(bias.numel() == 4 * u.size(0), "lstm: bias must be [4H]");
-  return RnnFunction<Cell::Lstm>::apply(x, w, u, bias);
+  return run<Cell::Lstm>(x, w, u, bias);
 }
 
 torch::Tensor lbr_bias(const torch::Tensor& b_in, const torch::Tensor& b_rec) {
   const int64_t h = b_in.size(0) / 3;
-  return torch::cat({b_in.slice(0, 0, 2 * h) + b_rec.slice(0, 0, 2 * h), b_in.slice(0, 2 * h),
-                     b_rec.slice(0, 2 * h)});
+  return torch::cat(
+      {b_in.slice(0, 0, 2 * h) + b_rec.slice(0, 0, 2 * h), b_in.slice(0, 2 * h), b_rec.slice(0, 2 * h)});
 }
 
 namespace {
-// (time index, event index) of each concatenated row.
-std::pair<torch::Tensor, torch::Tensor> row_positions(const std::vector<int64_t>& lengths) {
-  int64_t rows = 0;
-  for (auto l : lengths) rows += l;
-  auto t_idx = torch::empty({rows}, torch::kLong);
-  auto n_idx = torch::empty({rows}, torch::kLong);
-  auto* t_ptr = t_idx.data_ptr<int64_t>();
-  auto* n_ptr = n_idx.data_ptr<int64_t>();
-  int64_t r = 0;
-  for (size_t e = 0; e < lengths.size(); ++e) {
-    for (int64_t s = 0; s < lengths[e]; ++s, ++r) {
-      t_ptr[r] = s;
-      n_ptr[r] = static_cast<int64_t>(e);
+
+// Rows [R, C] (event after event) into a pooled zero-padded [T, N, C]; backward gathers the rows'
+// gradient back.
+class TimeMajorFunction : public torch::autograd::Function<TimeMajorFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& rows_in,
+                               const std::vector<int64_t>& lengths, int64_t steps) {
+    const auto rows = rows_in.contiguous();
+    const int64_t n = static_cast<int64_t>(lengths.size()), c = rows.size(1);
+    auto x = buffers().time_major.take({steps, n, c});
+    const float* src = rows.data_ptr<float>();
+    float* dst = x.data_ptr<float>();
+    for (int64_t e = 0; e < n; ++e) {
+      for (int64_t s = 0; s < steps; ++s) {
+        float* out = dst + (s * n + e) * c;
+        if (s < lengths[e]) {
+          std::memcpy(out, src, static_cast<size_t>(c) * sizeof(float));
+          src += c;
+        } else {
+          // Zeros, not garbage: padded steps are computed, and a NaN there would turn into NaN
+          // gradients (0 · NaN) that flow back into the real steps.
+          std::memset(out, 0, static_cast<size_t>(c) * sizeof(float));
+        }
+      }
     }
+    ctx->saved_data["lengths"] = lengths;
+    return x;
   }
-  return {t_idx, n_idx};
-}
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const auto lengths = ctx->saved_data["lengths"].toIntVector();
+    const auto grad = grads[0].contiguous();
+    const int64_t n = grad.size(1), c = grad.size(2);
+    int64_t total = 0;
+    for (auto l : lengths) total += l;
+    auto rows_grad = torch::empty({total, c}, grad.options());
+    const float* src = grad.data_ptr<float>();
+    float* dst = rows_grad.data_ptr<float>();
+    for (int64_t e = 0; e < n; ++e) {
+      for (int64_t s = 0; s < lengths[e]; ++s, dst += c)
+        std::memcpy(dst, src + (s * n + e) * c, static_cast<size_t>(c) * sizeof(float));
+    }
+    return {rows_grad, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// seq [T, N, H] -> [N, H] at each event's last step; backward writes the gradient there into a
+// pooled zero [T, N, H].
+class LastStepFunction : public torch::autograd::Function<LastStepFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& seq_in,
+                               const std::vector<int64_t>& lengths) {
+    const auto seq = seq_in.contiguous();
+    const int64_t t = seq.size(0), n = seq.size(1), h = seq.size(2);
+    auto out = torch::empty({n, h}, seq.options());
+    const float* src = seq.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    for (int64_t e = 0; e < n; ++e)
+      std::memcpy(dst + e * h, src + ((lengths[e] - 1) * n + e) * h, static_cast<size_t>(h) * sizeof(float));
+    ctx->saved_data["lengths"] = lengths;
+    ctx->saved_data["steps"] = t;
+    return out;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const auto lengths = ctx->saved_data["lengths"].toIntVector();
+    const int64_t t = ctx->saved_data["steps"].toInt();
+    const auto grad = grads[0].contiguous();
+    const int64_t n = grad.size(0), h = grad.size(1);
+    auto seq_grad = buffers().state_grad.take({t, n, h});
+    seq_grad.zero_();
+    const float* src = grad.data_ptr<float>();
+    float* dst = seq_grad.data_ptr<float>();
+    for (int64_t e = 0; e < n; ++e)
+      std::memcpy(dst + ((lengths[e] - 1) * n + e) * h, src + e * h, static_cast<size_t>(h) * sizeof(float));
+    return {seq_grad, torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 torch::Tensor to_time_major(const torch::Tensor& rows, const std::vector<int64_t>& lengths) {
-  int64_t t_max = 0;
+  TORCH_CHECK(rows.dim() == 2 && rows.scalar_type() == torch::kFloat,
+              "to_time_major: rows must be f32 [R, C]");
+  int64_t longest = 0, total = 0;
   for (auto l : lengths) {
     TORCH_CHECK(l >= 1, "to_time_major: every event needs at least one row");
-    t_max = std::max(t_max, l);
+    longest = std::max(longest, l);
+    total += l;
   }
-  const auto [t_idx, n_idx] = row_positions(lengths);
-  TORCH_CHECK(rows.size(0) == t_idx.size(0), "to_time_major: lengths do not sum to the rows");
-  const auto padded = torch::zeros({t_max, static_cast<int64_t>(lengths.size()), rows.size(1)},
-                                   rows.options());
-  return padded.index_put({t_idx, n_idx}, rows);
+  TORCH_CHECK(rows.size(0) == total, "to_time_major: lengths do not sum to the rows");
+  const int64_t steps = (longest + kStepMultiple - 1) / kStepMultiple * kStepMultiple;
+  return TimeMajorFunction::apply(rows, lengths, steps);
 }
 
 torch::Tensor last_step(const torch::Tensor& seq, const std::vector<int64_t>& lengths) {
-  auto last = torch::tensor(lengths, torch::kLong) - 1;
-  auto events = torch::arange(static_cast<int64_t>(lengths.size()), torch::kLong);
-  return seq.index({last, events});
+  TORCH_CHECK(seq.dim() == 3 && seq.scalar_type() == torch::kFloat &&
+                  seq.size(1) == static_cast<int64_t>(lengths.size()),
+              "last_step: seq must be f32 [T, N, H] with N lengths");
+  for (auto l : lengths) TORCH_CHECK(l >= 1 && l <= seq.size(0), "last_step: a length is outside 1 … T");
+  return LastStepFunction::apply(seq, lengths);
 }
 
 }  // namespace trigml::model::detail

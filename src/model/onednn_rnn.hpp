@@ -18,7 +18,9 @@
 namespace trigml::model::detail {
 
 // All hidden states [T, N, H] of a GRU over x [T, N, C] (time-major, f32, zero initial state).
-// w [C, 3H], u [H, 3H] in Keras gate order, bias [4H] from lbr_bias(). Differentiable in all four.
+// w [C, 3H], u [H, 3H] in Keras gate order, bias [4H] from lbr_bias(). Differentiable in all four
+// (oneDNN's forward-training and backward primitives); without grad mode or inputs that require
+// gradients it runs oneDNN's forward-inference primitive (no workspace).
 torch::Tensor lbr_gru(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& u,
                       const torch::Tensor& bias);
 
@@ -31,8 +33,15 @@ torch::Tensor lstm(const torch::Tensor& x, const torch::Tensor& w, const torch::
 // oneDNN's LBR bias [4H] from Keras's input and recurrent biases [3H] each (differentiable).
 torch::Tensor lbr_bias(const torch::Tensor& b_in, const torch::Tensor& b_rec);
 
+// Time-major batches have T = the longest length rounded up to a multiple of this: oneDNN's
+// primitives are made per (T, N, C, H), so length-grouped batches of slightly different lengths
+// share a few of them. The extra steps come after every event's end and change nothing (see
+// last_step); they cost at most kStepMultiple − 1 steps of compute.
+inline constexpr int64_t kStepMultiple = 16;
+
 // Concatenated per-event rows [R, C] (event after event) and per-event lengths (≥ 1, sum R) to a
-// zero-padded time-major [T_max, N, C] (differentiable in rows).
+// zero-padded time-major [T, N, C], T = max length rounded up to kStepMultiple (differentiable in
+// rows). The tensor lives in a buffer reused once it is released.
 torch::Tensor to_time_major(const torch::Tensor& rows, const std::vector<int64_t>& lengths);
 
 // Each event's state at its own last step: seq [T, N, H] -> [N, H]. Steps after an event's end

@@ -73,11 +73,11 @@ Buffers& buffers() {
   return b;
 }
 
-// oneDNN memory for a primitive's scratchpad (scratchpad_mode::user) on a pooled buffer.
-memory scratchpad_memory(const memory::desc& md) {
+// A pooled buffer of `pool` large enough for oneDNN memory `md` (a workspace or a scratchpad); the
+// caller keeps it alive while oneDNN uses it.
+torch::Tensor take_for(BufferPool& pool, const memory::desc& md) {
   const auto bytes = static_cast<int64_t>(md.get_size());
-  const auto buffer = buffers().scratchpad.take({(bytes + 3) / 4});
-  return memory(md, cpu_engine(), buffer.data_ptr());
+  return pool.take({(bytes + 3) / 4});
 }
 
 template <Cell K>
@@ -237,13 +237,14 @@ torch::Tensor run_forward(const typename Traits<K>::Fwd::primitive_desc& pd,
   dnnl::stream s(cpu_engine());
   auto dst = buffers().states.take({t, n, h});
   const auto [w_user, u_user] = user_weights<K>(w, u);
+  const auto scratchpad = take_for(buffers().scratchpad, pd.scratchpad_desc());
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC_LAYER, wrap(pd.src_layer_desc(), x)},
       {DNNL_ARG_WEIGHTS_LAYER, as_layout(w_user, pd.weights_layer_desc(), s)},
       {DNNL_ARG_WEIGHTS_ITER, as_layout(u_user, pd.weights_iter_desc(), s)},
       {DNNL_ARG_BIAS, wrap(pd.bias_desc(), b)},
       {DNNL_ARG_DST_LAYER, wrap(pd.dst_layer_desc(), dst)},
-      {DNNL_ARG_SCRATCHPAD, scratchpad_memory(pd.scratchpad_desc())}};
+      {DNNL_ARG_SCRATCHPAD, wrap(pd.scratchpad_desc(), scratchpad)}};
   if (workspace.defined()) args[DNNL_ARG_WORKSPACE] = wrap(pd.workspace_desc(), workspace);
   torch::Tensor zero_state;
   if constexpr (K == Cell::Lstm) {
@@ -264,8 +265,7 @@ class RnnFunction : public torch::autograd::Function<RnnFunction<K>> {
                                const torch::Tensor& b_in) {
     const auto x = x_in.contiguous(), w = w_in.contiguous(), u = u_in.contiguous(), b = b_in.contiguous();
     const auto& p = primitives<K>(x.size(0), x.size(1), x.size(2), u.size(0));
-    const auto ws_bytes = static_cast<int64_t>(p.fwd_pd.workspace_desc().get_size());
-    const auto ws = buffers().workspace.take({(ws_bytes + 3) / 4});
+    const auto ws = take_for(buffers().workspace, p.fwd_pd.workspace_desc());
     auto dst = run_forward<K>(p.fwd_pd, p.fwd, x, w, u, b, ws);
     ctx->save_for_backward({x, w, u, b, dst, ws});
     return dst;
@@ -281,6 +281,7 @@ class RnnFunction : public torch::autograd::Function<RnnFunction<K>> {
     const auto& pd = p.bwd_pd;
     dnnl::stream s(cpu_engine());
     const auto [w_user, u_user] = user_weights<K>(w, u);
+    const auto scratchpad = take_for(buffers().scratchpad, pd.scratchpad_desc());
     auto dx = buffers().input_grad.take({t, n, c});
     auto db = torch::zeros_like(b);  // oneDNN accumulates into the weight and bias gradients
     memory dw_mem(pd.diff_weights_layer_desc(), cpu_engine());
@@ -299,7 +300,7 @@ class RnnFunction : public torch::autograd::Function<RnnFunction<K>> {
         {DNNL_ARG_DIFF_BIAS, wrap(pd.diff_bias_desc(), db)},
         {DNNL_ARG_DIFF_DST_LAYER, wrap(pd.diff_dst_layer_desc(), diff_dst)},
         {DNNL_ARG_WORKSPACE, wrap(pd.workspace_desc(), ws)},
-        {DNNL_ARG_SCRATCHPAD, scratchpad_memory(pd.scratchpad_desc())}};
+        {DNNL_ARG_SCRATCHPAD, wrap(pd.scratchpad_desc(), scratchpad)}};
     torch::Tensor zero_state, state_grads;
     if constexpr (K == Cell::Lstm) {
       zero_state = torch::zeros({n, h}, x.options());

@@ -52,9 +52,11 @@ struct Params {
   bool is_lstm;
   torch::Tensor w, u, b_in, b_rec;
   explicit Params(int64_t c, int64_t h, bool lstm_cell = false)
-      : is_lstm(lstm_cell), w(torch::randn({c, (lstm_cell ? 4 : 3) * h}) * 0.5),
+      : is_lstm(lstm_cell),
+        w(torch::randn({c, (lstm_cell ? 4 : 3) * h}) * 0.5),
         u(torch::randn({h, (lstm_cell ? 4 : 3) * h}) * 0.5),
-        b_in(torch::randn({(lstm_cell ? 4 : 3) * h}) * 0.3), b_rec(torch::randn({3 * h}) * 0.3) {
+        b_in(torch::randn({(lstm_cell ? 4 : 3) * h}) * 0.3),
+        b_rec(torch::randn({3 * h}) * 0.3) {
     for (auto* p : {&w, &u, &b_in, &b_rec}) p->set_requires_grad(true);
   }
   std::vector<torch::Tensor> all() const { return {w, u, b_in, b_rec}; }
@@ -64,8 +66,7 @@ struct Params {
   }
 };
 
-torch::Tensor onednn_last(const torch::Tensor& rows, const std::vector<int64_t>& lengths,
-                          const Params& p) {
+torch::Tensor onednn_last(const torch::Tensor& rows, const std::vector<int64_t>& lengths, const Params& p) {
   const auto x = to_time_major(rows, lengths);
   if (p.is_lstm) return last_step(lstm(x, p.w, p.u, p.b_in) + 0 * p.b_rec.sum(), lengths);
   return last_step(lbr_gru(x, p.w, p.u, lbr_bias(p.b_in, p.b_rec)), lengths);
@@ -103,12 +104,15 @@ TEST_P(OnednnRnn, GradientsMatchReference) {
   const auto rows = torch::randn({11, kC}).requires_grad_(true);
   const auto coef = torch::randn({4, kH});
 
-  (onednn_last(rows, lengths, p) * coef).sum().backward();
+  const auto h = onednn_last(rows, lengths, p);  // the forward-training primitive
+  (h * coef).sum().backward();
   std::vector<torch::Tensor> got{rows.grad().clone()};
   for (const auto& t : p.all()) got.push_back(t.grad().clone());
   rows.mutable_grad().zero_();
   p.zero_grad();
-  (reference_last(rows, lengths, p) * coef).sum().backward();
+  const auto h_want = reference_last(rows, lengths, p);
+  (h_want * coef).sum().backward();
+  expect_close(h, h_want, 1e-5, "h_last");
   std::vector<torch::Tensor> want{rows.grad().clone()};
   for (const auto& t : p.all()) want.push_back(t.grad().clone());
 
@@ -145,8 +149,62 @@ TEST_P(OnednnRnn, PaddingDoesNotEnterResultsOrGradients) {
   for (size_t i = 0; i < alone.size(); ++i) expect_close(alone[i], batched[i], 1e-6, names[i]);
 }
 
+// Buffers are reused between calls: results still held (a graph awaiting backward, an output kept
+// by the caller) must not be overwritten by later calls.
+TEST_P(OnednnRnn, HeldResultsSurviveLaterCalls) {
+  torch::manual_seed(4);
+  Params p(kC, kH, GetParam());
+  const std::vector<int64_t> lengths_a{4, 7}, lengths_b{9, 2, 5};
+  const auto rows_a = torch::randn({11, kC}), rows_b = torch::randn({16, kC});
+  const auto coef_a = torch::randn({2, kH}), coef_b = torch::randn({3, kH});
+
+  auto gradients = [&p](const torch::Tensor& loss) {
+    p.zero_grad();
+    loss.backward();
+    std::vector<torch::Tensor> out;
+    for (const auto& t : p.all()) out.push_back(t.grad().clone());
+    return out;
+  };
+  // Both graphs alive at once, then backward through the first.
+  const auto loss_a = (onednn_last(rows_a, lengths_a, p) * coef_a).sum();
+  const auto loss_b = (onednn_last(rows_b, lengths_b, p) * coef_b).sum();
+  const auto got_a = gradients(loss_a), got_b = gradients(loss_b);
+  const auto want_a = gradients((reference_last(rows_a, lengths_a, p) * coef_a).sum());
+  const auto want_b = gradients((reference_last(rows_b, lengths_b, p) * coef_b).sum());
+  for (size_t i = 0; i < got_a.size(); ++i) {
+    expect_close(got_a[i], want_a[i], 1e-4, "first graph");
+    expect_close(got_b[i], want_b[i], 1e-4, "second graph");
+  }
+
+  torch::NoGradGuard no_grad;  // outputs of the inference primitive, kept while others run
+  const auto x_a = to_time_major(rows_a, lengths_a);
+  const auto x_b = to_time_major(rows_b, lengths_b);
+  const auto seq_a =
+      p.is_lstm ? lstm(x_a, p.w, p.u, p.b_in) : lbr_gru(x_a, p.w, p.u, lbr_bias(p.b_in, p.b_rec));
+  const auto seq_a_before = seq_a.clone();
+  const auto seq_b =
+      p.is_lstm ? lstm(x_b, p.w, p.u, p.b_in) : lbr_gru(x_b, p.w, p.u, lbr_bias(p.b_in, p.b_rec));
+  EXPECT_TRUE(torch::equal(seq_a, seq_a_before));
+  expect_close(last_step(seq_a, lengths_a), reference_last(rows_a, lengths_a, p), 1e-5, "kept a");
+  expect_close(last_step(seq_b, lengths_b), reference_last(rows_b, lengths_b, p), 1e-5, "b");
+}
+
 INSTANTIATE_TEST_SUITE_P(Cells, OnednnRnn, ::testing::Values(false, true),
                          [](const auto& p) { return p.param ? "Lstm" : "Gru"; });
+
+TEST(OnednnRnn, TimeMajorPadsToAMultipleOf16StepsWithZeros) {
+  const std::vector<int64_t> lengths{3, 1, 17};
+  const auto rows = torch::arange(21 * kC, torch::kFloat).reshape({21, kC});
+  const auto x = to_time_major(rows, lengths);
+  ASSERT_EQ(x.sizes(), (std::vector<int64_t>{32, 3, kC}));  // 17 steps rounded up to 32
+  int64_t row = 0;
+  for (size_t e = 0; e < lengths.size(); ++e) {
+    for (int64_t s = 0; s < 32; ++s) {
+      const auto want = s < lengths[e] ? rows[row++] : torch::zeros({kC});
+      EXPECT_TRUE(torch::equal(x[s][static_cast<int64_t>(e)], want)) << "event " << e << " step " << s;
+    }
+  }
+}
 
 TEST(OnednnRnn, LbrBiasMapsKerasBiases) {
   const auto b_in = torch::tensor({1.F, 2.F, 3.F, 4.F, 5.F, 6.F});

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <memory>
+#include <numbers>
 #include <string>
 
 #include "common/atomic_file.hpp"
@@ -240,7 +241,7 @@ void draw_axes(cairo_t* cr, const Axes& a, const std::string& title, const std::
   cairo_stroke(cr);
   text(cr, (a.area.left + a.area.right) / 2, a.area.bottom + 36, x_label, 16, Align::Center, Align::Start);
   text(cr, a.area.left - 20 - widest_y_label, (a.area.top + a.area.bottom) / 2, y_label, 16, Align::Center,
-       Align::End, false, -M_PI / 2);
+       Align::End, false, -std::numbers::pi / 2);
   text(cr, (a.area.left + a.area.right) / 2, a.area.top - 16, title, 20, Align::Center, Align::End, true);
 }
 
@@ -328,7 +329,7 @@ void draw_legend(cairo_t* cr, const Axes& a, const std::vector<LegendEntry>& ent
     cairo_line_to(cr, left + kPad + kSample, y);
     cairo_stroke(cr);
     if (entries[i].marker) {
-      cairo_arc(cr, left + kPad + kSample / 2, y, 4, 0, 2 * M_PI);
+      cairo_arc(cr, left + kPad + kSample / 2, y, 4, 0, 2 * std::numbers::pi);
       cairo_fill(cr);
     }
     cairo_restore(cr);
@@ -439,7 +440,8 @@ std::vector<std::byte> plot_confusion_matrix(const Metrics& m) {
     text(cr, kLeft - 12, kTop + center, m.class_names[k], 16, Align::End, Align::Center);
   }
   text(cr, kLeft + kSide / 2, kTop + kSide + 42, "predicted class", 16, Align::Center, Align::Start);
-  text(cr, kLeft - 100, kTop + kSide / 2, "true class", 16, Align::Center, Align::End, false, -M_PI / 2);
+  text(cr, kLeft - 100, kTop + kSide / 2, "true class", 16, Align::Center, Align::End, false,
+       -std::numbers::pi / 2);
   text(cr, kWidth / 2.0, kTop - 40, "Confusion matrix, normalised by true class", 20, Align::Center,
        Align::End, true);
   text(cr, kWidth / 2.0, kTop - 14, fmt::format("{} events, accuracy {:.4f}", m.events, m.accuracy), 14,
@@ -516,7 +518,7 @@ std::vector<std::byte> plot_history(const std::vector<HistoryRow>& history, Hist
     set_color(cr, color);
     for (auto [px, py] : markers) {
       cairo_new_sub_path(cr);
-      cairo_arc(cr, px, py, 4, 0, 2 * M_PI);
+      cairo_arc(cr, px, py, 4, 0, 2 * std::numbers::pi);
     }
     cairo_fill(cr);
     legend.push_back({label, color, false, true});

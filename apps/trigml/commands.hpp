@@ -19,11 +19,14 @@ uint64_t parse_bytes(const std::string& text);  // "512MB", "2GB"
 
 #ifdef TRIGML_HAVE_TRAINING
 void register_train(CLI::App& app);
+void register_evaluate(CLI::App& app);
+void register_run(CLI::App& app);
 #endif
 
 // Parquet files and dataset directories (a directory, or a path ending in .parquet).
 bool is_parquet_path(const std::string& path);
 void inspect_parquet(const std::string& path, bool json);
-void dump_parquet(const std::string& path, const std::vector<std::string>& columns, const std::string& range, bool json);
+void dump_parquet(const std::string& path, const std::vector<std::string>& columns, const std::string& range,
+                  bool json);
 
 }  // namespace trigml::cli

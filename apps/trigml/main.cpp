@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   trigml::cli::register_export_tfrecord(app);
 #ifdef TRIGML_HAVE_TRAINING
   trigml::cli::register_train(app);
+  trigml::cli::register_evaluate(app);
+  trigml::cli::register_run(app);
 #endif
   try {
     app.parse(argc, argv);

@@ -81,7 +81,7 @@ void BatchLoader::produce() {
     }
     block.clear();
     try {
-      data_.read(slices_[index], block, scratch);
+      data_.read(slices_[index], {options_.need_hlf, options_.need_particles}, block, scratch);
     } catch (...) {
       std::lock_guard lock(mutex_);
       failure_ = std::current_exception();

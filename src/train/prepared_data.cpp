@@ -136,30 +136,27 @@ std::vector<RowSlice> PreparedData::slices(uint64_t first, uint64_t last) const 
   return out;
 }
 
-void PreparedData::read(const RowSlice& slice, EventBlock& out,
+void PreparedData::read(const RowSlice& slice, const ColumnChoice& choice, EventBlock& out,
                         std::vector<parquet::ColumnData>& scratch) const {
   const Part& part = parts_.at(slice.part);
   const auto& reader = *part.reader;
-  scratch.resize(3);
-  const size_t columns[3] = {part.label, part.hlf, part.particles};
-  for (size_t k = 0; k < 3; ++k) {
-    scratch[k].clear(reader.columns()[columns[k]]);
-    reader.read(slice.row_group, columns[k], scratch[k]);
-  }
-  const auto& label = scratch[0];
-  const auto& hlf = scratch[1];
-  const auto& gru = scratch[2];
   const auto where = [&](const std::string& column) {
     return ErrorContext(reader.name(), std::nullopt,
                         fmt::format("row group {}, column '{}'", slice.row_group, column));
   };
   const uint64_t group_rows = part.group_rows[slice.row_group];
-  if (label.rows != group_rows || hlf.rows != group_rows || gru.rows != group_rows)
-    throw FormatError("columns of one row group have different row counts", where("label"));
-
-  out.hlf_features = hlf_features_;
-  out.particle_features = particle_features_;
+  scratch.resize(3);
+  const auto read_column = [&](size_t k, size_t column, const char* name) -> const parquet::ColumnData& {
+    scratch[k].clear(reader.columns()[column]);
+    reader.read(slice.row_group, column, scratch[k]);
+    if (scratch[k].rows != group_rows)
+      throw FormatError(fmt::format("{} rows where the row group has {}", scratch[k].rows, group_rows),
+                        where(name));
+    return scratch[k];
+  };
   const size_t first = slice.first, last = slice.first + slice.rows;
+
+  const auto& label = read_column(0, part.label, "label");
   const size_t classes = classes_.size();
   const auto labels = label.as<int32_t>();
   for (size_t r = first; r < last; ++r) {
@@ -174,18 +171,29 @@ void PreparedData::read(const RowSlice& slice, EventBlock& out,
     out.rows.push_back(static_cast<int64_t>(slice.dataset_row + (r - first)));
 
   // HLF_input: a list of exactly hlf_features floats per row.
-  const auto& hlf_offsets = hlf.offsets[0];
-  for (size_t r = first; r < last; ++r) {
-    if (hlf_offsets[r + 1] - hlf_offsets[r] != static_cast<int64_t>(hlf_features_))
-      throw FormatError(fmt::format("row {} has {} high-level features, expected {}", r,
-                                    hlf_offsets[r + 1] - hlf_offsets[r], hlf_features_),
-                        where("HLF_input"));
+  out.hlf_features = choice.hlf ? hlf_features_ : 0;
+  if (choice.hlf) {
+    const auto& hlf = read_column(1, part.hlf, "HLF_input");
+    const auto& hlf_offsets = hlf.offsets[0];
+    for (size_t r = first; r < last; ++r) {
+      if (hlf_offsets[r + 1] - hlf_offsets[r] != static_cast<int64_t>(hlf_features_))
+        throw FormatError(fmt::format("row {} has {} high-level features, expected {}", r,
+                                      hlf_offsets[r + 1] - hlf_offsets[r], hlf_features_),
+                          where("HLF_input"));
+    }
+    const auto hlf_values = hlf.as<float>();
+    out.hlf.insert(out.hlf.end(), hlf_values.begin() + hlf_offsets[first],
+                   hlf_values.begin() + hlf_offsets[last]);
   }
-  const auto hlf_values = hlf.as<float>();
-  out.hlf.insert(out.hlf.end(), hlf_values.begin() + hlf_offsets[first],
-                 hlf_values.begin() + hlf_offsets[last]);
 
-  // GRU_input: per row a list of particles, each a list of particle_features floats.
+  // GRU_input: per row a list of particles, each a list of particle_features floats. Without it
+  // every event has zero rows here.
+  out.particle_features = choice.particles ? particle_features_ : 0;
+  if (!choice.particles) {
+    out.particle_offsets.insert(out.particle_offsets.end(), last - first, out.particle_offsets.back());
+    return;
+  }
+  const auto& gru = read_column(2, part.particles, "GRU_input");
   const auto& event_offsets = gru.offsets[0];
   const auto& row_offsets = gru.offsets[1];
   const int64_t width = static_cast<int64_t>(particle_features_);

@@ -59,8 +59,15 @@ class PreparedData {
 
   // The rows [first, last) of the dataset as row-group slices, in dataset order.
   std::vector<RowSlice> slices(uint64_t first, uint64_t last) const;
-  // Decodes a slice and appends its events to `out`. Thread-safe for distinct callers' buffers.
-  void read(const RowSlice& slice, EventBlock& out, std::vector<parquet::ColumnData>& scratch) const;
+  // Which inputs to decode (labels and rows always): a model that does not use a column skips it.
+  struct ColumnChoice {
+    bool hlf = true;
+    bool particles = true;
+  };
+  // Decodes a slice and appends its events to `out` (a column not chosen leaves its feature width
+  // 0 and, for particles, every event with zero rows). Thread-safe for distinct callers' buffers.
+  void read(const RowSlice& slice, const ColumnChoice& choice, EventBlock& out,
+            std::vector<parquet::ColumnData>& scratch) const;
   // The traceability columns (source_file, entry) of the rows [first, last).
   void read_origin(uint64_t first, uint64_t last, std::vector<std::string>& source_files,
                    std::vector<int64_t>& entries) const;

@@ -52,6 +52,25 @@ void BM_TrainStep(benchmark::State& state, Architecture architecture) {
   count_events(state);
 }
 
+// Length-grouped batches as a trainer hands them out: each of a cycle of batches has its own
+// length (100 … 800 particles, ±20 within a batch; 450 on average), so T changes from step to step.
+// Shows that primitives and buffers are reused across T: a step costs in proportion to its T.
+void BM_TrainStepMixedLengths(benchmark::State& state) {
+  trigml::model::set_threads(1);
+  trigml::model::Classifier model(trigml::model::ModelConfig{});  // inclusive
+  std::vector<trigml::model::Batch> batches;
+  for (int64_t center : {300, 700, 100, 500, 800, 200, 600, 400})
+    batches.push_back(make_batch(kEvents, center - 20, center + 20));
+  std::vector<int32_t> labels(kEvents);
+  for (int64_t i = 0; i < kEvents; ++i) labels[i] = static_cast<int32_t>(i % 3);
+  for (const auto& batch : batches) model.train_step(batch, labels);  // primitives, buffers
+  for (auto _ : state)
+    for (const auto& batch : batches) benchmark::DoNotOptimize(model.train_step(batch, labels));
+  state.counters["events/s"] =
+      benchmark::Counter(static_cast<double>(kEvents * static_cast<int64_t>(batches.size())),
+                         benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void BM_Inference(benchmark::State& state, Architecture architecture) {
   trigml::model::set_threads(1);
   trigml::model::ModelConfig config;
@@ -99,6 +118,7 @@ TRIGML_MODEL_BENCH(BM_TrainStep, inclusive_lstm, Architecture::InclusiveLstm);
 TRIGML_MODEL_BENCH(BM_Inference, hlf, Architecture::Hlf);
 TRIGML_MODEL_BENCH(BM_Inference, inclusive, Architecture::Inclusive);
 TRIGML_MODEL_BENCH(BM_Inference, inclusive_lstm, Architecture::InclusiveLstm);
+BENCHMARK(BM_TrainStepMixedLengths)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 BENCHMARK(BM_GruLayer)->Arg(300)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 BENCHMARK_MAIN();

@@ -1,14 +1,21 @@
-// One training step (forward, cross-entropy, backward, Adam) of the classifiers on one thread:
-// batch 128, ~300 particles per event (lengths 280–320, as a length-grouped batch).
-#include "model/model.hpp"
-
+// The classifiers through trigml::model::Classifier on one thread, batch 128, ~300 particles per
+// event (lengths 280–320, as a length-grouped batch): one training step (batch to tensors, forward,
+// cross-entropy, backward, Adam) and evaluation-mode logits. The recurrent layer alone (oneDNN's
+// forward-training and backward inside autograd, no head, no optimiser) shows what the rest costs.
+// Times are CPU time of the process (per core with one thread); "events/s" is per CPU-second.
+// bench/model_torch_peer.py runs the same models in PyTorch.
 #include <benchmark/benchmark.h>
 
 #include <random>
 
+#include "model/model.hpp"
+#include "model/onednn_rnn.hpp"
+
 namespace {
 
 using trigml::model::Architecture;
+
+constexpr int64_t kEvents = 128;
 
 trigml::model::Batch make_batch(int64_t events, int64_t min_len, int64_t max_len) {
   std::mt19937 rng(1);
@@ -27,19 +34,41 @@ trigml::model::Batch make_batch(int64_t events, int64_t min_len, int64_t max_len
   return b;
 }
 
+void count_events(benchmark::State& state) {
+  state.counters["events/s"] =
+      benchmark::Counter(static_cast<double>(kEvents), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void BM_TrainStep(benchmark::State& state, Architecture architecture) {
   trigml::model::set_threads(1);
   trigml::model::ModelConfig config;
   config.architecture = architecture;
   trigml::model::Classifier model(config);
-  const int64_t events = 128;
-  const auto batch = make_batch(events, state.range(0) - 20, state.range(0) + 20);
-  std::vector<int32_t> labels(events);
-  for (int64_t i = 0; i < events; ++i) labels[i] = static_cast<int32_t>(i % 3);
-  model.train_step(batch, labels);  // primitives created, caches warm
+  const auto batch = make_batch(kEvents, state.range(0) - 20, state.range(0) + 20);
+  std::vector<int32_t> labels(kEvents);
+  for (int64_t i = 0; i < kEvents; ++i) labels[i] = static_cast<int32_t>(i % 3);
+  model.train_step(batch, labels);  // primitives created, buffers allocated
   for (auto _ : state) benchmark::DoNotOptimize(model.train_step(batch, labels));
+  count_events(state);
+}
+
+// Length-grouped batches as a trainer hands them out: each of a cycle of batches has its own
+// length (100 … 800 particles, ±20 within a batch; 450 on average), so T changes from step to step.
+// Shows that primitives and buffers are reused across T: a step costs in proportion to its T.
+void BM_TrainStepMixedLengths(benchmark::State& state) {
+  trigml::model::set_threads(1);
+  trigml::model::Classifier model(trigml::model::ModelConfig{});  // inclusive
+  std::vector<trigml::model::Batch> batches;
+  for (int64_t center : {300, 700, 100, 500, 800, 200, 600, 400})
+    batches.push_back(make_batch(kEvents, center - 20, center + 20));
+  std::vector<int32_t> labels(kEvents);
+  for (int64_t i = 0; i < kEvents; ++i) labels[i] = static_cast<int32_t>(i % 3);
+  for (const auto& batch : batches) model.train_step(batch, labels);  // primitives, buffers
+  for (auto _ : state)
+    for (const auto& batch : batches) benchmark::DoNotOptimize(model.train_step(batch, labels));
   state.counters["events/s"] =
-      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsIterationInvariantRate);
+      benchmark::Counter(static_cast<double>(kEvents * static_cast<int64_t>(batches.size())),
+                         benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_Inference(benchmark::State& state, Architecture architecture) {
@@ -47,21 +76,49 @@ void BM_Inference(benchmark::State& state, Architecture architecture) {
   trigml::model::ModelConfig config;
   config.architecture = architecture;
   trigml::model::Classifier model(config);
-  const int64_t events = 128;
-  const auto batch = make_batch(events, state.range(0) - 20, state.range(0) + 20);
+  const auto batch = make_batch(kEvents, state.range(0) - 20, state.range(0) + 20);
+  benchmark::DoNotOptimize(model.logits(batch));  // primitives created, buffers allocated
   for (auto _ : state) benchmark::DoNotOptimize(model.logits(batch));
-  state.counters["events/s"] =
-      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsIterationInvariantRate);
+  count_events(state);
+}
+
+// GRU(50) over the batch's particles to each event's last state, forward and backward.
+void BM_GruLayer(benchmark::State& state) {
+  namespace detail = trigml::model::detail;
+  trigml::model::set_threads(1);
+  torch::manual_seed(1);
+  const auto batch = make_batch(kEvents, state.range(0) - 20, state.range(0) + 20);
+  const auto rows = torch::from_blob(const_cast<float*>(batch.particles.data()),
+                                     {static_cast<int64_t>(batch.particles.size()) / 19, 19});
+  const int64_t h = 50;
+  const auto w = (torch::rand({19, 3 * h}) - 0.5).requires_grad_();
+  const auto u = (torch::rand({h, 3 * h}) - 0.5).requires_grad_();
+  const auto b_in = torch::zeros({3 * h}).requires_grad_();
+  const auto b_rec = torch::zeros({3 * h}).requires_grad_();
+  const auto coef = torch::randn({kEvents, h});
+  auto step = [&] {
+    const auto x = detail::to_time_major(rows, batch.lengths);
+    const auto last =
+        detail::last_step(detail::lbr_gru(x, w, u, detail::lbr_bias(b_in, b_rec)), batch.lengths);
+    (last * coef).sum().backward();
+  };
+  step();
+  for (auto _ : state) step();
+  count_events(state);
 }
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_TrainStep, hlf, Architecture::Hlf)->Arg(300)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_TrainStep, inclusive, Architecture::Inclusive)
-    ->Arg(300)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_TrainStep, inclusive_lstm, Architecture::InclusiveLstm)
-    ->Arg(300)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Inference, inclusive, Architecture::Inclusive)
-    ->Arg(300)->Unit(benchmark::kMillisecond)->UseRealTime();
+#define TRIGML_MODEL_BENCH(fn, name, architecture) \
+  BENCHMARK_CAPTURE(fn, name, architecture)->Arg(300)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()
+
+TRIGML_MODEL_BENCH(BM_TrainStep, hlf, Architecture::Hlf);
+TRIGML_MODEL_BENCH(BM_TrainStep, inclusive, Architecture::Inclusive);
+TRIGML_MODEL_BENCH(BM_TrainStep, inclusive_lstm, Architecture::InclusiveLstm);
+TRIGML_MODEL_BENCH(BM_Inference, hlf, Architecture::Hlf);
+TRIGML_MODEL_BENCH(BM_Inference, inclusive, Architecture::Inclusive);
+TRIGML_MODEL_BENCH(BM_Inference, inclusive_lstm, Architecture::InclusiveLstm);
+BENCHMARK(BM_TrainStepMixedLengths)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_GruLayer)->Arg(300)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 BENCHMARK_MAIN();

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "common/error.hpp"
+#include "model/onednn_dense.hpp"
 #include "model/onednn_rnn.hpp"
 
 namespace trigml::model {
@@ -131,23 +132,28 @@ struct NetImpl : torch::nn::Module {
     }
   }
 
+  // The Linear modules hold the parameters; the product runs on oneDNN (onednn_dense.hpp).
+  static torch::Tensor dense_forward(const torch::nn::Linear& layer, const torch::Tensor& x) {
+    return detail::linear(x, layer->weight, layer->bias);
+  }
+
   torch::Tensor forward(const torch::Tensor& hlf, const torch::Tensor& rows,
                         const std::vector<int64_t>& lengths) {
     const bool train = is_training();
     switch (config.architecture) {
       case Architecture::Hlf: {
         auto x = hlf;
-        for (auto& layer : hlf_layers) x = torch::relu(layer->forward(x));
-        return out->forward(x);
+        for (auto& layer : hlf_layers) x = torch::relu(dense_forward(layer, x));
+        return dense_forward(out, x);
       }
       case Architecture::Particles:
-        return out->forward(torch::dropout(gru->forward(rows, lengths), config.dropout, train));
+        return dense_forward(out, torch::dropout(gru->forward(rows, lengths), config.dropout, train));
       case Architecture::Inclusive:
       case Architecture::InclusiveLstm: {
         const auto r = gru ? gru->forward(rows, lengths) : lstm->forward(rows, lengths);
         const auto g = torch::dropout(r, config.dropout, train);
         const auto h = torch::dropout(hlf, config.dropout, train);
-        return out->forward(torch::relu(head->forward(torch::cat({g, h}, 1))));
+        return dense_forward(out, torch::relu(dense_forward(head, torch::cat({g, h}, 1))));
       }
     }
     throw std::logic_error("model: unknown architecture");

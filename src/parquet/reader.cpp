@@ -10,6 +10,19 @@
 
 namespace trigml::parquet {
 
+namespace {
+
+// Appends bytes with one memcpy: vector::insert would construct a ByteBuffer's elements one by
+// one through its allocator.
+void append_bytes(ByteBuffer& out, std::span<const std::byte> bytes) {
+  if (bytes.empty()) return;
+  size_t at = out.size();
+  out.resize(at + bytes.size());
+  std::memcpy(out.data() + at, bytes.data(), bytes.size());
+}
+
+}  // namespace
+
 std::string ColumnInfo::type_name() const {
   std::string leaf = is_string  ? "string"
                      : int_bits ? fmt::format("int{}", int_bits)
@@ -81,12 +94,13 @@ void ColumnData::append_rows(const ColumnData& from, uint64_t first, uint64_t co
   if (is_string) {
     int64_t shift = string_offsets.back() - from.string_offsets[lo];
     for (size_t i = lo + 1; i <= hi; ++i) string_offsets.push_back(from.string_offsets[i] + shift);
-    values.insert(values.end(), from.values.begin() + from.string_offsets[lo],
-                  from.values.begin() + from.string_offsets[hi]);
+    append_bytes(values,
+                 std::span(from.values)
+                     .subspan(static_cast<size_t>(from.string_offsets[lo]),
+                              static_cast<size_t>(from.string_offsets[hi] - from.string_offsets[lo])));
   } else {
     size_t width = value_width();
-    values.insert(values.end(), from.values.begin() + static_cast<std::ptrdiff_t>(lo * width),
-                  from.values.begin() + static_cast<std::ptrdiff_t>(hi * width));
+    append_bytes(values, std::span(from.values).subspan(lo * width, (hi - lo) * width));
   }
   append_validity(valid, slots_before, from.valid, lo, hi);
   rows += count;
@@ -239,8 +253,7 @@ void decode_plain_fixed(rootio::Cursor& in, PhysicalType type, size_t count, Byt
   if (width == 0 || width == 12) throw UnsupportedError(fmt::format("{} values", physical_type_name(type)));
   if (count > in.remaining() / width)
     in.fail(fmt::format("page holds {} bytes for {} values of {} bytes", in.remaining(), count, width));
-  auto bytes = in.bytes(count * width);
-  out.insert(out.end(), bytes.begin(), bytes.end());
+  append_bytes(out, in.bytes(count * width));
 }
 
 // Appends views of `count` PLAIN byte arrays (into the cursor's buffer) to `out`.
@@ -512,7 +525,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       for (size_t s = 0; s < slots; ++s) {
         if (present == slots || out.valid[valid_before + s]) {
           auto bytes = strings[value_index++];
-          out.values.insert(out.values.end(), bytes.begin(), bytes.end());
+          append_bytes(out.values, bytes);
         }
         out.string_offsets.push_back(static_cast<int64_t>(out.values.size()));
       }
@@ -523,7 +536,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
         reserve_more(target, present * width);
         for_each_index([&](uint32_t index, size_t count) {
           const std::byte* entry = dictionary.fixed.data() + index * width;
-          for (size_t i = 0; i < count; ++i) target.insert(target.end(), entry, entry + width);
+          for (size_t i = 0; i < count; ++i) append_bytes(target, std::span(entry, width));
         });
       } else {
         decode_plain_fixed(in, info.physical, present, target);

@@ -155,6 +155,7 @@ struct Writer::Column {
   std::string min_string, max_string;
   bool has_stats = false;
   std::vector<std::byte> levels, scratch;
+  ByteBuffer compressed;  // reused: compressing into it needs no zero-filled bound-sized buffer
 
   uint64_t buffered_bytes() const {
     return chunk_bytes + values.size() + repetition.encoded_bytes() + definition.encoded_bytes();
@@ -215,7 +216,8 @@ struct Writer::Column {
     if (compressing) {
       scratch.assign(levels.begin(), levels.end());
       scratch.insert(scratch.end(), values.begin(), values.end());
-      compress(options.codec, scratch, body, options.zstd_level);
+      compress(options.codec, scratch, compressed, options.zstd_level);
+      body.assign(compressed.begin(), compressed.end());
     } else {  // the values buffer itself becomes the page body; a spare one takes its place
       std::swap(body, values);
       // Room for a full page plus the row that overflows it: no copies while the page grows

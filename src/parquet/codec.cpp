@@ -8,11 +8,12 @@
 
 namespace trigml::parquet {
 
-void compress(Codec codec, std::span<const std::byte> in, std::vector<std::byte>& out, int zstd_level) {
+void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out, int zstd_level) {
   const char* data = reinterpret_cast<const char*>(in.data());
   switch (codec) {
     case Codec::Uncompressed:
-      out.assign(in.begin(), in.end());
+      out.resize(in.size());
+      if (!in.empty()) std::memcpy(out.data(), in.data(), in.size());
       return;
     case Codec::Snappy: {
       out.resize(snappy::MaxCompressedLength(in.size()));
@@ -24,20 +25,24 @@ void compress(Codec codec, std::span<const std::byte> in, std::vector<std::byte>
     case Codec::Zstd: {
       out.resize(ZSTD_compressBound(in.size()));
       size_t length = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), zstd_level);
-      if (ZSTD_isError(length)) throw InternalError(fmt::format("ZSTD compression failed: {}", ZSTD_getErrorName(length)));
+      if (ZSTD_isError(length))
+        throw InternalError(fmt::format("ZSTD compression failed: {}", ZSTD_getErrorName(length)));
       out.resize(length);
       return;
     }
-    default: throw UsageError(fmt::format("trigml does not write {} pages", codec_name(codec)));
+    default:
+      throw UsageError(fmt::format("trigml does not write {} pages", codec_name(codec)));
   }
 }
 
-void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte> out, const ErrorContext& where) {
+void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte> out,
+                const ErrorContext& where) {
   switch (codec) {
     case Codec::Uncompressed:
       if (in.size() != out.size())
-        throw FormatError(fmt::format("uncompressed page holds {} bytes, its header says {}", in.size(), out.size()),
-                          where);
+        throw FormatError(
+            fmt::format("uncompressed page holds {} bytes, its header says {}", in.size(), out.size()),
+            where);
       if (!in.empty()) std::memcpy(out.data(), in.data(), in.size());
       return;
     case Codec::Snappy: {
@@ -45,16 +50,18 @@ void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte>
       const char* data = reinterpret_cast<const char*>(in.data());
       if (!snappy::GetUncompressedLength(data, in.size(), &length) || length != out.size() ||
           !snappy::RawUncompress(data, in.size(), reinterpret_cast<char*>(out.data())))
-        throw FormatError(fmt::format("corrupt Snappy page ({} bytes, expected {} uncompressed)", in.size(), out.size()),
-                          where);
+        throw FormatError(
+            fmt::format("corrupt Snappy page ({} bytes, expected {} uncompressed)", in.size(), out.size()),
+            where);
       return;
     }
     case Codec::Zstd: {
       size_t length = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
       if (ZSTD_isError(length) || length != out.size())
-        throw FormatError(fmt::format("corrupt ZSTD page: {}",
-                                      ZSTD_isError(length) ? ZSTD_getErrorName(length) : "wrong uncompressed size"),
-                          where);
+        throw FormatError(
+            fmt::format("corrupt ZSTD page: {}",
+                        ZSTD_isError(length) ? ZSTD_getErrorName(length) : "wrong uncompressed size"),
+            where);
       return;
     }
     case Codec::Gzip: {
@@ -66,7 +73,8 @@ void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte>
         throw FormatError("corrupt GZIP page", where);
       return;
     }
-    default: throw UnsupportedError(fmt::format("{} pages are not supported", codec_name(codec)), where);
+    default:
+      throw UnsupportedError(fmt::format("{} pages are not supported", codec_name(codec)), where);
   }
 }
 

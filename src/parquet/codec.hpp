@@ -5,12 +5,15 @@
 #include <span>
 #include <vector>
 
+#include "common/buffer.hpp"
 #include "parquet/format.hpp"
 
 namespace trigml::parquet {
 
-void compress(Codec codec, std::span<const std::byte> in, std::vector<std::byte>& out, int zstd_level = 1);
+// Replaces `out` with the compressed bytes (a ByteBuffer: sized to the bound without zero-filling).
+void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out, int zstd_level = 1);
 // Decompresses into exactly out.size() bytes; throws FormatError (with `where`) on corrupt input.
-void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte> out, const ErrorContext& where);
+void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte> out,
+                const ErrorContext& where);
 
 }  // namespace trigml::parquet

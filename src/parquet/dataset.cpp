@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "common/atomic_file.hpp"
+#include "common/parallel.hpp"
 
 namespace trigml::parquet {
 
@@ -15,13 +16,16 @@ uint64_t DatasetManifest::rows() const {
   return n;
 }
 
-std::string part_name(size_t index) { return fmt::format("part-{:05d}.parquet", index); }
+std::string part_name(size_t index) {
+  return fmt::format("part-{:05d}.parquet", index);
+}
 
 namespace {
 
 ColumnType column_type_from_name(const std::string& name, const std::string& where) {
-  for (ColumnType t : {ColumnType::Bool, ColumnType::Int16, ColumnType::Int32, ColumnType::Int64, ColumnType::Float,
-                       ColumnType::Double, ColumnType::String, ColumnType::FloatList, ColumnType::FloatListList})
+  for (ColumnType t :
+       {ColumnType::Bool, ColumnType::Int16, ColumnType::Int32, ColumnType::Int64, ColumnType::Float,
+        ColumnType::Double, ColumnType::String, ColumnType::FloatList, ColumnType::FloatListList})
     if (column_type_name(t) == name) return t;
   throw FormatError(fmt::format("unknown column type '{}' in the manifest", name), {where});
 }
@@ -34,7 +38,8 @@ void write_manifest(const fs::path& directory, const DatasetManifest& manifest) 
   j["version"] = 1;
   j["rows"] = manifest.rows();
   j["schema"] = nlohmann::ordered_json::array();
-  for (const auto& c : manifest.schema) j["schema"].push_back({{"name", c.name}, {"type", column_type_name(c.type)}});
+  for (const auto& c : manifest.schema)
+    j["schema"].push_back({{"name", c.name}, {"type", column_type_name(c.type)}});
   j["parts"] = nlohmann::ordered_json::array();
   for (const auto& p : manifest.parts) j["parts"].push_back({{"file", p.file}, {"rows", p.rows}});
   j["metadata"] = nlohmann::ordered_json::parse(manifest.metadata.dump());
@@ -65,7 +70,8 @@ DatasetManifest read_manifest(const fs::path& path) {
   if (!fs::is_directory(path) || !fs::exists(file)) {
     for (const auto& part : dataset_files(path)) {
       auto reader = FileReader::open(part.string());
-      manifest.parts.push_back({fs::is_directory(path) ? part.filename().string() : part.string(), reader->rows()});
+      manifest.parts.push_back(
+          {fs::is_directory(path) ? part.filename().string() : part.string(), reader->rows()});
     }
     return manifest;
   }
@@ -76,7 +82,8 @@ DatasetManifest read_manifest(const fs::path& path) {
     for (const auto& c : j.at("schema"))
       manifest.schema.push_back({c.at("name").get<std::string>(),
                                  column_type_from_name(c.at("type").get<std::string>(), file.string())});
-    for (const auto& p : j.at("parts")) manifest.parts.push_back({p.at("file").get<std::string>(), p.at("rows").get<uint64_t>()});
+    for (const auto& p : j.at("parts"))
+      manifest.parts.push_back({p.at("file").get<std::string>(), p.at("rows").get<uint64_t>()});
     if (j.contains("metadata")) manifest.metadata = j["metadata"];
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("invalid dataset manifest: {}", e.what()), {file.string()});
@@ -84,31 +91,114 @@ DatasetManifest read_manifest(const fs::path& path) {
   return manifest;
 }
 
-DatasetReader::DatasetReader(const fs::path& path, std::vector<std::string> columns)
-    : files_(dataset_files(path)), columns_(std::move(columns)) {}
+DatasetReader::DatasetReader(const fs::path& path, std::vector<std::string> columns,
+                             DatasetReadOptions options)
+    : files_(dataset_files(path)), columns_(std::move(columns)), options_(options) {
+  if (options_.threads == 0) options_.threads = default_threads();
+}
 
-bool DatasetReader::next(std::vector<ColumnData>& out) {
-  while (file_ < files_.size()) {
-    if (!reader_) {
-      reader_ = FileReader::open(files_[file_].string());
-      indices_.clear();
-      for (const auto& name : columns_) indices_.push_back(reader_->column(name));
+const FileReader& DatasetReader::current_file() const {
+  if (!last_part_) throw UsageError("no rows have been read from the dataset yet");
+  return *last_part_->reader;
+}
+
+const ColumnInfo& DatasetReader::column_info(size_t c) const {
+  if (c >= columns_.size()) throw UsageError(fmt::format("column {} of {} requested", c, columns_.size()));
+  return current_file().columns()[last_part_->indices[c]];
+}
+
+bool DatasetReader::decode_more() {
+  // The next row groups, one per thread, opening parts as needed.
+  std::vector<std::pair<std::shared_ptr<const Part>, size_t>> tasks;
+  while (tasks.size() < options_.threads && file_ < files_.size()) {
+    if (!part_) {
+      auto part = std::make_shared<Part>();
+      part->reader = FileReader::open(files_[file_].string());
+      for (const auto& name : columns_) part->indices.push_back(part->reader->column(name));
+      part_ = std::move(part);
       group_ = 0;
     }
-    if (group_ < reader_->row_groups()) {
-      out.resize(columns_.size());
-      for (size_t c = 0; c < columns_.size(); ++c) {
-        out[c].clear(reader_->columns()[indices_[c]]);
-        reader_->read(group_, indices_[c], out[c]);
-      }
-      ++group_;
-      rows_ += out.empty() ? 0 : out[0].rows;
-      return true;
+    if (group_ < part_->reader->row_groups()) {
+      tasks.emplace_back(part_, group_++);
+      continue;
     }
-    reader_.reset();
+    part_.reset();
     ++file_;
   }
-  return false;
+  if (tasks.empty()) return false;
+  std::vector<Group> groups(tasks.size());
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    Group& g = groups[t];
+    g.part = tasks[t].first;
+    g.rows = static_cast<uint64_t>(g.part->reader->metadata().row_groups[tasks[t].second].num_rows);
+    if (!spare_.empty()) {
+      g.columns = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    g.columns.resize(columns_.size());
+    for (size_t c = 0; c < columns_.size(); ++c)
+      g.columns[c].clear(g.part->reader->columns()[g.part->indices[c]]);
+  }
+  const size_t width = columns_.size();
+  parallel_for(tasks.size() * width, options_.threads, [&](size_t i) {
+    const auto& [part, group] = tasks[i / width];
+    part->reader->read(group, part->indices[i % width], groups[i / width].columns[i % width]);
+  });
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    for (size_t c = 0; c < columns_.size(); ++c)
+      if (groups[t].columns[c].rows != groups[t].rows)
+        throw FormatError(fmt::format("column '{}' has {} rows in a row group of {}", columns_[c],
+                                      groups[t].columns[c].rows, groups[t].rows),
+                          {groups[t].part->reader->name(), 0, fmt::format("row group {}", tasks[t].second)});
+    ready_.push_back(std::move(groups[t]));
+  }
+  return true;
+}
+
+void DatasetReader::pop_front() {
+  if (!ready_.front().columns.empty()) spare_.push_back(std::move(ready_.front().columns));
+  ready_.pop_front();
+  consumed_ = 0;
+}
+
+bool DatasetReader::next(std::vector<ColumnData>& out) {
+  if (ready_.empty() && !decode_more()) return false;
+  Group& g = ready_.front();
+  if (consumed_ == 0) {
+    std::swap(out, g.columns);  // the caller's old buffers go to the spares
+  } else {
+    out.resize(columns_.size());
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      out[c].clear(g.part->reader->columns()[g.part->indices[c]]);
+      out[c].append_rows(g.columns[c], consumed_, g.rows - consumed_);
+    }
+  }
+  rows_ += g.rows - consumed_;
+  last_part_ = g.part;
+  pop_front();
+  return true;
+}
+
+bool DatasetReader::next_batch(uint64_t rows, std::vector<ColumnData>& out) {
+  if (rows == 0) throw UsageError("a batch needs at least one row");
+  if (ready_.empty() && !decode_more()) return false;
+  out.resize(columns_.size());
+  {
+    const Group& g = ready_.front();
+    for (size_t c = 0; c < columns_.size(); ++c) out[c].clear(g.part->reader->columns()[g.part->indices[c]]);
+  }
+  uint64_t filled = 0;
+  while (filled < rows && (!ready_.empty() || decode_more())) {
+    Group& g = ready_.front();
+    uint64_t take = std::min(rows - filled, g.rows - consumed_);
+    for (size_t c = 0; c < columns_.size(); ++c) out[c].append_rows(g.columns[c], consumed_, take);
+    consumed_ += take;
+    filled += take;
+    last_part_ = g.part;
+    if (consumed_ == g.rows) pop_front();
+  }
+  rows_ += filled;
+  return filled > 0;
 }
 
 }  // namespace trigml::parquet

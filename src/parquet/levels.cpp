@@ -1,5 +1,7 @@
 #include "parquet/levels.hpp"
 
+#include <algorithm>
+
 namespace trigml::parquet {
 
 namespace {
@@ -12,98 +14,179 @@ void put_varint(std::vector<std::byte>& out, uint64_t v) {
   out.push_back(std::byte(static_cast<uint8_t>(v)));
 }
 
-void put_value(std::vector<std::byte>& out, uint32_t value, int bits) {
-  for (int b = 0; b < (bits + 7) / 8; ++b) out.push_back(std::byte(static_cast<uint8_t>(value >> (8 * b))));
+// A bit-packed run's header is written as one byte when the run closes: at most 63 groups.
+constexpr int kMaxPackedGroups = 63;
+
+}  // namespace
+
+void HybridEncoder::reset(int bits) {
+  bits_ = bits;
+  bytes_.clear();
+  run_length_ = 0;
+  group_size_ = 0;
+  packed_groups_ = 0;
 }
 
-// Bit-packs values[begin, begin + 8 × groups) (missing values are zero).
-void put_packed(std::vector<std::byte>& out, std::span<const uint16_t> values, size_t begin, size_t groups, int bits) {
-  put_varint(out, (groups << 1) | 1);
+void HybridEncoder::add(uint32_t value, uint64_t count) {
+  if (count == 0 || bits_ == 0) return;
+  if (run_length_ > 0 && value == run_value_) {
+    run_length_ += count;
+    return;
+  }
+  commit_run();
+  run_value_ = value;
+  run_length_ = count;
+}
+
+void HybridEncoder::commit_run() {
+  uint64_t length = run_length_;
+  run_length_ = 0;
+  if (length == 0) return;
+  // Bit-packed groups must be complete except at the very end: top up a pending group first.
+  if (group_size_ > 0) {
+    uint64_t take = std::min<uint64_t>(length, static_cast<uint64_t>(8 - group_size_));
+    push_packed(run_value_, take);
+    length -= take;
+  }
+  if (length >= 8) {
+    close_packed_run();
+    put_varint(bytes_, length << 1);
+    for (int b = 0; b < (bits_ + 7) / 8; ++b)
+      bytes_.push_back(std::byte(static_cast<uint8_t>(run_value_ >> (8 * b))));
+  } else {
+    push_packed(run_value_, length);
+  }
+}
+
+void HybridEncoder::push_packed(uint32_t value, uint64_t count) {
+  for (uint64_t i = 0; i < count; ++i) {
+    group_[group_size_++] = value;
+    if (group_size_ == 8) flush_group();
+  }
+}
+
+void HybridEncoder::flush_group() {
+  if (packed_groups_ == 0) {
+    packed_header_at_ = bytes_.size();
+    bytes_.push_back(std::byte{0});  // patched by close_packed_run()
+  }
   uint64_t buffer = 0;
   int filled = 0;
-  for (size_t i = 0; i < groups * 8; ++i) {
-    uint64_t v = begin + i < values.size() ? values[begin + i] : 0;
-    buffer |= v << filled;
-    filled += bits;
+  for (int i = 0; i < 8; ++i) {
+    buffer |= static_cast<uint64_t>(i < group_size_ ? group_[i] : 0) << filled;
+    filled += bits_;
     while (filled >= 8) {
-      out.push_back(std::byte(static_cast<uint8_t>(buffer)));
+      bytes_.push_back(std::byte(static_cast<uint8_t>(buffer)));
       buffer >>= 8;
       filled -= 8;
     }
   }
+  group_size_ = 0;
+  if (++packed_groups_ == kMaxPackedGroups) close_packed_run();
 }
 
-}  // namespace
+void HybridEncoder::close_packed_run() {
+  if (packed_groups_ == 0) return;
+  bytes_[packed_header_at_] = std::byte(static_cast<uint8_t>((packed_groups_ << 1) | 1));
+  packed_groups_ = 0;
+}
+
+void HybridEncoder::finish(std::vector<std::byte>& out) {
+  commit_run();
+  if (group_size_ > 0) flush_group();  // the last group may be padded with zeros
+  close_packed_run();
+  out.insert(out.end(), bytes_.begin(), bytes_.end());
+  bytes_.clear();
+}
 
 void encode_hybrid(std::span<const uint16_t> values, int bits, std::vector<std::byte>& out) {
-  if (bits == 0) return;
-  size_t i = 0;
-  size_t packed_start = 0;  // values [packed_start, i) still need to be written bit-packed
-  auto flush_packed = [&](size_t end) {
-    // Bit-packed groups hold multiples of 8 values; the caller only flushes at such boundaries
-    // or at the very end.
-    if (end > packed_start) put_packed(out, values, packed_start, (end - packed_start + 7) / 8, bits);
-    packed_start = end;
-  };
-  while (i < values.size()) {
+  HybridEncoder encoder(bits);
+  for (size_t i = 0; i < values.size();) {
     size_t run = 1;
     while (i + run < values.size() && values[i + run] == values[i]) ++run;
-    // Long runs that start on a group boundary of the pending packed values become RLE runs.
-    if (run >= 8 && (i - packed_start) % 8 == 0) {
-      flush_packed(i);
-      put_varint(out, run << 1);
-      put_value(out, values[i], bits);
-      i += run;
-      packed_start = i;
-    } else {
-      i += run;
-    }
+    encoder.add(values[i], run);
+    i += run;
   }
-  flush_packed(values.size());
+  encoder.finish(out);
 }
 
-void decode_hybrid(rootio::Cursor& in, int bits, size_t count, std::vector<uint32_t>& out) {
-  out.clear();
-  out.reserve(count);
-  if (bits == 0) {
-    out.assign(count, 0);
+HybridRunReader::HybridRunReader(rootio::Cursor in, int bits, size_t count)
+    : in_(in), bits_(bits), remaining_(count) {
+  if (bits > 32) in_.fail(fmt::format("level or index bit width {} is impossible", bits));
+}
+
+void HybridRunReader::unpack_group() {
+  const uint64_t mask = bits_ == 32 ? 0xFFFFFFFFull : (uint64_t{1} << bits_) - 1;
+  uint64_t buffer = 0;
+  int filled = 0;
+  const std::byte* data = packed_;
+  for (int v = 0; v < 8; ++v) {
+    while (filled < bits_) {
+      buffer |= static_cast<uint64_t>(*data++) << filled;
+      filled += 8;
+    }
+    group_[v] = static_cast<uint32_t>(buffer & mask);
+    buffer >>= bits_;
+    filled -= bits_;
+  }
+  packed_ += bits_;
+  --packed_groups_left_;
+  group_size_ = static_cast<int>(std::min<size_t>(8, remaining_));
+  group_position_ = 0;
+}
+
+void HybridRunReader::next(uint32_t& value, size_t& length) {
+  if (bits_ == 0) {
+    value = 0;
+    length = remaining_;
+    remaining_ = 0;
     return;
   }
-  if (bits > 32) in.fail(fmt::format("level or index bit width {} is impossible", bits));
-  const uint64_t mask = bits == 32 ? 0xFFFFFFFFull : (uint64_t{1} << bits) - 1;
-  while (out.size() < count) {
+  while (group_position_ == group_size_) {
+    if (packed_groups_left_ > 0) {
+      unpack_group();
+      break;
+    }
     uint64_t header = 0;
     for (int shift = 0;; shift += 7) {
-      if (shift > 63) in.fail("run header varint is too long");
-      uint8_t b = in.u8();
+      if (shift > 63) in_.fail("run header varint is too long");
+      uint8_t b = in_.u8();
       header |= static_cast<uint64_t>(b & 0x7f) << shift;
       if (!(b & 0x80)) break;
     }
     if (header & 1) {
       uint64_t groups = header >> 1;
-      uint64_t bytes = groups * static_cast<uint64_t>(bits);
-      if (bytes > in.remaining()) in.fail(fmt::format("bit-packed run of {} groups runs past the end", groups));
-      auto data = in.bytes(static_cast<size_t>(bytes));
-      uint64_t buffer = 0;
-      int filled = 0;
-      size_t position = 0;
-      for (uint64_t v = 0; v < groups * 8 && out.size() < count; ++v) {
-        while (filled < bits) {
-          buffer |= static_cast<uint64_t>(data[position++]) << filled;
-          filled += 8;
-        }
-        out.push_back(static_cast<uint32_t>(buffer & mask));
-        buffer >>= bits;
-        filled -= bits;
-      }
-    } else {
-      uint64_t run = header >> 1;
-      if (run == 0) in.fail("empty RLE run");
-      uint32_t value = 0;
-      for (int b = 0; b < (bits + 7) / 8; ++b) value |= static_cast<uint32_t>(in.u8()) << (8 * b);
-      if (run > count - out.size()) run = count - out.size();
-      out.insert(out.end(), run, value);
+      if (groups > in_.remaining() / static_cast<uint64_t>(bits_))
+        in_.fail(fmt::format("bit-packed run of {} groups runs past the end", groups));
+      packed_ = in_.bytes(static_cast<size_t>(groups) * static_cast<size_t>(bits_)).data();
+      packed_groups_left_ = groups;
+      continue;
     }
+    uint64_t run = header >> 1;
+    if (run == 0) in_.fail("empty RLE run");
+    value = 0;
+    for (int b = 0; b < (bits_ + 7) / 8; ++b) value |= static_cast<uint32_t>(in_.u8()) << (8 * b);
+    length = static_cast<size_t>(std::min<uint64_t>(run, remaining_));
+    remaining_ -= length;
+    return;
+  }
+  value = group_[group_position_];
+  int end = group_position_ + 1;
+  while (end < group_size_ && group_[end] == value) ++end;
+  length = static_cast<size_t>(end - group_position_);
+  group_position_ = end;
+  remaining_ -= length;
+}
+
+void decode_hybrid(rootio::Cursor& in, int bits, size_t count, std::vector<uint32_t>& out) {
+  out.clear();
+  out.reserve(count);
+  HybridRunReader runs(in, bits, count);
+  while (runs.remaining() > 0) {
+    uint32_t value;
+    size_t length;
+    runs.next(value, length);
+    out.insert(out.end(), length, value);
   }
 }
 

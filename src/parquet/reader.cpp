@@ -1,23 +1,44 @@
 #include "parquet/reader.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
+#include <optional>
 
 #include "parquet/codec.hpp"
 #include "parquet/levels.hpp"
 
 namespace trigml::parquet {
 
+namespace {
+
+// Appends bytes with one memcpy: vector::insert would construct a ByteBuffer's elements one by
+// one through its allocator.
+void append_bytes(ByteBuffer& out, std::span<const std::byte> bytes) {
+  if (bytes.empty()) return;
+  size_t at = out.size();
+  out.resize(at + bytes.size());
+  std::memcpy(out.data() + at, bytes.data(), bytes.size());
+}
+
+}  // namespace
+
 std::string ColumnInfo::type_name() const {
-  std::string leaf = is_string ? "string" : int_bits ? fmt::format("int{}", int_bits) : physical_type_name(physical);
+  std::string leaf = is_string  ? "string"
+                     : int_bits ? fmt::format("int{}", int_bits)
+                                : physical_type_name(physical);
   for (int k = 0; k < max_repetition; ++k) leaf = "list<" + leaf + ">";
   return leaf;
 }
 
 size_t ColumnData::slots() const {
-  if (is_string) return string_offsets.size() - 1;
-  size_t width = physical == PhysicalType::Boolean ? 1 : physical == PhysicalType::Int32 || physical == PhysicalType::Float ? 4 : 8;
-  return values.size() / width;
+  return is_string ? string_offsets.size() - 1 : values.size() / value_width();
+}
+
+size_t ColumnData::value_width() const {
+  return physical == PhysicalType::Boolean                                    ? 1
+         : physical == PhysicalType::Int32 || physical == PhysicalType::Float ? 4
+                                                                              : 8;
 }
 
 void ColumnData::clear(const ColumnInfo& info) {
@@ -31,6 +52,58 @@ void ColumnData::clear(const ColumnInfo& info) {
   for (auto& v : list_valid) v.clear();
   valid.clear();
   rows = 0;
+}
+
+namespace {
+
+// Appends validity flags [lo, hi) of `from` to `to`, which describes `to_count` earlier items;
+// either may be empty, meaning "none null".
+void append_validity(std::vector<uint8_t>& to, size_t to_count, const std::vector<uint8_t>& from, size_t lo,
+                     size_t hi) {
+  if (from.empty() && to.empty()) return;
+  if (to.empty()) to.assign(to_count, 1);
+  if (from.empty())
+    to.insert(to.end(), hi - lo, 1);
+  else
+    to.insert(to.end(), from.begin() + static_cast<std::ptrdiff_t>(lo),
+              from.begin() + static_cast<std::ptrdiff_t>(hi));
+}
+
+}  // namespace
+
+void ColumnData::append_rows(const ColumnData& from, uint64_t first, uint64_t count) {
+  if (from.physical != physical || from.is_string != is_string || from.offsets.size() != offsets.size())
+    throw UsageError(
+        fmt::format("cannot append rows of a {}{} column with {} list levels to a {}{} column with {}",
+                    physical_type_name(from.physical), from.is_string ? " string" : "", from.offsets.size(),
+                    physical_type_name(physical), is_string ? " string" : "", offsets.size()));
+  if (first > from.rows || count > from.rows - first)
+    throw UsageError(fmt::format("rows [{}, {}) of a column of {}", first, first + count, from.rows));
+  // [lo, hi): the rows, then the items of each list level, then the leaf slots.
+  auto lo = static_cast<size_t>(first), hi = static_cast<size_t>(first + count);
+  for (size_t k = 0; k < offsets.size(); ++k) {
+    const auto& source = from.offsets[k];
+    auto& target = offsets[k];
+    size_t lists_before = target.size() - 1;
+    int64_t shift = target.back() - source[lo];
+    for (size_t i = lo + 1; i <= hi; ++i) target.push_back(source[i] + shift);
+    append_validity(list_valid[k], lists_before, from.list_valid[k], lo, hi);
+    lo = static_cast<size_t>(source[lo]), hi = static_cast<size_t>(source[hi]);
+  }
+  size_t slots_before = slots();
+  if (is_string) {
+    int64_t shift = string_offsets.back() - from.string_offsets[lo];
+    for (size_t i = lo + 1; i <= hi; ++i) string_offsets.push_back(from.string_offsets[i] + shift);
+    append_bytes(values,
+                 std::span(from.values)
+                     .subspan(static_cast<size_t>(from.string_offsets[lo]),
+                              static_cast<size_t>(from.string_offsets[hi] - from.string_offsets[lo])));
+  } else {
+    size_t width = value_width();
+    append_bytes(values, std::span(from.values).subspan(lo * width, (hi - lo) * width));
+  }
+  append_validity(valid, slots_before, from.valid, lo, hi);
+  rows += count;
 }
 
 std::unique_ptr<FileReader> FileReader::open(const std::string& path) {
@@ -63,16 +136,19 @@ void FileReader::read_footer() {
   rootio::BufferOrigin origin{name(), "file footer", footer_offset, false};
   rootio::Cursor cursor(footer, &origin);
   metadata_ = decode_file_metadata(cursor);
-  if (metadata_.schema.empty()) throw FormatError("footer has an empty schema", {name(), footer_offset, "file footer"});
+  if (metadata_.schema.empty())
+    throw FormatError("footer has an empty schema", {name(), footer_offset, "file footer"});
 
   // Walk the flattened schema (depth first, with child counts) to find every leaf's levels.
   size_t position = 1;
   std::function<void(int, int, std::vector<std::string>&, ColumnInfo&)> walk =
       [&](int children, int depth, std::vector<std::string>& path, ColumnInfo& parent) {
-        if (depth > 32) throw FormatError("schema nested more than 32 deep", {name(), footer_offset, "file footer"});
+        if (depth > 32)
+          throw FormatError("schema nested more than 32 deep", {name(), footer_offset, "file footer"});
         for (int c = 0; c < children; ++c) {
           if (position >= metadata_.schema.size())
-            throw FormatError("schema lists fewer elements than its child counts say", {name(), footer_offset, "file footer"});
+            throw FormatError("schema lists fewer elements than its child counts say",
+                              {name(), footer_offset, "file footer"});
           const SchemaElement& e = metadata_.schema[position++];
           ColumnInfo info = parent;
           path.push_back(e.name);
@@ -87,7 +163,9 @@ void FileReader::read_footer() {
           if (e.num_children > 0) {
             walk(e.num_children, depth + 1, path, info);
           } else {
-            if (!e.type) throw FormatError(fmt::format("leaf '{}' has no type", e.name), {name(), footer_offset, "file footer"});
+            if (!e.type)
+              throw FormatError(fmt::format("leaf '{}' has no type", e.name),
+                                {name(), footer_offset, "file footer"});
             info.path = path;
             info.name = path.front();
             info.physical = *e.type;
@@ -109,8 +187,8 @@ void FileReader::read_footer() {
   walk(metadata_.schema[0].num_children, 0, path, root);
   for (const RowGroup& group : metadata_.row_groups)
     if (group.columns.size() != columns_.size())
-      throw FormatError(fmt::format("a row group has {} column chunks for {} leaf columns", group.columns.size(),
-                                    columns_.size()),
+      throw FormatError(fmt::format("a row group has {} column chunks for {} leaf columns",
+                                    group.columns.size(), columns_.size()),
                         {name(), footer_offset, "file footer"});
 }
 
@@ -135,51 +213,129 @@ namespace {
 
 size_t plain_width(PhysicalType type) {
   switch (type) {
-    case PhysicalType::Int32: case PhysicalType::Float: return 4;
-    case PhysicalType::Int64: case PhysicalType::Double: return 8;
-    case PhysicalType::Int96: return 12;
-    default: return 0;
+    case PhysicalType::Int32:
+    case PhysicalType::Float:
+      return 4;
+    case PhysicalType::Int64:
+    case PhysicalType::Double:
+      return 8;
+    case PhysicalType::Int96:
+      return 12;
+    default:
+      return 0;
   }
 }
 
-// Decoded values of one page before they are placed into slots: fixed-width bytes, or strings.
-struct PageValues {
-  ByteBuffer fixed;
-  std::vector<std::pair<size_t, size_t>> strings;  // offset, length into `string_bytes`
-  std::vector<std::byte> string_bytes;
-  void clear() {
-    fixed.clear();
-    strings.clear();
-    string_bytes.clear();
-  }
-};
+// Bytes per leaf slot in ColumnData::values (booleans are unpacked to one byte each).
+size_t slot_width(PhysicalType type) {
+  return type == PhysicalType::Boolean ? 1 : plain_width(type);
+}
 
-void decode_plain(rootio::Cursor& in, PhysicalType type, size_t count, PageValues& out) {
+// Grows capacity geometrically, so that reading many pages or row groups into one buffer copies
+// each byte a bounded number of times.
+template <typename Vector>
+void reserve_more(Vector& v, size_t extra) {
+  size_t needed = v.size() + extra;
+  if (needed > v.capacity()) v.reserve(std::max(needed, 2 * v.capacity()));
+}
+
+// Appends `count` PLAIN fixed-width values (booleans unpacked to one byte each) to `out`.
+void decode_plain_fixed(rootio::Cursor& in, PhysicalType type, size_t count, ByteBuffer& out) {
   if (type == PhysicalType::Boolean) {
-    size_t bytes = (count + 7) / 8;
-    auto data = in.bytes(bytes);
+    auto data = in.bytes((count + 7) / 8);
+    size_t at = out.size();
+    out.resize(at + count);
     for (size_t i = 0; i < count; ++i)
-      out.fixed.push_back(std::byte((static_cast<uint8_t>(data[i / 8]) >> (i % 8)) & 1));
-    return;
-  }
-  if (type == PhysicalType::ByteArray) {
-    for (size_t i = 0; i < count; ++i) {
-      uint32_t length;
-      auto header = in.bytes(4);
-      std::memcpy(&length, header.data(), 4);
-      auto bytes = in.bytes(length);
-      out.strings.emplace_back(out.string_bytes.size(), length);
-      out.string_bytes.insert(out.string_bytes.end(), bytes.begin(), bytes.end());
-    }
+      out[at + i] = std::byte((static_cast<uint8_t>(data[i / 8]) >> (i % 8)) & 1);
     return;
   }
   size_t width = plain_width(type);
   if (width == 0 || width == 12) throw UnsupportedError(fmt::format("{} values", physical_type_name(type)));
-  if (count * width > in.remaining())
+  if (count > in.remaining() / width)
     in.fail(fmt::format("page holds {} bytes for {} values of {} bytes", in.remaining(), count, width));
-  auto bytes = in.bytes(count * width);
-  out.fixed.insert(out.fixed.end(), bytes.begin(), bytes.end());
+  append_bytes(out, in.bytes(count * width));
 }
+
+// Appends views of `count` PLAIN byte arrays (into the cursor's buffer) to `out`.
+void decode_plain_strings(rootio::Cursor& in, size_t count, std::vector<std::span<const std::byte>>& out) {
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t length;
+    std::memcpy(&length, in.bytes(4).data(), 4);
+    out.push_back(in.bytes(length));
+  }
+}
+
+// A column chunk's dictionary page, owned (the page buffer is reused for the data pages).
+struct Dictionary {
+  ByteBuffer fixed;
+  std::vector<std::byte> string_bytes;
+  std::vector<std::pair<size_t, size_t>> strings;  // offset, length into string_bytes
+  size_t size = 0;
+};
+
+// Turns runs of (repetition, definition) levels into rows, list offsets, list validity and leaf
+// slots of `out`. A run that continues the innermost list is one addition; other levels open or
+// close lists and are handled one at a time.
+class LevelAssembler {
+ public:
+  LevelAssembler(const ColumnInfo& info, ColumnData& out)
+      : info_(info),
+        out_(out),
+        R_(static_cast<uint32_t>(info.max_repetition)),
+        D_(static_cast<uint32_t>(info.max_definition)),
+        innermost_element_(R_ ? static_cast<uint32_t>(info.element_definition.back()) : 0),
+        track_validity_(D_ > innermost_element_) {}
+
+  bool tracks_validity() const { return track_validity_; }
+
+  void add(uint32_t r, uint32_t d, size_t count) {
+    if (R_ == 0 || (r == R_ && d >= innermost_element_)) {
+      // Flat values, or more elements of the innermost open list: leaf slots in bulk.
+      if (R_ == 0)
+        out_.rows += count;
+      else
+        out_.offsets[R_ - 1].back() += static_cast<int64_t>(count);
+      slots += count;
+      if (d == D_) present += count;
+      if (track_validity_) out_.valid.insert(out_.valid.end(), count, d == D_);
+      return;
+    }
+    for (size_t i = 0; i < count; ++i) add_one(r, d);
+  }
+
+  size_t slots = 0, present = 0;
+
+ private:
+  void add_one(uint32_t r, uint32_t d) {
+    if (r == 0) ++out_.rows;
+    for (uint32_t k = 0; k < R_; ++k) {
+      if (r <= k) {
+        // A new list at level k, if its parent list has an element here.
+        if (k > 0 && d < static_cast<uint32_t>(info_.element_definition[k - 1])) return;
+        auto& offsets = out_.offsets[k];
+        offsets.push_back(offsets.back());
+        bool not_null = d >= static_cast<uint32_t>(info_.present_definition[k]);
+        auto& valid = out_.list_valid[k];
+        if (!valid.empty()) {
+          valid.push_back(not_null);
+        } else if (!not_null) {  // the first null list: every earlier one was not null
+          valid.assign(offsets.size() - 2, 1);
+          valid.push_back(0);
+        }
+      }
+      if (d < static_cast<uint32_t>(info_.element_definition[k])) return;  // empty or null: nothing below
+      if (r <= k + 1) ++out_.offsets[k].back();                            // a new element of list k
+    }
+    ++slots;
+    if (d == D_) ++present;
+    if (track_validity_) out_.valid.push_back(d == D_);
+  }
+
+  const ColumnInfo& info_;
+  ColumnData& out_;
+  const uint32_t R_, D_, innermost_element_;
+  const bool track_validity_;
+};
 
 }  // namespace
 
@@ -194,175 +350,213 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
     start = std::min<uint64_t>(start, static_cast<uint64_t>(meta.data_page_offset));
   uint64_t length = static_cast<uint64_t>(meta.total_compressed_size);
   if (meta.total_compressed_size < 0 || start > source_->size() || length > source_->size() - start)
-    throw FormatError(fmt::format("column chunk [{}, {}) lies outside the {}-byte file", start, start + length,
-                                  source_->size()),
+    throw FormatError(fmt::format("column chunk [{}, {}) lies outside the {}-byte file", start,
+                                  start + length, source_->size()),
                       {name(), start, where_object});
-  auto chunk = source_->read(start, length);
+  // The chunk in place when the file is mapped, otherwise read.
+  std::vector<std::byte> owned_chunk;
+  std::span<const std::byte> chunk = source_->contiguous();
+  if (!chunk.empty()) {
+    chunk = chunk.subspan(start, length);
+  } else {
+    owned_chunk = source_->read(start, length);
+    chunk = owned_chunk;
+  }
   rootio::BufferOrigin origin{name(), where_object, start, false};
   rootio::Cursor cursor(chunk, &origin);
 
   const int R = info.max_repetition, D = info.max_definition;
-  PageValues dictionary, page_values;
-  ByteBuffer page;
-  std::vector<uint32_t> repetition, definition, indices;
+  const size_t width = slot_width(info.physical);
+  const bool is_byte_array = info.physical == PhysicalType::ByteArray;
+  // A hint only: values rarely take more than the chunk's uncompressed size (a corrupt footer
+  // cannot make this reserve more than 16 times the bytes the chunk really has).
+  if (meta.total_uncompressed_size > 0)
+    reserve_more(out.values, static_cast<size_t>(std::min<uint64_t>(
+                                 static_cast<uint64_t>(meta.total_uncompressed_size), 16 * length)));
+  Dictionary dictionary;
+  ByteBuffer page, nullable_values;
+  std::vector<std::span<const std::byte>> strings;
   int64_t values_seen = 0;
   while (values_seen < meta.num_values) {
     size_t header_at = cursor.position();
     PageHeader h = decode_page_header(cursor);
     ErrorContext where{name(), start + header_at, where_object};
-    if (h.compressed_size < 0 || static_cast<size_t>(h.compressed_size) > cursor.remaining() || h.uncompressed_size < 0)
-      throw FormatError(fmt::format("page of {} bytes does not fit in the column chunk", h.compressed_size), where);
+    if (h.compressed_size < 0 || static_cast<size_t>(h.compressed_size) > cursor.remaining() ||
+        h.uncompressed_size < 0)
+      throw FormatError(fmt::format("page of {} bytes does not fit in the column chunk", h.compressed_size),
+                        where);
     auto stored = cursor.bytes(static_cast<size_t>(h.compressed_size));
     if (h.type == PageType::IndexPage) continue;
     if (h.type != PageType::DataPage && h.type != PageType::DataPageV2 && h.type != PageType::DictionaryPage)
       throw UnsupportedError(fmt::format("page type {}", static_cast<int>(h.type)), where);
-    page.resize(static_cast<size_t>(h.uncompressed_size));
+    const bool v2 = h.type == PageType::DataPageV2;
+    // The page's bytes: in place when stored uncompressed, otherwise decompressed into `page`
+    // (a v2 page's levels are never compressed).
     size_t level_bytes = 0;
-    if (h.type == PageType::DataPageV2) {
-      level_bytes = static_cast<size_t>(h.repetition_levels_bytes) + static_cast<size_t>(h.definition_levels_bytes);
+    if (v2) {
+      level_bytes =
+          static_cast<size_t>(h.repetition_levels_bytes) + static_cast<size_t>(h.definition_levels_bytes);
       if (h.repetition_levels_bytes < 0 || h.definition_levels_bytes < 0 || level_bytes > stored.size() ||
-          level_bytes > page.size())
+          level_bytes > static_cast<size_t>(h.uncompressed_size))
         throw FormatError("data page v2 level sizes exceed the page", where);
-      std::memcpy(page.data(), stored.data(), level_bytes);
-      if (h.is_compressed && meta.codec != Codec::Uncompressed)
-        decompress(meta.codec, stored.subspan(level_bytes), std::span(page).subspan(level_bytes), where);
-      else
-        decompress(Codec::Uncompressed, stored.subspan(level_bytes), std::span(page).subspan(level_bytes), where);
+    }
+    std::span<const std::byte> body;
+    if (meta.codec == Codec::Uncompressed || (v2 && !h.is_compressed)) {
+      if (stored.size() != static_cast<size_t>(h.uncompressed_size))
+        throw FormatError(fmt::format("uncompressed page holds {} bytes, its header says {}", stored.size(),
+                                      h.uncompressed_size),
+                          where);
+      body = stored;
     } else {
-      decompress(meta.codec, stored, page, where);
+      page.resize(static_cast<size_t>(h.uncompressed_size));
+      std::memcpy(page.data(), stored.data(), level_bytes);
+      decompress(meta.codec, stored.subspan(level_bytes), std::span(page).subspan(level_bytes), where);
+      body = page;
     }
     rootio::BufferOrigin page_origin{name(), where_object + fmt::format(", page at {}", start + header_at),
                                      start + header_at, true};
-    rootio::Cursor in(std::span<const std::byte>(page), &page_origin);
+    rootio::Cursor in(body, &page_origin);
     if (h.type == PageType::DictionaryPage) {
-      dictionary.clear();
       if (h.num_values < 0) in.fail("negative dictionary size");
-      decode_plain(in, info.physical, static_cast<size_t>(h.num_values), dictionary);
+      auto count = static_cast<size_t>(h.num_values);
+      dictionary = Dictionary{};
+      if (is_byte_array) {
+        strings.clear();
+        decode_plain_strings(in, count, strings);
+        for (auto s : strings) {
+          dictionary.strings.emplace_back(dictionary.string_bytes.size(), s.size());
+          dictionary.string_bytes.insert(dictionary.string_bytes.end(), s.begin(), s.end());
+        }
+      } else {
+        decode_plain_fixed(in, info.physical, count, dictionary.fixed);
+      }
+      dictionary.size = count;
       continue;
     }
     if (h.num_values < 0) in.fail("negative value count");
     size_t n = static_cast<size_t>(h.num_values);
-    auto read_levels = [&](int max_level, std::vector<uint32_t>& levels, size_t v2_bytes) {
-      if (max_level == 0) {
-        levels.assign(n, 0);
-        return;
-      }
+    if (static_cast<int64_t>(n) > meta.num_values - values_seen)
+      in.fail(fmt::format("page holds {} values, more than the {} left in the column chunk", n,
+                          meta.num_values - values_seen));
+
+    // Levels, a run at a time.
+    auto level_stream = [&](int max_level, int32_t v2_bytes) {
+      if (max_level == 0) return HybridRunReader(rootio::Cursor({}, &page_origin), 0, n);
       size_t bytes;
-      if (h.type == PageType::DataPageV2) {
-        bytes = v2_bytes;
+      if (v2) {
+        bytes = static_cast<size_t>(v2_bytes);
       } else {
-        if (h.type == PageType::DataPage && h.definition_level_encoding == Encoding::BitPacked)
+        if (h.definition_level_encoding == Encoding::BitPacked ||
+            h.repetition_level_encoding == Encoding::BitPacked)
           throw UnsupportedError("deprecated BIT_PACKED level encoding", where);
         uint32_t level_length;
-        auto header = in.bytes(4);
-        std::memcpy(&level_length, header.data(), 4);
+        std::memcpy(&level_length, in.bytes(4).data(), 4);
         bytes = level_length;
       }
-      auto data = in.bytes(bytes);
-      rootio::Cursor level_cursor(data, &page_origin);
-      decode_hybrid(level_cursor, bit_width(static_cast<uint32_t>(max_level)), n, levels);
-      for (uint32_t l : levels)
-        if (l > static_cast<uint32_t>(max_level)) in.fail(fmt::format("level {} above the maximum {}", l, max_level));
+      size_t at = in.position();
+      in.skip(bytes);
+      return HybridRunReader(rootio::Cursor(body.first(at + bytes), &page_origin, at),
+                             bit_width(static_cast<uint32_t>(max_level)), n);
     };
-    read_levels(R, repetition, static_cast<size_t>(h.repetition_levels_bytes));
-    read_levels(D, definition, static_cast<size_t>(h.definition_levels_bytes));
-    size_t present = 0;
-    for (uint32_t d : definition) present += d == static_cast<uint32_t>(D);
-    page_values.clear();
-    if (h.encoding == Encoding::Plain) {
-      decode_plain(in, info.physical, present, page_values);
-    } else if (h.encoding == Encoding::RleDictionary || h.encoding == Encoding::PlainDictionary) {
-      int bits = in.u8();
-      auto rest = in.bytes(in.remaining());
-      rootio::Cursor index_cursor(rest, &page_origin);
-      decode_hybrid(index_cursor, bits, present, indices);
-      size_t dictionary_size = info.physical == PhysicalType::ByteArray ? dictionary.strings.size()
-                                                                       : dictionary.fixed.size() /
-                                                                             std::max<size_t>(1, info.physical == PhysicalType::Boolean ? 1 : plain_width(info.physical));
-      size_t width = info.physical == PhysicalType::Boolean ? 1 : plain_width(info.physical);
-      for (uint32_t index : indices) {
-        if (index >= dictionary_size) in.fail(fmt::format("dictionary index {} of {} entries", index, dictionary_size));
-        if (info.physical == PhysicalType::ByteArray) {
-          auto [offset, len] = dictionary.strings[index];
-          page_values.strings.emplace_back(page_values.string_bytes.size(), len);
-          page_values.string_bytes.insert(page_values.string_bytes.end(), dictionary.string_bytes.begin() + offset,
-                                          dictionary.string_bytes.begin() + offset + len);
-        } else {
-          auto from = dictionary.fixed.begin() + static_cast<std::ptrdiff_t>(index * width);
-          page_values.fixed.insert(page_values.fixed.end(), from, from + static_cast<std::ptrdiff_t>(width));
-        }
-      }
-    } else {
-      throw UnsupportedError(fmt::format("value encoding {}", static_cast<int>(h.encoding)), where);
-    }
-    // Levels → list offsets and leaf slots; then the values, in bulk when the page has no nulls.
-    size_t width = info.physical == PhysicalType::Boolean ? 1 : plain_width(info.physical);
-    const bool track_validity = info.leaf_nullable || info.row_nullable;
+    HybridRunReader repetition = level_stream(R, h.repetition_levels_bytes);
+    HybridRunReader definition = level_stream(D, h.definition_levels_bytes);
     size_t valid_before = out.valid.size();
-    size_t slots = 0;
+    LevelAssembler levels(info, out);
     if (R == 0 && D == 0) {
       out.rows += n;
-      slots = n;
+      levels.slots = levels.present = n;
     } else {
-      for (size_t i = 0; i < n; ++i) {
-        uint32_t r = repetition[i], d = definition[i];
-        if (r == 0) ++out.rows;
-        bool leaf_slot = true;
-        for (int k = 0; k < R; ++k) {
-          auto level = static_cast<size_t>(k);
-          if (r <= static_cast<uint32_t>(k)) {
-            if (k == 0 || d >= static_cast<uint32_t>(info.element_definition[level - 1])) {
-              out.offsets[level].push_back(out.offsets[level].back());
-              out.list_valid[level].push_back(d >= static_cast<uint32_t>(info.present_definition[level]));
-            } else {
-              leaf_slot = false;
-              break;
-            }
-          }
-          if (d < static_cast<uint32_t>(info.element_definition[level])) {
-            leaf_slot = false;  // an empty or null list: nothing below it
-            break;
-          }
-          if (r <= static_cast<uint32_t>(k) + 1) ++out.offsets[level].back();  // a new element of this list
+      uint32_t r = 0, d = 0;
+      size_t r_left = 0, d_left = 0;
+      for (size_t done = 0; done < n;) {
+        if (r_left == 0) {
+          repetition.next(r, r_left);
+          if (r > static_cast<uint32_t>(R))
+            in.fail(fmt::format("repetition level {} above the maximum {}", r, R));
+          if (values_seen == 0 && done == 0 && r != 0)
+            in.fail(fmt::format("the column chunk starts with repetition level {}, not 0", r));
         }
-        if (!leaf_slot) continue;
-        ++slots;
-        if (track_validity) out.valid.push_back(d == static_cast<uint32_t>(D));
+        if (d_left == 0) {
+          definition.next(d, d_left);
+          if (d > static_cast<uint32_t>(D))
+            in.fail(fmt::format("definition level {} above the maximum {}", d, D));
+        }
+        size_t run = std::min(r_left, d_left);
+        levels.add(r, d, run);
+        r_left -= run, d_left -= run, done += run;
       }
     }
+    const size_t slots = levels.slots, present = levels.present;
     if (present > slots) in.fail(fmt::format("{} values for {} slots", present, slots));
-    if (info.physical == PhysicalType::ByteArray) {
+
+    // Values: straight into the column when none is null, else placed around the nulls.
+    bool dictionary_encoded =
+        h.encoding == Encoding::RleDictionary || h.encoding == Encoding::PlainDictionary;
+    if (h.encoding != Encoding::Plain && !dictionary_encoded)
+      throw UnsupportedError(fmt::format("value encoding {}", static_cast<int>(h.encoding)), where);
+    std::optional<HybridRunReader> indices;
+    if (dictionary_encoded) {
+      int bits = in.u8();
+      indices.emplace(in, bits, present);
+    }
+    auto for_each_index = [&](auto&& f) {
+      while (indices->remaining() > 0) {
+        uint32_t index;
+        size_t count;
+        indices->next(index, count);
+        if (index >= dictionary.size)
+          in.fail(fmt::format("dictionary index {} of {} entries", index, dictionary.size));
+        f(index, count);
+      }
+    };
+    if (is_byte_array) {
+      strings.clear();
+      if (dictionary_encoded) {
+        for_each_index([&](uint32_t index, size_t count) {
+          auto [offset, len] = dictionary.strings[index];
+          strings.insert(strings.end(), count,
+                         std::span<const std::byte>(dictionary.string_bytes).subspan(offset, len));
+        });
+      } else {
+        decode_plain_strings(in, present, strings);
+      }
+      reserve_more(out.string_offsets, slots);
       size_t value_index = 0;
       for (size_t s = 0; s < slots; ++s) {
-        bool is_valid = present == slots || out.valid[valid_before + s];
-        if (is_valid) {
-          auto [offset, len] = page_values.strings[value_index++];
-          out.values.insert(out.values.end(), page_values.string_bytes.begin() + static_cast<std::ptrdiff_t>(offset),
-                            page_values.string_bytes.begin() + static_cast<std::ptrdiff_t>(offset + len));
+        if (present == slots || out.valid[valid_before + s]) {
+          auto bytes = strings[value_index++];
+          append_bytes(out.values, bytes);
         }
         out.string_offsets.push_back(static_cast<int64_t>(out.values.size()));
       }
-    } else if (present == slots) {
-      out.values.insert(out.values.end(), page_values.fixed.begin(), page_values.fixed.end());
     } else {
-      size_t at = out.values.size();
-      out.values.resize(at + slots * width);
-      size_t value_index = 0;
-      for (size_t s = 0; s < slots; ++s) {
-        std::byte* target = out.values.data() + at + s * width;
-        if (out.valid[valid_before + s]) {
-          std::memcpy(target, page_values.fixed.data() + value_index * width, width);
-          ++value_index;
-        } else {
-          std::memset(target, 0, width);
+      ByteBuffer& target = present == slots ? out.values : nullable_values;
+      if (present != slots) nullable_values.clear();
+      if (dictionary_encoded) {
+        reserve_more(target, present * width);
+        for_each_index([&](uint32_t index, size_t count) {
+          const std::byte* entry = dictionary.fixed.data() + index * width;
+          for (size_t i = 0; i < count; ++i) append_bytes(target, std::span(entry, width));
+        });
+      } else {
+        decode_plain_fixed(in, info.physical, present, target);
+      }
+      if (present != slots) {
+        size_t at = out.values.size();
+        out.values.resize(at + slots * width);
+        size_t value_index = 0;
+        for (size_t s = 0; s < slots; ++s) {
+          std::byte* slot = out.values.data() + at + s * width;
+          if (out.valid[valid_before + s]) {
+            std::memcpy(slot, nullable_values.data() + value_index * width, width);
+            ++value_index;
+          } else {
+            std::memset(slot, 0, width);
+          }
         }
       }
     }
     values_seen += static_cast<int64_t>(n);
-  }
-  for (int k = 0; k < R; ++k) {
-    auto& v = out.list_valid[static_cast<size_t>(k)];
-    if (std::all_of(v.begin(), v.end(), [](uint8_t x) { return x != 0; })) v.clear();
   }
 }
 

@@ -18,38 +18,42 @@ namespace trigml::parquet {
 
 // A leaf column of the file: its path, physical type and the levels its schema implies.
 struct ColumnInfo {
-  std::string name;              // top-level field name
+  std::string name;  // top-level field name
   std::vector<std::string> path;
   PhysicalType physical = PhysicalType::Float;
   bool is_string = false;
-  int16_t int_bits = 0;          // INT32 annotated as a narrower integer (int16 ...)
+  int16_t int_bits = 0;  // INT32 annotated as a narrower integer (int16 ...)
   int max_definition = 0;
   int max_repetition = 0;
   // Per list level: the definition level at which the list has an element, and at which it is
   // not null (equal to the element level minus one when the list cannot be null).
   std::vector<int> element_definition, present_definition;
   bool leaf_nullable = false;
-  bool row_nullable = false;     // a flat optional column
-  std::string type_name() const; // "float", "list<list<float>>", "string" ...
+  bool row_nullable = false;      // a flat optional column
+  std::string type_name() const;  // "float", "list<list<float>>", "string" ...
 };
 
 // One column of one row group (or of several, appended).
 struct ColumnData {
   PhysicalType physical = PhysicalType::Float;
   bool is_string = false;
-  ByteBuffer values;                               // one value per leaf slot (nulls as zero / empty)
-  std::vector<int64_t> string_offsets{0};          // strings: slots + 1 offsets into values
-  std::vector<std::vector<int64_t>> offsets;       // per list level: instances + 1 offsets
-  std::vector<std::vector<uint8_t>> list_valid;    // per list level: 1 = not null (empty: none null)
-  std::vector<uint8_t> valid;                      // per leaf slot: 1 = not null (empty: none null)
+  ByteBuffer values;                             // one value per leaf slot (nulls as zero / empty)
+  std::vector<int64_t> string_offsets{0};        // strings: slots + 1 offsets into values
+  std::vector<std::vector<int64_t>> offsets;     // per list level: instances + 1 offsets
+  std::vector<std::vector<uint8_t>> list_valid;  // per list level: 1 = not null (empty: none null)
+  std::vector<uint8_t> valid;                    // per leaf slot: 1 = not null (empty: none null)
   uint64_t rows = 0;
 
   size_t slots() const;
+  size_t value_width() const;  // bytes per leaf slot of a fixed-width column (booleans: 1)
   template <typename T>
   std::span<const T> as() const {
     return {reinterpret_cast<const T*>(values.data()), values.size() / sizeof(T)};
   }
   void clear(const ColumnInfo& info);
+  // Appends rows [first, first + count) of `from`, a column of the same type: values, offsets
+  // rebased, validity (materialised as all-valid where only one side has nulls).
+  void append_rows(const ColumnData& from, uint64_t first, uint64_t count);
 };
 
 class FileReader {

@@ -12,15 +12,24 @@ namespace trigml::parquet {
 
 std::string column_type_name(ColumnType type) {
   switch (type) {
-    case ColumnType::Bool: return "bool";
-    case ColumnType::Int16: return "int16";
-    case ColumnType::Int32: return "int32";
-    case ColumnType::Int64: return "int64";
-    case ColumnType::Float: return "float";
-    case ColumnType::Double: return "double";
-    case ColumnType::String: return "string";
-    case ColumnType::FloatList: return "list<float>";
-    case ColumnType::FloatListList: return "list<list<float>>";
+    case ColumnType::Bool:
+      return "bool";
+    case ColumnType::Int16:
+      return "int16";
+    case ColumnType::Int32:
+      return "int32";
+    case ColumnType::Int64:
+      return "int64";
+    case ColumnType::Float:
+      return "float";
+    case ColumnType::Double:
+      return "double";
+    case ColumnType::String:
+      return "string";
+    case ColumnType::FloatList:
+      return "list<float>";
+    case ColumnType::FloatListList:
+      return "list<list<float>>";
   }
   return "?";
 }
@@ -29,17 +38,25 @@ namespace {
 
 PhysicalType physical_of(ColumnType t) {
   switch (t) {
-    case ColumnType::Bool: return PhysicalType::Boolean;
+    case ColumnType::Bool:
+      return PhysicalType::Boolean;
     case ColumnType::Int16:
-    case ColumnType::Int32: return PhysicalType::Int32;
-    case ColumnType::Int64: return PhysicalType::Int64;
-    case ColumnType::Double: return PhysicalType::Double;
-    case ColumnType::String: return PhysicalType::ByteArray;
-    default: return PhysicalType::Float;
+    case ColumnType::Int32:
+      return PhysicalType::Int32;
+    case ColumnType::Int64:
+      return PhysicalType::Int64;
+    case ColumnType::Double:
+      return PhysicalType::Double;
+    case ColumnType::String:
+      return PhysicalType::ByteArray;
+    default:
+      return PhysicalType::Float;
   }
 }
 
-int list_depth(ColumnType t) { return t == ColumnType::FloatList ? 1 : t == ColumnType::FloatListList ? 2 : 0; }
+int list_depth(ColumnType t) {
+  return t == ColumnType::FloatList ? 1 : t == ColumnType::FloatListList ? 2 : 0;
+}
 
 template <typename T>
 void append_plain(std::vector<std::byte>& out, T value) {
@@ -90,29 +107,89 @@ std::vector<SchemaElement> schema_for(const std::vector<ColumnSpec>& columns) {
   return schema;
 }
 
-// One column's pages of the current row group: the page being filled (levels and PLAIN values)
-// and the finished, compressed pages.
+namespace {
+
+// The minimum and maximum of `values`, ignoring NaN (a comparison with NaN is false), in eight
+// independent lanes so that the comparisons do not wait on each other. False when every value is
+// NaN or there are none.
+bool float_range(std::span<const float> values, float& lo, float& hi) {
+  constexpr size_t kLanes = 8;
+  float lane_lo[kLanes], lane_hi[kLanes];
+  for (size_t j = 0; j < kLanes; ++j)
+    lane_lo[j] = std::numeric_limits<float>::infinity(), lane_hi[j] = -lane_lo[j];
+  size_t i = 0;
+  for (; i + kLanes <= values.size(); i += kLanes)
+    for (size_t j = 0; j < kLanes; ++j) {
+      float x = values[i + j];
+      lane_lo[j] = x < lane_lo[j] ? x : lane_lo[j];
+      lane_hi[j] = x > lane_hi[j] ? x : lane_hi[j];
+    }
+  for (; i < values.size(); ++i) {
+    lane_lo[0] = values[i] < lane_lo[0] ? values[i] : lane_lo[0];
+    lane_hi[0] = values[i] > lane_hi[0] ? values[i] : lane_hi[0];
+  }
+  lo = *std::min_element(lane_lo, lane_lo + kLanes);
+  hi = *std::max_element(lane_hi, lane_hi + kLanes);
+  return lo <= hi;
+}
+
+}  // namespace
+
+// One column's pages of the current row group: the page being filled (levels, encoded as they
+// arrive, and PLAIN values) and the finished pages, kept as the buffers they were made in (header
+// and levels, then values or compressed bytes) so that nothing is copied into a growing chunk;
+// written buffers are reused for later pages.
 struct Writer::Column {
   ColumnSpec spec;
   int depth = 0;
-  std::vector<uint16_t> repetition, definition;
+  HybridEncoder repetition, definition;
   std::vector<std::byte> values;
-  uint64_t page_level_count = 0;  // level entries (or values, for flat columns) in the open page
-  std::vector<std::byte> chunk;   // finished pages of the row group
+  uint64_t page_level_count = 0;              // level entries (or values, for flat columns) in the open page
+  std::vector<std::vector<std::byte>> pages;  // finished buffers of the row group, in file order
+  std::vector<std::vector<std::byte>> spare;  // written buffers, for reuse
+  uint64_t chunk_bytes = 0;                   // bytes in `pages`
   int64_t chunk_values = 0;
   int64_t chunk_uncompressed = 0;
   // Statistics over the row group.
   double min = std::numeric_limits<double>::infinity(), max = -std::numeric_limits<double>::infinity();
   std::string min_string, max_string;
   bool has_stats = false;
-  std::vector<std::byte> scratch, compressed, header;
+  std::vector<std::byte> levels, scratch;
+  ByteBuffer compressed;  // reused: compressing into it needs no zero-filled bound-sized buffer
 
-  uint64_t buffered_bytes() const { return chunk.size() + values.size() + 2 * repetition.size(); }
+  uint64_t buffered_bytes() const {
+    return chunk_bytes + values.size() + repetition.encoded_bytes() + definition.encoded_bytes();
+  }
+  std::vector<std::byte> take_buffer() {
+    if (spare.empty()) return {};
+    std::vector<std::byte> buffer = std::move(spare.back());
+    spare.pop_back();
+    buffer.clear();
+    return buffer;
+  }
+  void add_page_buffer(std::vector<std::byte>&& buffer) {
+    chunk_bytes += buffer.size();
+    pages.push_back(std::move(buffer));
+  }
+  // Writes the finished pages to `file` and keeps their buffers for reuse.
+  void write_pages(AtomicFile& file) {
+    for (auto& buffer : pages) {
+      file.write(buffer);
+      spare.push_back(std::move(buffer));
+    }
+    pages.clear();
+    chunk_bytes = 0;
+  }
 
   void note(double v) {
     if (std::isnan(v)) return;
     min = std::min(min, v), max = std::max(max, v);
     has_stats = true;
+  }
+  void note(std::span<const float> items) {
+    float lo, hi;
+    if (!float_range(items, lo, hi)) return;
+    note(lo), note(hi);
   }
   void note(const std::string& s) {
     if (!has_stats || s < min_string) min_string = s;
@@ -122,34 +199,45 @@ struct Writer::Column {
 
   void finish_page(const WriterOptions& options) {
     if (page_level_count == 0) return;
-    scratch.clear();
-    auto add_levels = [&](const std::vector<uint16_t>& levels, int max_level) {
-      size_t length_at = scratch.size();
-      scratch.resize(scratch.size() + 4);
-      encode_hybrid(levels, bit_width(static_cast<uint32_t>(max_level)), scratch);
-      uint32_t length = static_cast<uint32_t>(scratch.size() - length_at - 4);
-      std::memcpy(scratch.data() + length_at, &length, 4);
-    };
+    // Levels, each preceded by its length (data page v1), then the values.
+    levels.clear();
     if (depth > 0) {
-      add_levels(repetition, depth);
-      add_levels(definition, depth);
+      for (HybridEncoder* encoder : {&repetition, &definition}) {
+        size_t length_at = levels.size();
+        levels.resize(levels.size() + 4);
+        encoder->finish(levels);
+        uint32_t length = static_cast<uint32_t>(levels.size() - length_at - 4);
+        std::memcpy(levels.data() + length_at, &length, 4);
+      }
     }
-    scratch.insert(scratch.end(), values.begin(), values.end());
-    compress(options.codec, scratch, compressed, options.zstd_level);
+    size_t uncompressed = levels.size() + values.size();
+    const bool compressing = options.codec != Codec::Uncompressed;
+    std::vector<std::byte> body = take_buffer();
+    if (compressing) {
+      scratch.assign(levels.begin(), levels.end());
+      scratch.insert(scratch.end(), values.begin(), values.end());
+      compress(options.codec, scratch, compressed, options.zstd_level);
+      body.assign(compressed.begin(), compressed.end());
+    } else {  // the values buffer itself becomes the page body; a spare one takes its place
+      std::swap(body, values);
+      // Room for a full page plus the row that overflows it: no copies while the page grows
+      // (untouched capacity costs no memory).
+      values.reserve(options.page_bytes + options.page_bytes / 2);
+    }
     PageHeader h;
     h.type = PageType::DataPage;
-    h.uncompressed_size = static_cast<int32_t>(scratch.size());
-    h.compressed_size = static_cast<int32_t>(compressed.size());
+    h.uncompressed_size = static_cast<int32_t>(uncompressed);
+    h.compressed_size = static_cast<int32_t>(compressing ? body.size() : uncompressed);
     h.num_values = static_cast<int32_t>(page_level_count);
     h.encoding = Encoding::Plain;
-    header.clear();
-    encode(h, header);
-    chunk.insert(chunk.end(), header.begin(), header.end());
-    chunk.insert(chunk.end(), compressed.begin(), compressed.end());
+    std::vector<std::byte> head = take_buffer();
+    encode(h, head);
+    size_t header_bytes = head.size();
+    if (!compressing) head.insert(head.end(), levels.begin(), levels.end());
+    add_page_buffer(std::move(head));
+    add_page_buffer(std::move(body));
     chunk_values += static_cast<int64_t>(page_level_count);
-    chunk_uncompressed += static_cast<int64_t>(header.size() + scratch.size());
-    repetition.clear();
-    definition.clear();
+    chunk_uncompressed += static_cast<int64_t>(header_bytes + uncompressed);
     values.clear();
     page_level_count = 0;
   }
@@ -162,14 +250,18 @@ Writer::Writer(const std::filesystem::path& path, std::vector<ColumnSpec> column
     for (size_t j = 0; j < i; ++j)
       if (specs_[i].name == specs_[j].name)
         throw UsageError(fmt::format("column '{}' appears twice", specs_[i].name), {path.string()});
-  if (options_.codec != Codec::Uncompressed && options_.codec != Codec::Snappy && options_.codec != Codec::Zstd)
-    throw UsageError(fmt::format("trigml writes uncompressed, Snappy or ZSTD pages, not {}", codec_name(options_.codec)));
+  if (options_.codec != Codec::Uncompressed && options_.codec != Codec::Snappy &&
+      options_.codec != Codec::Zstd)
+    throw UsageError(
+        fmt::format("trigml writes uncompressed, Snappy or ZSTD pages, not {}", codec_name(options_.codec)));
   file_ = std::make_unique<AtomicFile>(path);
   file_->write(std::as_bytes(std::span("PAR1", 4)));
   for (const ColumnSpec& spec : specs_) {
     auto c = std::make_unique<Column>();
     c->spec = spec;
     c->depth = list_depth(spec.type);
+    c->repetition.reset(bit_width(static_cast<uint32_t>(c->depth)));
+    c->definition.reset(bit_width(static_cast<uint32_t>(c->depth)));
     columns_.push_back(std::move(c));
   }
   metadata_.schema = schema_for(specs_);
@@ -191,7 +283,8 @@ void Writer::set_metadata(const std::string& key, const std::string& value) {
 void Writer::write(uint64_t rows, std::span<const ColumnValues> batch) {
   if (closed_) throw UsageError("write after close", {path_.string()});
   if (batch.size() != columns_.size())
-    throw UsageError(fmt::format("{} columns given for a file of {}", batch.size(), columns_.size()), {path_.string()});
+    throw UsageError(fmt::format("{} columns given for a file of {}", batch.size(), columns_.size()),
+                     {path_.string()});
   for (size_t i = 0; i < columns_.size(); ++i) {
     Column& c = *columns_[i];
     const ColumnValues& v = batch[i];
@@ -230,7 +323,7 @@ void Writer::write(uint64_t rows, std::span<const ColumnValues> batch) {
         break;
       case ColumnType::Float:
         if (v.floats.size() != rows) mismatch(v.floats.size());
-        for (float x : v.floats) c.note(x);
+        c.note(v.floats);
         c.values.insert(c.values.end(), std::as_bytes(v.floats).begin(), std::as_bytes(v.floats).end());
         break;
       case ColumnType::Double:
@@ -254,47 +347,57 @@ void Writer::write(uint64_t rows, std::span<const ColumnValues> batch) {
         if (v.offsets.size() != rows + 1) mismatch(v.offsets.size() - (v.offsets.empty() ? 0 : 1));
         const bool nested = c.spec.type == ColumnType::FloatListList;
         if (nested && !v.inner_width && v.inner_offsets.empty())
-          throw UsageError(fmt::format("column '{}' needs inner_width or inner_offsets", c.spec.name), {path_.string()});
-        auto inner = [&](int64_t k, int64_t& begin, int64_t& end) {
-          if (v.inner_width) {
-            begin = k * v.inner_width, end = begin + v.inner_width;
-          } else {
-            begin = v.inner_offsets[static_cast<size_t>(k)], end = v.inner_offsets[static_cast<size_t>(k + 1)];
-          }
-        };
+          throw UsageError(fmt::format("column '{}' needs inner_width or inner_offsets", c.spec.name),
+                           {path_.string()});
+        // Levels go to the encoders a run at a time: per row (FloatList) or per inner list
+        // (FloatListList), "start" then "continue" repetition levels; the definition level says
+        // empty (0), empty inner list (1) or value (the depth). The items of a row are contiguous
+        // and are copied at once.
         for (uint64_t r = 0; r < rows; ++r) {
           int64_t first = v.offsets[r], last = v.offsets[r + 1];
-          if (first > last) throw UsageError(fmt::format("column '{}': decreasing offsets", c.spec.name), {path_.string()});
+          if (first > last)
+            throw UsageError(fmt::format("column '{}': decreasing offsets", c.spec.name), {path_.string()});
+          int64_t item_begin = first, item_end = last;
           if (first == last) {
-            c.repetition.push_back(0), c.definition.push_back(0), ++c.page_level_count;
+            c.repetition.add(0, 1), c.definition.add(0, 1), ++c.page_level_count;
           } else if (!nested) {
-            if (static_cast<uint64_t>(last) > v.floats.size()) mismatch(v.floats.size());
-            for (int64_t k = first; k < last; ++k) {
-              c.repetition.push_back(k == first ? 0 : 1), c.definition.push_back(1);
-              c.note(v.floats[static_cast<size_t>(k)]);
+            auto length = static_cast<uint64_t>(last - first);
+            c.repetition.add(0, 1), c.repetition.add(1, length - 1), c.definition.add(1, length);
+            c.page_level_count += length;
+          } else if (v.inner_width) {
+            auto lists = static_cast<uint64_t>(last - first);
+            item_begin = first * v.inner_width, item_end = last * v.inner_width;
+            for (uint64_t k = 0; k < lists; ++k) {
+              c.repetition.add(k == 0 ? 0 : 1, 1);
+              c.repetition.add(2, v.inner_width - 1);
             }
-            c.page_level_count += static_cast<uint64_t>(last - first);
-            auto items = v.floats.subspan(static_cast<size_t>(first), static_cast<size_t>(last - first));
-            c.values.insert(c.values.end(), std::as_bytes(items).begin(), std::as_bytes(items).end());
+            c.definition.add(2, lists * v.inner_width);
+            c.page_level_count += lists * v.inner_width;
           } else {
+            if (static_cast<uint64_t>(last) >= v.inner_offsets.size()) mismatch(v.inner_offsets.size());
+            item_begin = v.inner_offsets[static_cast<size_t>(first)],
+            item_end = v.inner_offsets[static_cast<size_t>(last)];
             for (int64_t k = first; k < last; ++k) {
-              int64_t begin, end;
-              inner(k, begin, end);
-              if (begin > end || static_cast<uint64_t>(end) > v.floats.size()) mismatch(v.floats.size());
-              uint16_t outer_rep = k == first ? 0 : 1;
+              int64_t begin = v.inner_offsets[static_cast<size_t>(k)],
+                      end = v.inner_offsets[static_cast<size_t>(k + 1)];
+              if (begin > end)
+                throw UsageError(fmt::format("column '{}': decreasing inner offsets", c.spec.name),
+                                 {path_.string()});
+              uint32_t outer = k == first ? 0 : 1;
               if (begin == end) {
-                c.repetition.push_back(outer_rep), c.definition.push_back(1), ++c.page_level_count;
+                c.repetition.add(outer, 1), c.definition.add(1, 1), ++c.page_level_count;
                 continue;
               }
-              for (int64_t j = begin; j < end; ++j) {
-                c.repetition.push_back(j == begin ? outer_rep : 2), c.definition.push_back(2);
-                c.note(v.floats[static_cast<size_t>(j)]);
-              }
-              c.page_level_count += static_cast<uint64_t>(end - begin);
-              auto items = v.floats.subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
-              c.values.insert(c.values.end(), std::as_bytes(items).begin(), std::as_bytes(items).end());
+              auto length = static_cast<uint64_t>(end - begin);
+              c.repetition.add(outer, 1), c.repetition.add(2, length - 1), c.definition.add(2, length);
+              c.page_level_count += length;
             }
           }
+          if (item_begin < 0 || static_cast<uint64_t>(item_end) > v.floats.size()) mismatch(v.floats.size());
+          auto items =
+              v.floats.subspan(static_cast<size_t>(item_begin), static_cast<size_t>(item_end - item_begin));
+          c.note(items);
+          c.values.insert(c.values.end(), std::as_bytes(items).begin(), std::as_bytes(items).end());
           if (c.values.size() >= options_.page_bytes) c.finish_page(options_);
         }
         continue;
@@ -320,13 +423,14 @@ void Writer::flush_row_group() {
     c.finish_page(options_);
     ColumnMetaData meta;
     meta.type = physical_of(c.spec.type);
-    meta.encodings = c.depth ? std::vector<Encoding>{Encoding::Plain, Encoding::Rle} : std::vector<Encoding>{Encoding::Plain};
+    meta.encodings = c.depth ? std::vector<Encoding>{Encoding::Plain, Encoding::Rle}
+                             : std::vector<Encoding>{Encoding::Plain};
     meta.path = {c.spec.name};
     for (int level = 0; level < c.depth; ++level) meta.path.insert(meta.path.end(), {"list", "element"});
     meta.codec = options_.codec;
     meta.num_values = c.chunk_values;
     meta.total_uncompressed_size = c.chunk_uncompressed;
-    meta.total_compressed_size = static_cast<int64_t>(c.chunk.size());
+    meta.total_compressed_size = static_cast<int64_t>(c.chunk_bytes);
     meta.data_page_offset = static_cast<int64_t>(file_->size());
     meta.statistics.null_count = 0;
     if (c.has_stats) {
@@ -342,7 +446,9 @@ void Writer::flush_row_group() {
         case ColumnType::Int64:
           append_plain(lo, static_cast<int64_t>(c.min)), append_plain(hi, static_cast<int64_t>(c.max));
           break;
-        case ColumnType::Double: append_plain(lo, c.min), append_plain(hi, c.max); break;
+        case ColumnType::Double:
+          append_plain(lo, c.min), append_plain(hi, c.max);
+          break;
         case ColumnType::String:
           lo.assign(reinterpret_cast<const std::byte*>(c.min_string.data()),
                     reinterpret_cast<const std::byte*>(c.min_string.data()) + c.min_string.size());
@@ -356,10 +462,9 @@ void Writer::flush_row_group() {
       meta.statistics.min_value = std::string(reinterpret_cast<const char*>(lo.data()), lo.size());
       meta.statistics.max_value = std::string(reinterpret_cast<const char*>(hi.data()), hi.size());
     }
-    file_->write(c.chunk);
+    c.write_pages(*file_);
     group.total_byte_size += meta.total_uncompressed_size;
     group.columns.push_back(std::move(meta));
-    c.chunk.clear();
     c.chunk_values = 0;
     c.chunk_uncompressed = 0;
     c.has_stats = false;

@@ -1,13 +1,19 @@
 #include "prepare/prepare.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <unistd.h>
+#include <span>
+#include <string_view>
 
 #include "common/atomic_file.hpp"
+#include "common/buffer.hpp"
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "common/terminal.hpp"
@@ -42,54 +48,86 @@ std::vector<parquet::ColumnSpec> output_schema() {
           {"entry", ColumnType::Int64}};
 }
 
-// One prepared event in memory (and in the shuffle's bucket files).
-struct Event {
+// One event on its way through prepare: fixed fields by value, particles and source as views into
+// buffers that are reused from event to event (the input's columns copied once, or a staging
+// file's bytes).
+struct EventView {
   uint64_t key = 0;
   int32_t label = 0;
   int64_t entry = 0;
   std::array<float, kHlf> hlf{};
-  std::vector<float> particles;
-  std::string source;
+  std::span<float> particles;  // row-major, kWidth floats per particle; sorted and scaled in place
+  std::string_view source;
 };
 
-void write_event(std::ostream& out, const Event& e) {
+// Staging files (the shuffle's buckets, the test split) hold events as records: key, label,
+// entry, the high-level features, the particle float count and floats, the source's length and
+// bytes, zero bytes up to a multiple of 4, in native byte order (they never leave this run).
+// Records then start 4-byte aligned and their floats can be used in place.
+constexpr size_t kRecordFixedBytes = 8 + 4 + 8 + kHlf * 4 + 4;
+size_t padding(size_t source_bytes) {
+  return (4 - source_bytes % 4) % 4;
+}
+
+void write_event(std::ostream& out, const EventView& e) {
+  char fixed[kRecordFixedBytes];
   uint32_t n = static_cast<uint32_t>(e.particles.size()), s = static_cast<uint32_t>(e.source.size());
-  out.write(reinterpret_cast<const char*>(&e.key), 8);
-  out.write(reinterpret_cast<const char*>(&e.label), 4);
-  out.write(reinterpret_cast<const char*>(&e.entry), 8);
-  out.write(reinterpret_cast<const char*>(e.hlf.data()), kHlf * 4);
-  out.write(reinterpret_cast<const char*>(&n), 4);
+  char* p = fixed;
+  auto put = [&p](const void* data, size_t bytes) {
+    std::memcpy(p, data, bytes);
+    p += bytes;
+  };
+  put(&e.key, 8), put(&e.label, 4), put(&e.entry, 8), put(e.hlf.data(), kHlf * 4), put(&n, 4);
+  out.write(fixed, static_cast<std::streamsize>(kRecordFixedBytes));
   out.write(reinterpret_cast<const char*>(e.particles.data()), static_cast<std::streamsize>(n * 4));
   out.write(reinterpret_cast<const char*>(&s), 4);
   out.write(e.source.data(), s);
+  out.write("\0\0\0", static_cast<std::streamsize>(padding(s)));
 }
 
-bool read_event(std::istream& in, Event& e) {
-  uint32_t n = 0, s = 0;
-  if (!in.read(reinterpret_cast<char*>(&e.key), 8)) return false;
-  in.read(reinterpret_cast<char*>(&e.label), 4);
-  in.read(reinterpret_cast<char*>(&e.entry), 8);
-  in.read(reinterpret_cast<char*>(e.hlf.data()), kHlf * 4);
-  in.read(reinterpret_cast<char*>(&n), 4);
-  e.particles.resize(n);
-  in.read(reinterpret_cast<char*>(e.particles.data()), static_cast<std::streamsize>(n * 4));
-  in.read(reinterpret_cast<char*>(&s), 4);
-  e.source.resize(s);
-  in.read(e.source.data(), s);
-  if (!in) throw IoError("shuffle bucket file is truncated");
+// Parses the record at `at` of a staging file's bytes and moves `at` past it; false (and `at`
+// unchanged) when the bytes end before the record does. The view's particles and source point
+// into `bytes`.
+bool parse_event(std::span<std::byte> bytes, size_t& at, EventView& e) {
+  if (bytes.size() - at < kRecordFixedBytes) return false;
+  const std::byte* p = bytes.data() + at;
+  uint32_t n, s;
+  std::memcpy(&n, p + kRecordFixedBytes - 4, 4);
+  size_t position = at + kRecordFixedBytes;
+  if ((bytes.size() - position) / 4 < n + 1ull) return false;
+  std::memcpy(&s, bytes.data() + position + n * 4ull, 4);
+  if (bytes.size() - position - n * 4ull - 4 < s + padding(s)) return false;
+  std::memcpy(&e.key, p, 8), std::memcpy(&e.label, p + 8, 4), std::memcpy(&e.entry, p + 12, 8);
+  std::memcpy(e.hlf.data(), p + 20, kHlf * 4);
+  e.particles = std::span(reinterpret_cast<float*>(bytes.data() + position), n);
+  position += n * 4ull + 4;
+  e.source = std::string_view(reinterpret_cast<const char*>(bytes.data() + position), s);
+  at = position + s + padding(s);
   return true;
 }
 
-// Accumulates events and writes them in fixed-size batches.
+// Accumulates events in column buffers and writes them in fixed-size batches.
 class SplitWriter {
  public:
   SplitWriter(fs::path directory, uint64_t rows_per_part, std::string metadata)
-      : directory_(std::move(directory)), rows_per_part_(rows_per_part), metadata_(std::move(metadata)) {
+      : directory_(std::move(directory)),
+        rows_per_part_(rows_per_part),
+        metadata_(std::move(metadata)),
+        sources_(kWriteBatch) {
     fs::create_directories(directory_);
   }
-  void add(Event&& e) {
-    pending_.push_back(std::move(e));
-    if (pending_.size() == kWriteBatch) flush();
+  void add(const EventView& e) {
+    labels_.push_back(e.label);
+    for (int c = 0; c < 3; ++c) encoded_.push_back(c == e.label ? 1.0f : 0.0f);
+    encoded_offsets_.push_back(static_cast<int64_t>(encoded_.size()));
+    hlf_.insert(hlf_.end(), e.hlf.begin(), e.hlf.end());
+    hlf_offsets_.push_back(static_cast<int64_t>(hlf_.size()));
+    particles_.insert(particles_.end(), e.particles.begin(), e.particles.end());
+    particle_offsets_.push_back(particle_offsets_.back() + static_cast<int64_t>(e.particles.size() / kWidth));
+    counts_.push_back(static_cast<int16_t>(e.particles.size() / kWidth));
+    sources_[labels_.size() - 1].assign(e.source);
+    entries_.push_back(e.entry);
+    if (labels_.size() == kWriteBatch || part_rows_ + labels_.size() == rows_per_part_) flush();
   }
   void finish() {
     flush();
@@ -104,37 +142,14 @@ class SplitWriter {
 
  private:
   void flush() {
-    size_t done = 0;
-    while (done < pending_.size()) {
-      if (!writer_) {
-        parquet::WriterOptions options;
-        options.codec = parquet::Codec::Snappy;
-        options.metadata = {{"trigml.preprocessing", metadata_}};
-        writer_ = std::make_unique<parquet::Writer>(directory_ / parquet::part_name(parts_.size()), output_schema(), options);
-      }
-      size_t n = std::min<size_t>(pending_.size() - done, rows_per_part_ - part_rows_);
-      write_rows(std::span(pending_).subspan(done, n));
-      done += n;
-      part_rows_ += n;
-      total_ += n;
-      if (part_rows_ == rows_per_part_) close_part();
-    }
-    pending_.clear();
-  }
-  void write_rows(std::span<Event> events) {
-    labels_.clear(), encoded_.clear(), encoded_offsets_.assign(1, 0), hlf_.clear(), hlf_offsets_.assign(1, 0);
-    particles_.clear(), particle_offsets_.assign(1, 0), counts_.clear(), sources_.clear(), entries_.clear();
-    for (const Event& e : events) {
-      labels_.push_back(e.label);
-      for (int c = 0; c < 3; ++c) encoded_.push_back(c == e.label ? 1.0f : 0.0f);
-      encoded_offsets_.push_back(static_cast<int64_t>(encoded_.size()));
-      hlf_.insert(hlf_.end(), e.hlf.begin(), e.hlf.end());
-      hlf_offsets_.push_back(static_cast<int64_t>(hlf_.size()));
-      particles_.insert(particles_.end(), e.particles.begin(), e.particles.end());
-      particle_offsets_.push_back(particle_offsets_.back() + static_cast<int64_t>(e.particles.size() / kWidth));
-      counts_.push_back(static_cast<int16_t>(e.particles.size() / kWidth));
-      sources_.push_back(e.source);
-      entries_.push_back(e.entry);
+    size_t n = labels_.size();
+    if (n == 0) return;
+    if (!writer_) {
+      parquet::WriterOptions options;
+      options.codec = parquet::Codec::Snappy;
+      options.metadata = {{"trigml.preprocessing", metadata_}};
+      writer_ = std::make_unique<parquet::Writer>(directory_ / parquet::part_name(parts_.size()),
+                                                  output_schema(), options);
     }
     std::vector<parquet::ColumnValues> v(7);
     v[0].int32s = labels_;
@@ -142,9 +157,14 @@ class SplitWriter {
     v[2].floats = hlf_, v[2].offsets = hlf_offsets_;
     v[3].floats = particles_, v[3].offsets = particle_offsets_, v[3].inner_width = kWidth;
     v[4].int16s = counts_;
-    v[5].strings = sources_;
+    v[5].strings = std::span(sources_).first(n);
     v[6].int64s = entries_;
-    writer_->write(events.size(), v);
+    writer_->write(n, v);
+    part_rows_ += n;
+    total_ += n;
+    labels_.clear(), encoded_.clear(), encoded_offsets_.assign(1, 0), hlf_.clear(), hlf_offsets_.assign(1, 0);
+    particles_.clear(), particle_offsets_.assign(1, 0), counts_.clear(), entries_.clear();
+    if (part_rows_ == rows_per_part_) close_part();
   }
   void close_part() {
     if (!writer_) return;
@@ -160,45 +180,84 @@ class SplitWriter {
   std::unique_ptr<parquet::Writer> writer_;
   std::vector<parquet::DatasetPart> parts_;
   uint64_t part_rows_ = 0, total_ = 0;
-  std::vector<Event> pending_;
   std::vector<int32_t> labels_;
   std::vector<float> encoded_, hlf_, particles_;
-  std::vector<int64_t> encoded_offsets_, hlf_offsets_, particle_offsets_, entries_;
+  std::vector<int64_t> encoded_offsets_{0}, hlf_offsets_{0}, particle_offsets_{0}, entries_;
   std::vector<int16_t> counts_;
-  std::vector<std::string> sources_;
+  std::vector<std::string> sources_;  // kWriteBatch strings whose capacity is reused
 };
 
-// Streams the input dataset row group by row group, calling f(global index, event) per event.
-template <typename F>
-void for_each_event(const fs::path& input, const std::vector<std::string>& columns, bool with_particles, F&& f) {
-  parquet::DatasetReader reader(input, columns);
+// Streams the input dataset row group by row group (decoding up to `threads` at once), calling f(global
+// index, event) for every event that wanted(global index) accepts. The event's particles live in a buffer
+// reused for the next event.
+template <typename Wanted, typename F>
+void for_each_event(const fs::path& input, const std::vector<std::string>& columns, unsigned threads,
+                    Wanted&& wanted, F&& f) {
+  parquet::DatasetReader reader(input, columns, {.threads = threads});
   std::vector<parquet::ColumnData> data;
+  std::vector<float> particles;
   uint64_t global = 0;
-  Event e;
+  EventView e;
+  const bool full = columns.size() > 1;
   while (reader.next(data)) {
     const auto& labels = data[0];
     for (uint64_t r = 0; r < labels.rows; ++r, ++global) {
+      if (!wanted(global)) continue;
       e.label = labels.as<int32_t>()[r];
-      if (data.size() > 1) {
+      if (full) {
         for (size_t k = 0; k < kHlf; ++k) e.hlf[k] = data[1 + k].as<float>()[r];
-      }
-      if (with_particles) {
         const auto& p = data[1 + kHlf];
         int64_t first = p.offsets[0][r], last = p.offsets[0][r + 1];
-        int64_t begin = p.offsets[1][static_cast<size_t>(first)], end = p.offsets[1][static_cast<size_t>(last)];
+        int64_t begin = p.offsets[1][static_cast<size_t>(first)],
+                end = p.offsets[1][static_cast<size_t>(last)];
         if (end - begin != (last - first) * static_cast<int64_t>(kWidth))
-          throw FormatError(fmt::format("event {} has particle rows that are not {} features wide", global, kWidth),
-                            {input.string()});
-        auto values = p.as<float>();
-        e.particles.assign(values.begin() + begin, values.begin() + end);
+          throw FormatError(
+              fmt::format("event {} has particle rows that are not {} features wide", global, kWidth),
+              {input.string()});
+        auto values = p.as<float>().subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
+        particles.assign(values.begin(), values.end());
+        e.particles = particles;
         const auto& s = data[2 + kHlf];
-        e.source.assign(reinterpret_cast<const char*>(s.values.data()) + s.string_offsets[r],
-                        static_cast<size_t>(s.string_offsets[r + 1] - s.string_offsets[r]));
+        e.source = std::string_view(reinterpret_cast<const char*>(s.values.data()) + s.string_offsets[r],
+                                    static_cast<size_t>(s.string_offsets[r + 1] - s.string_offsets[r]));
         e.entry = data[3 + kHlf].as<int64_t>()[r];
       }
       f(global, e);
     }
   }
+}
+
+// What preprocessing.json (and every output file's metadata) holds.
+nlohmann::json preprocessing_json(const PrepareOptions& o, const PrepareSummary& summary,
+                                  const std::vector<fs::path>& files, const MinMaxScaler& hlf_scaler,
+                                  const ParticleScaler& particle_scaler) {
+  nlohmann::json pre;
+  pre["format"] = "trigml-preprocessing";
+  pre["version"] = 1;
+  pre["classes"] = kClassNames;
+  pre["high_level_features"] = nlohmann::json::array();
+  for (size_t k = 0; k < kHlf; ++k)
+    pre["high_level_features"].push_back(
+        {{"name", physics::kHighLevelNames[k]}, {"min", hlf_scaler.min[k]}, {"max", hlf_scaler.max[k]}});
+  pre["constant_high_level_features"] = hlf_scaler.constant_features;
+  pre["particle_features"] = nlohmann::json::array();
+  for (size_t k = 0; k < kWidth; ++k)
+    pre["particle_features"].push_back({{"name", physics::kParticleNames[k]},
+                                        {"mean", particle_scaler.mean[k]},
+                                        {"std", particle_scaler.stddev[k]},
+                                        {"scaled", particle_scaler.scaled[k]}});
+  pre["max_particles"] = physics::SelectionConfig{}.max_particles();
+  pre["particle_order"] = "descending ΔR to the lepton; the lepton last; padding never stored";
+  pre["seed"] = o.seed;
+  pre["test_fraction"] = o.test_fraction;
+  pre["balance_ratio"] = o.balance_ratio;
+  nlohmann::json inputs = nlohmann::json::array();
+  for (const auto& f : files)
+    inputs.push_back({{"file", fs::absolute(f).string()}, {"bytes", fs::file_size(f)}});
+  pre["inputs"] = inputs;
+  pre["events"] = {{"available", summary.available}, {"train", summary.train}, {"test", summary.test}};
+  pre["trigml_version"] = TRIGML_VERSION;
+  return pre;
 }
 
 enum class Destination : uint8_t { Drop, Train, Test };
@@ -211,7 +270,8 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
   if (!(o.test_fraction > 0 && o.test_fraction < 1))
     throw UsageError(fmt::format("--test-fraction {} must be between 0 and 1", o.test_fraction));
   if (o.rows_per_part == 0) throw UsageError("rows per part must be positive");
-  if (fs::exists(o.out)) throw UsageError("output directory exists already; remove it first", {o.out.string()});
+  if (fs::exists(o.out))
+    throw UsageError("output directory exists already; remove it first", {o.out.string()});
   // Check the input is an ingest output before any work.
   auto files = parquet::dataset_files(o.input);
   {
@@ -230,20 +290,25 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
 
   // Pass 1: labels → which events are kept, and in which split.
   std::vector<int32_t> labels;
-  for_each_event(o.input, {"label"}, false, [&](uint64_t, const Event& e) {
-    if (e.label < 0 || e.label > 2) throw FormatError(fmt::format("label {} is not 0, 1 or 2", e.label), {o.input.string()});
-    labels.push_back(e.label);
-  });
+  for_each_event(
+      o.input, {"label"}, o.threads, [](uint64_t) { return true; },
+      [&](uint64_t, const EventView& e) {
+        if (e.label < 0 || e.label > 2)
+          throw FormatError(fmt::format("label {} is not 0, 1 or 2", e.label), {o.input.string()});
+        labels.push_back(e.label);
+      });
   std::vector<uint64_t> sizes(3, 0);
   for (int32_t l : labels) ++sizes[static_cast<size_t>(l)];
   for (size_t c = 0; c < 3; ++c)
-    if (sizes[c] == 0) throw UsageError(fmt::format("class '{}' has no events: nothing to balance", kClassNames[c]), {o.input.string()});
+    if (sizes[c] == 0)
+      throw UsageError(fmt::format("class '{}' has no events: nothing to balance", kClassNames[c]),
+                       {o.input.string()});
   summary.available = sizes;
   auto kept = balance(sizes, o.seed, o.balance_ratio);
   std::vector<std::vector<bool>> test(3);
   for (size_t c = 0; c < 3; ++c)
-    test[c] = split_test(static_cast<uint64_t>(std::count(kept[c].begin(), kept[c].end(), true)), o.test_fraction, o.seed,
-                         static_cast<int32_t>(c));
+    test[c] = split_test(static_cast<uint64_t>(std::count(kept[c].begin(), kept[c].end(), true)),
+                         o.test_fraction, o.seed, static_cast<int32_t>(c));
   std::vector<Destination> destination(labels.size(), Destination::Drop);
   summary.train.assign(3, 0), summary.test.assign(3, 0);
   {
@@ -258,107 +323,131 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
     }
   }
 
-  // Pass 2: fit the scalers on the training split only (choices.md #7).
+  // Pass 2, the only full read of the input: the scalers are fitted on the training split only
+  // (choices.md #7) while the kept events, their particles sorted by ΔR (which uses the
+  // unscaled η and φ), are staged unscaled: the test split in input order in one file, the
+  // training split in key-range buckets. Pass 3 scales what it reads back.
   MinMaxScaler hlf_scaler;
   ParticleScaler particle_scaler;
-  {
-    for_each_event(o.input, input_columns(), true, [&](uint64_t g, const Event& e) {
-      if (destination[g] != Destination::Train) return;
-      hlf_scaler.update(e.hlf);
-      particle_scaler.accumulate(e.particles);
-    });
-    hlf_scaler.finish();
-    particle_scaler.finish();
-  }
-
-  nlohmann::json pre;
-  pre["format"] = "trigml-preprocessing";
-  pre["version"] = 1;
-  pre["classes"] = kClassNames;
-  pre["high_level_features"] = nlohmann::json::array();
-  for (size_t k = 0; k < kHlf; ++k)
-    pre["high_level_features"].push_back({{"name", physics::kHighLevelNames[k]}, {"min", hlf_scaler.min[k]}, {"max", hlf_scaler.max[k]}});
-  pre["constant_high_level_features"] = hlf_scaler.constant_features;
-  pre["particle_features"] = nlohmann::json::array();
-  for (size_t k = 0; k < kWidth; ++k)
-    pre["particle_features"].push_back({{"name", physics::kParticleNames[k]},
-                                        {"mean", particle_scaler.mean[k]},
-                                        {"std", particle_scaler.stddev[k]},
-                                        {"scaled", particle_scaler.scaled[k]}});
-  pre["max_particles"] = physics::SelectionConfig{}.max_particles();
-  pre["particle_order"] = "descending ΔR to the lepton; the lepton last; padding never stored";
-  pre["seed"] = o.seed;
-  pre["test_fraction"] = o.test_fraction;
-  pre["balance_ratio"] = o.balance_ratio;
-  nlohmann::json inputs = nlohmann::json::array();
-  for (const auto& f : files) inputs.push_back({{"file", fs::absolute(f).string()}, {"bytes", fs::file_size(f)}});
-  pre["inputs"] = inputs;
-  pre["events"] = {{"available", summary.available}, {"train", summary.train}, {"test", summary.test}};
-  pre["trigml_version"] = TRIGML_VERSION;
-  std::string metadata = pre.dump();
-  summary.preprocessing = pre;
-
-  // Pass 3: transform; the test split in stable order, the training split into key-range buckets.
   uint64_t train_events = summary.train[0] + summary.train[1] + summary.train[2];
   uint64_t input_bytes = 0;
   for (const auto& f : files) input_bytes += fs::file_size(f);
   // Bytes in memory per event, estimated from the (compressed) input: generous by a factor 4.
-  double per_event = 4.0 * static_cast<double>(input_bytes) / static_cast<double>(std::max<size_t>(1, labels.size()));
-  uint64_t buckets = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(per_event * static_cast<double>(train_events) /
-                                                                          static_cast<double>(std::max<uint64_t>(1, o.memory_limit / 2)))));
+  double per_event =
+      4.0 * static_cast<double>(input_bytes) / static_cast<double>(std::max<size_t>(1, labels.size()));
+  uint64_t buckets = std::max<uint64_t>(
+      1, static_cast<uint64_t>(std::ceil(per_event * static_cast<double>(train_events) /
+                                         static_cast<double>(std::max<uint64_t>(1, o.memory_limit / 2)))));
   summary.shuffle_buckets = buckets;
   fs::path staging = o.out;
   staging += fmt::format(".tmp-{}", ::getpid());
   fs::remove_all(staging);
   fs::create_directories(staging / "shuffle");
+  auto bucket_path = [&](uint64_t b) { return staging / "shuffle" / fmt::format("bucket-{:05d}.bin", b); };
+  const fs::path test_path = staging / "shuffle" / "test.bin";
   try {
     Progress progress("prepare", labels.size() + train_events, "events", o.progress);
-    SplitWriter test_writer(staging / "test", o.rows_per_part, metadata);
-    std::vector<std::ofstream> bucket_files;
-    for (uint64_t b = 0; b < buckets; ++b)
-      bucket_files.emplace_back(staging / "shuffle" / fmt::format("bucket-{:05d}.bin", b), std::ios::binary);
-    std::vector<float> scratch;
-    std::vector<std::pair<double, uint32_t>> order;
-    for_each_event(o.input, input_columns(), true, [&](uint64_t g, const Event& in) {
-      progress.advance();
-      if (destination[g] == Destination::Drop) return;
-      Event e = in;
+    {
+      std::ofstream test_file(test_path, std::ios::binary);
+      std::vector<std::ofstream> bucket_files;
+      for (uint64_t b = 0; b < buckets; ++b) bucket_files.emplace_back(bucket_path(b), std::ios::binary);
+      std::vector<float> scratch;
+      std::vector<std::pair<double, uint32_t>> order;
+      for_each_event(
+          o.input, input_columns(), o.threads,
+          [&](uint64_t g) {
+            progress.advance();
+            return destination[g] != Destination::Drop;
+          },
+          [&](uint64_t g, EventView& e) {
+            if (destination[g] == Destination::Train) {
+              hlf_scaler.update(e.hlf);
+              particle_scaler.accumulate(e.particles);
+            }
+            sort_by_delta_r(e.particles, scratch, order);
+            if (destination[g] == Destination::Test) {
+              e.key = 0;
+              write_event(test_file, e);
+              return;
+            }
+            e.key = random_key(o.seed, kShuffleStream, g);
+            // Keys are uniform: the top bits choose the bucket, so bucket order is key order.
+            uint64_t b = buckets == 1 ? 0 : e.key / (UINT64_MAX / buckets + 1);
+            write_event(bucket_files[b], e);
+          });
+      test_file.close();
+      for (auto& f : bucket_files) f.close();
+      if (!test_file ||
+          std::any_of(bucket_files.begin(), bucket_files.end(), [](const auto& f) { return !f; }))
+        throw IoError("cannot write the staging files", {(staging / "shuffle").string()});
+    }
+    hlf_scaler.finish();
+    particle_scaler.finish();
+    summary.preprocessing = preprocessing_json(o, summary, files, hlf_scaler, particle_scaler);
+    const std::string metadata = summary.preprocessing.dump();
+
+    // Pass 3: scaled and written; the test split in input order, then the training split bucket
+    // by bucket, each sorted by key: globally shuffled.
+    auto scale = [&](EventView& e) {
       for (size_t k = 0; k < kHlf; ++k) e.hlf[k] = hlf_scaler.transform(k, e.hlf[k]);
-      sort_by_delta_r(e.particles, scratch, order);  // ΔR uses the unscaled η and φ
       particle_scaler.transform(e.particles);
-      if (destination[g] == Destination::Test) {
-        test_writer.add(std::move(e));
-        return;
-      }
-      e.key = random_key(o.seed, kShuffleStream, g);
-      // Keys are uniform: the top bits choose the bucket, so bucket order is key order.
-      uint64_t b = buckets == 1 ? 0 : e.key / (UINT64_MAX / buckets + 1);
-      write_event(bucket_files[b], e);
-    });
-    test_writer.finish();
-    for (auto& f : bucket_files) f.close();
-    // Pass 4: each bucket sorted by key and written: the training split, globally shuffled.
-    SplitWriter train_writer(staging / "train", o.rows_per_part, metadata);
-    std::vector<Event> bucket;
-    for (uint64_t b = 0; b < buckets; ++b) {
-      fs::path path = staging / "shuffle" / fmt::format("bucket-{:05d}.bin", b);
-      bucket.clear();
-      {
-        std::ifstream in(path, std::ios::binary);
-        Event e;
-        while (read_event(in, e)) bucket.push_back(e);
-      }
+    };
+    ByteBuffer bytes;
+    auto load = [&](const fs::path& path) {
+      bytes.resize(fs::file_size(path));
+      std::ifstream in(path, std::ios::binary);
+      if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
+        throw IoError("cannot read a staging file", {path.string()});
       fs::remove(path);
-      std::sort(bucket.begin(), bucket.end(), [](const Event& a, const Event& c) { return a.key < c.key; });
-      for (Event& e : bucket) {
-        train_writer.add(std::move(e));
+    };
+    EventView e;
+    {
+      SplitWriter test_writer(staging / "test", o.rows_per_part, metadata);
+      // Read in slices of the memory budget: the test split is not bounded by a bucket's size.
+      std::ifstream in(test_path, std::ios::binary);
+      const size_t slice = std::max<size_t>(1 << 20, o.memory_limit / 4);
+      size_t carried = 0;  // bytes at the start of `bytes` that belong to an unfinished record
+      while (true) {
+        bytes.resize(carried + slice);
+        in.read(reinterpret_cast<char*>(bytes.data() + carried), static_cast<std::streamsize>(slice));
+        size_t have = carried + static_cast<size_t>(in.gcount());
+        if (have == carried) break;
+        size_t at = 0;
+        while (parse_event(std::span(bytes).first(have), at, e)) {
+          scale(e);
+          test_writer.add(e);
+        }
+        std::memmove(bytes.data(), bytes.data() + at, have - at);
+        carried = have - at;
+        if (!in) break;
+      }
+      if (carried) throw IoError("staging file is truncated", {test_path.string()});
+      test_writer.finish();
+    }
+    fs::remove(test_path);
+    SplitWriter train_writer(staging / "train", o.rows_per_part, metadata);
+    std::vector<std::pair<uint64_t, size_t>> order;  // key, record offset
+    for (uint64_t b = 0; b < buckets; ++b) {
+      load(bucket_path(b));
+      order.clear();
+      for (size_t at = 0; at < bytes.size();) {
+        size_t record = at;
+        if (!parse_event(bytes, at, e))
+          throw IoError("staging file is truncated", {bucket_path(b).string(), at});
+        order.emplace_back(e.key, record);
+      }
+      std::sort(order.begin(), order.end());
+      for (auto [key, record] : order) {
+        parse_event(bytes, record, e);
+        scale(e);
+        train_writer.add(e);
         progress.advance();
       }
     }
     train_writer.finish();
     progress.finish();
     fs::remove_all(staging / "shuffle");
-    std::string text = pre.dump(1) + "\n";
+    std::string text = summary.preprocessing.dump(1) + "\n";
     AtomicFile json_file(staging / "preprocessing.json");
     json_file.write(std::as_bytes(std::span(text.data(), text.size())));
     json_file.commit();

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "common/run_command.hpp"
+#include "parquet/dataset.hpp"
 #include "parquet/reader.hpp"
 #include "parquet/writer.hpp"
 
@@ -23,7 +23,9 @@ namespace {
 
 const fs::path kInterop = fs::path(TRIGML_SOURCE_DIR) / "tests" / "interop";
 
-bool duckdb_available() { return fs::exists(kInterop / "node_modules" / "@duckdb" / "node-api"); }
+bool duckdb_available() {
+  return fs::exists(kInterop / "node_modules" / "@duckdb" / "node-api");
+}
 
 std::string quote(const std::string& s) {
   std::string out = "'";
@@ -43,7 +45,9 @@ json duckdb(const std::vector<std::string>& statements) {
   }
 }
 
-double number(const json& j) { return j.is_string() ? std::stod(j.get<std::string>()) : j.get<double>(); }
+double number(const json& j) {
+  return j.is_string() ? std::stod(j.get<std::string>()) : j.get<double>();
+}
 
 fs::path scratch(const std::string& name) {
   fs::path dir = fs::temp_directory_path() / "trigml-duckdb";
@@ -54,7 +58,8 @@ fs::path scratch(const std::string& name) {
 class TrigmlWritesDuckDbReads : public ::testing::TestWithParam<Codec> {};
 
 TEST_P(TrigmlWritesDuckDbReads, CountsSumsAndShapesAgree) {
-  if (!duckdb_available()) GTEST_SKIP() << "DuckDB's Node.js package is not installed (tests/interop/install)";
+  if (!duckdb_available())
+    GTEST_SKIP() << "DuckDB's Node.js package is not installed (tests/interop/install)";
   const uint64_t rows = 3000;
   std::vector<uint8_t> flags(rows);
   std::vector<int16_t> small(rows);
@@ -75,17 +80,18 @@ TEST_P(TrigmlWritesDuckDbReads, CountsSumsAndShapesAgree) {
     floats[r] = static_cast<float>(r % 97) * 0.5f - 3, float_sum += floats[r];
     doubles[r] = static_cast<double>(r) / 7, double_sum += doubles[r];
     strings[r] = "s" + std::to_string(r % 13);
-    for (uint64_t k = 0; k < r % 5; ++k) list_items.push_back(static_cast<float>(k) + 0.25f), list_sum += list_items.back();
+    for (uint64_t k = 0; k < r % 5; ++k)
+      list_items.push_back(static_cast<float>(k) + 0.25f), list_sum += list_items.back();
     list_offsets.push_back(static_cast<int64_t>(list_items.size()));
     for (uint64_t p = 0; p < (r * 3) % 7; ++p)
-      for (int j = 0; j < 19; ++j) nested_items.push_back(static_cast<float>(j) * 0.5f), nested_sum += nested_items.back();
+      for (int j = 0; j < 19; ++j)
+        nested_items.push_back(static_cast<float>(j) * 0.5f), nested_sum += nested_items.back();
     nested_offsets.push_back(nested_offsets.back() + static_cast<int64_t>((r * 3) % 7));
   }
-  std::vector<ColumnSpec> specs = {{"flag", ColumnType::Bool},   {"small", ColumnType::Int16},
-                                   {"i32", ColumnType::Int32},   {"i64", ColumnType::Int64},
-                                   {"f32", ColumnType::Float},   {"f64", ColumnType::Double},
-                                   {"text", ColumnType::String}, {"list", ColumnType::FloatList},
-                                   {"nested", ColumnType::FloatListList}};
+  std::vector<ColumnSpec> specs = {
+      {"flag", ColumnType::Bool},   {"small", ColumnType::Int16},    {"i32", ColumnType::Int32},
+      {"i64", ColumnType::Int64},   {"f32", ColumnType::Float},      {"f64", ColumnType::Double},
+      {"text", ColumnType::String}, {"list", ColumnType::FloatList}, {"nested", ColumnType::FloatListList}};
   WriterOptions options;
   options.codec = GetParam();
   options.row_group_bytes = 100000;
@@ -102,13 +108,15 @@ TEST_P(TrigmlWritesDuckDbReads, CountsSumsAndShapesAgree) {
     writer.close();
   }
   std::string file = "'" + path.string() + "'";
-  json r = duckdb({"SELECT count(*) AS n, sum(flag::INT) AS flag, sum(small) AS small, sum(i32) AS i32, "
-                   "sum(i64)::DOUBLE AS i64, sum(f32::DOUBLE) AS f32, sum(f64) AS f64, count(DISTINCT text) AS texts, "
-                   "sum(len(list)) AS list_items, sum(list_sum(list)::DOUBLE) AS list_sum, "
-                   "sum(len(nested)) AS particles, sum(len(flatten(nested))) AS nested_items, "
-                   "sum(list_sum(flatten(nested))::DOUBLE) AS nested_sum, "
-                   "max(len(nested[1])) AS inner_max, min(len(nested[1])) AS inner_min, "
-                   "typeof(any_value(small)) AS small_type FROM read_parquet(" + file + ")"});
+  json r = duckdb(
+      {"SELECT count(*) AS n, sum(flag::INT) AS flag, sum(small) AS small, sum(i32) AS i32, "
+       "sum(i64)::DOUBLE AS i64, sum(f32::DOUBLE) AS f32, sum(f64) AS f64, count(DISTINCT text) AS texts, "
+       "sum(len(list)) AS list_items, sum(list_sum(list)::DOUBLE) AS list_sum, "
+       "sum(len(nested)) AS particles, sum(len(flatten(nested))) AS nested_items, "
+       "sum(list_sum(flatten(nested))::DOUBLE) AS nested_sum, "
+       "max(len(nested[1])) AS inner_max, min(len(nested[1])) AS inner_min, "
+       "typeof(any_value(small)) AS small_type FROM read_parquet(" +
+       file + ")"});
   ASSERT_EQ(r.size(), 1u);
   const json& x = r[0];
   EXPECT_EQ(number(x["n"]), rows);
@@ -135,7 +143,8 @@ INSTANTIATE_TEST_SUITE_P(Codecs, TrigmlWritesDuckDbReads,
 class DuckDbWritesTrigmlReads : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DuckDbWritesTrigmlReads, ValuesAgree) {
-  if (!duckdb_available()) GTEST_SKIP() << "DuckDB's Node.js package is not installed (tests/interop/install)";
+  if (!duckdb_available())
+    GTEST_SKIP() << "DuckDB's Node.js package is not installed (tests/interop/install)";
   fs::path path = scratch("duckdb-" + GetParam() + ".parquet");
   fs::remove(path);
   // 2000 rows: a repetitive string (dictionary-encoded by DuckDB), numbers, a list, a list of lists,
@@ -144,15 +153,23 @@ TEST_P(DuckDbWritesTrigmlReads, ValuesAgree) {
       "SELECT i::INTEGER AS i, (i * 3)::BIGINT AS big, (i / 4)::FLOAT AS f, (i / 8)::DOUBLE AS d, "
       "'class' || (i % 3)::VARCHAR AS cls, CASE WHEN i % 10 = 0 THEN NULL ELSE i END AS maybe, "
       "[(i % 5)::FLOAT, 1.5::FLOAT][1:(i % 3)] AS lst, "
-      "[[j::FLOAT for j in range(i % 4)] for k in range(i % 3)] AS nested FROM range(2000) t(i)";
-  json written = duckdb({"COPY (" + table + ") TO '" + path.string() + "' (FORMAT parquet, COMPRESSION " + GetParam() +
-                         ", ROW_GROUP_SIZE 500)",
-                         "SELECT sum(i) AS i, sum(big)::DOUBLE AS big, sum(f::DOUBLE) AS f, sum(d) AS d, "
-                         "count(maybe) AS maybe_count, sum(maybe) AS maybe_sum, sum(len(lst)) AS lst_items, "
-                         "sum(list_sum(lst)::DOUBLE) AS lst_sum, sum(len(nested)) AS nested_lists, "
-                         "sum(len(flatten(nested))) AS nested_items, sum(list_sum(flatten(nested))::DOUBLE) AS nested_sum, "
-                         "sum(CASE WHEN cls = 'class1' THEN 1 ELSE 0 END) AS class1 FROM read_parquet('" +
-                             path.string() + "')"});
+      "[[j::FLOAT for j in range(i % 4)] for k in range(i % 3)] AS nested, "
+      // Null lists only in the last row group, null elements throughout.
+      "CASE WHEN i >= 1500 AND i % 7 = 0 THEN NULL ELSE "
+      "[CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 5)::FLOAT END, 2.5::FLOAT][1:(i % 3)] END AS holes "
+      "FROM range(2000) t(i)";
+  json written = duckdb(
+      {"COPY (" + table + ") TO '" + path.string() + "' (FORMAT parquet, COMPRESSION " + GetParam() +
+           ", ROW_GROUP_SIZE 500)",
+       "SELECT sum(i) AS i, sum(big)::DOUBLE AS big, sum(f::DOUBLE) AS f, sum(d) AS d, "
+       "count(maybe) AS maybe_count, sum(maybe) AS maybe_sum, sum(len(lst)) AS lst_items, "
+       "sum(list_sum(lst)::DOUBLE) AS lst_sum, sum(len(nested)) AS nested_lists, "
+       "sum(len(flatten(nested))) AS nested_items, sum(list_sum(flatten(nested))::DOUBLE) AS nested_sum, "
+       "sum(CASE WHEN cls = 'class1' THEN 1 ELSE 0 END) AS class1, count(holes) AS hole_lists, "
+       "sum(len(holes)) AS hole_items, "
+       "sum(len(holes) - len(list_filter(holes, x -> x IS NOT NULL))) AS hole_nulls, "
+       "sum(list_sum(holes)::DOUBLE) AS hole_sum FROM read_parquet('" +
+           path.string() + "')"});
   ASSERT_EQ(written.size(), 1u);
   const json& e = written[0];
   auto reader = FileReader::open(path.string());
@@ -168,10 +185,14 @@ TEST_P(DuckDbWritesTrigmlReads, ValuesAgree) {
   };
   auto sum_values = [](const ColumnData& d) {
     double s = 0;
-    if (d.physical == PhysicalType::Int32) for (auto v : d.as<int32_t>()) s += v;
-    if (d.physical == PhysicalType::Int64) for (auto v : d.as<int64_t>()) s += static_cast<double>(v);
-    if (d.physical == PhysicalType::Float) for (auto v : d.as<float>()) s += v;
-    if (d.physical == PhysicalType::Double) for (auto v : d.as<double>()) s += v;
+    if (d.physical == PhysicalType::Int32)
+      for (auto v : d.as<int32_t>()) s += v;
+    if (d.physical == PhysicalType::Int64)
+      for (auto v : d.as<int64_t>()) s += static_cast<double>(v);
+    if (d.physical == PhysicalType::Float)
+      for (auto v : d.as<float>()) s += v;
+    if (d.physical == PhysicalType::Double)
+      for (auto v : d.as<double>()) s += v;
     return s;
   };
   EXPECT_EQ(sum_values(read("i")), number(e["i"]));
@@ -180,7 +201,8 @@ TEST_P(DuckDbWritesTrigmlReads, ValuesAgree) {
   EXPECT_NEAR(sum_values(read("d")), number(e["d"]), 1e-9 * number(e["d"]));
   ColumnData maybe = read("maybe");
   ASSERT_EQ(maybe.valid.size(), 2000u);
-  EXPECT_EQ(static_cast<double>(std::count(maybe.valid.begin(), maybe.valid.end(), 1)), number(e["maybe_count"]));
+  EXPECT_EQ(static_cast<double>(std::count(maybe.valid.begin(), maybe.valid.end(), 1)),
+            number(e["maybe_count"]));
   EXPECT_EQ(sum_values(maybe), number(e["maybe_sum"])) << "nulls read as zero placeholders";
   ColumnData cls = read("cls");
   int class1 = 0;
@@ -197,8 +219,35 @@ TEST_P(DuckDbWritesTrigmlReads, ValuesAgree) {
   EXPECT_EQ(static_cast<double>(nested.offsets[0].back()), number(e["nested_lists"]));
   EXPECT_EQ(static_cast<double>(nested.offsets[1].back()), number(e["nested_items"]));
   EXPECT_NEAR(sum_values(nested), number(e["nested_sum"]), 1e-6 * (1 + number(e["nested_sum"])));
+  // Nulls that first appear in a later row group.
+  ColumnData holes = read("holes");
+  ASSERT_EQ(holes.list_valid[0].size(), 2000u);
+  EXPECT_EQ(static_cast<double>(std::count(holes.list_valid[0].begin(), holes.list_valid[0].end(), 1)),
+            number(e["hole_lists"]));
+  EXPECT_EQ(static_cast<double>(holes.offsets[0].back()), number(e["hole_items"]));
+  ASSERT_EQ(holes.valid.size(), static_cast<size_t>(holes.offsets[0].back()));
+  EXPECT_EQ(static_cast<double>(std::count(holes.valid.begin(), holes.valid.end(), 0)),
+            number(e["hole_nulls"]));
+  EXPECT_NEAR(sum_values(holes), number(e["hole_sum"]), 1e-6 * number(e["hole_sum"]));
+  // The same columns in batches of 333 rows across the row groups: the same values and validity.
+  const std::vector<std::string> names = {"i", "cls", "maybe", "nested", "holes"};
+  DatasetReader batches(path, names);
+  std::vector<ColumnData> whole = {read("i"), cls, maybe, nested, holes}, batch;
+  std::vector<ColumnData> joined(whole.size());
+  for (size_t c = 0; c < whole.size(); ++c) joined[c].clear(reader->columns()[reader->column(names[c])]);
+  while (batches.next_batch(333, batch))
+    for (size_t c = 0; c < whole.size(); ++c) joined[c].append_rows(batch[c], 0, batch[c].rows);
+  for (size_t c = 0; c < whole.size(); ++c) {
+    EXPECT_EQ(joined[c].rows, 2000u);
+    EXPECT_EQ(joined[c].values, whole[c].values) << c;
+    EXPECT_EQ(joined[c].string_offsets, whole[c].string_offsets) << c;
+    EXPECT_EQ(joined[c].offsets, whole[c].offsets) << c;
+    EXPECT_EQ(joined[c].list_valid, whole[c].list_valid) << c;
+    EXPECT_EQ(joined[c].valid, whole[c].valid) << c;
+  }
 }
 
-INSTANTIATE_TEST_SUITE_P(Codecs, DuckDbWritesTrigmlReads, ::testing::Values("snappy", "zstd", "uncompressed"));
+INSTANTIATE_TEST_SUITE_P(Codecs, DuckDbWritesTrigmlReads,
+                         ::testing::Values("snappy", "zstd", "uncompressed"));
 
 }  // namespace

@@ -129,30 +129,34 @@ void check_offsets(const BasketView& basket, uint64_t from, uint64_t to) {
                                basket.offsets[e], basket.offsets[e + 1], basket.data.size()));
 }
 
-// Fills one jagged level from byte offsets: item counts, cumulative from `items`. Returns false
-// if any entry is out of order, past the data or not a whole number of items (the caller then
-// finds and reports the first bad entry).
+// Fills one jagged level from byte offsets. An entry's cumulative item count is a linear function
+// of its end offset, items + (end - begin) / item, so no running sum is needed and the loop
+// vectorises. Returns false if any entry is out of order, past the data or not a whole number of
+// items (the caller then finds and reports the first bad entry): with the counts taken from the
+// first entry's start, every entry is whole exactly when every end lies a whole number of items
+// after that start.
 template <size_t kItem>
-bool fill_level(const BasketView& basket, uint64_t from, uint64_t to, uint64_t& items, uint64_t* level,
-                size_t item = kItem) {
-  const uint32_t* offsets = basket.offsets.data();
-  const uint64_t size = basket.data.size();
-  bool valid = offsets[from] <= size;
+__attribute__((always_inline)) inline bool fill_level_loop(const uint32_t* offsets, uint64_t from,
+                                                           uint64_t to, uint32_t size, uint64_t items,
+                                                           uint64_t* level, uint32_t item) {
+  const uint32_t begin = offsets[from];
+  uint32_t bad = begin > size;
   for (uint64_t e = from; e < to; ++e) {
-    uint32_t begin = offsets[e];
     uint32_t end = offsets[e + 1];
     uint32_t bytes = end - begin;
-    valid &= end >= begin && end <= size;
-    if constexpr (kItem == 0) {
-      valid &= bytes % item == 0;
-      items += bytes / item;
-    } else {
-      valid &= bytes % kItem == 0;
-      items += bytes / kItem;
-    }
-    *level++ = items;
+    uint32_t remainder = kItem == 0 ? bytes % item : bytes % kItem;
+    bad |= static_cast<uint32_t>(end < offsets[e]) | static_cast<uint32_t>(end > size) | remainder;
+    level[e - from] = items + (kItem == 0 ? bytes / item : bytes / kItem);
   }
-  return valid;
+  return bad == 0;
+}
+
+// The loop compiled for AVX2 as well as the baseline, as the byte swaps are.
+template <size_t kItem>
+__attribute__((target_clones("avx2", "default"))) bool fill_level(const uint32_t* offsets, uint64_t from,
+                                                                  uint64_t to, uint32_t size, uint64_t items,
+                                                                  uint64_t* level, uint32_t item) {
+  return fill_level_loop<kItem>(offsets, from, to, size, items, level, item);
 }
 
 class NumericInterpretation final : public Interpretation {
@@ -193,13 +197,27 @@ class NumericInterpretation final : public Interpretation {
       // One pass over the offsets: validate, count items, fill this level; then decode all values.
       size_t base = level.size();
       level.resize(base + (to - from));
+      const uint32_t* offsets = basket.offsets.data();
+      const auto size = static_cast<uint32_t>(basket.data.size());
+      uint64_t* filled = level.data() + base;
+      const auto item_bytes = static_cast<uint32_t>(item);
       bool valid = true;
       switch (item) {
-        case 1: valid = fill_level<1>(basket, from, to, items, level.data() + base); break;
-        case 2: valid = fill_level<2>(basket, from, to, items, level.data() + base); break;
-        case 4: valid = fill_level<4>(basket, from, to, items, level.data() + base); break;
-        case 8: valid = fill_level<8>(basket, from, to, items, level.data() + base); break;
-        default: valid = fill_level<0>(basket, from, to, items, level.data() + base, item); break;
+        case 1:
+          valid = fill_level<1>(offsets, from, to, size, items, filled, item_bytes);
+          break;
+        case 2:
+          valid = fill_level<2>(offsets, from, to, size, items, filled, item_bytes);
+          break;
+        case 4:
+          valid = fill_level<4>(offsets, from, to, size, items, filled, item_bytes);
+          break;
+        case 8:
+          valid = fill_level<8>(offsets, from, to, size, items, filled, item_bytes);
+          break;
+        default:
+          valid = fill_level<0>(offsets, from, to, size, items, filled, item_bytes);
+          break;
       }
       if (!valid) {
         check_offsets(basket, from, to);

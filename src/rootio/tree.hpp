@@ -159,11 +159,12 @@ class TreeReader {
   const Tree& tree_;
   std::vector<const Branch*> branches_;
   std::vector<const Interpretation*> interpretations_;
+  std::vector<Column> layouts_;  // each branch's empty column, made once
   unsigned threads_;
   std::vector<Column> columns_;
   std::vector<std::unique_ptr<Slot>> slots_;
-  std::vector<ByteBuffer> payloads_;              // one decompressed basket per branch
-  std::vector<std::vector<uint32_t>> offsets_;
+  std::vector<std::pair<size_t, size_t>> branch_slots_;  // each branch's slots [begin, end) in this read
+  std::vector<Loaded> loaded_;  // each branch's basket being decoded, with its buffers
 };
 
 }  // namespace trigml::rootio

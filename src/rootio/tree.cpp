@@ -302,8 +302,9 @@ struct TreeReader::Slot {
 };
 
 // The basket of one branch being decoded, split into values and entry offsets. The payload is
-// decompressed into `payload`, so it is still in cache when decoded; both buffers and the
-// origin are reused from basket to basket and from read to read.
+// decompressed into `payload`, so it is still in cache when decoded, or straight into the
+// column's values when its interpretation converts them in place; the buffers and the origin
+// are reused from basket to basket and from read to read.
 struct TreeReader::Loaded {
   ByteBuffer payload;
   UninitializedVector<uint32_t> offsets;  // entries + 1 byte offsets into `data`, or empty
@@ -312,6 +313,7 @@ struct TreeReader::Loaded {
   uint64_t first_entry = 0;
   uint64_t entries = 0;
   int key_length = 0;
+  std::optional<size_t> in_column_at;  // where in the column's values the payload was decompressed
 
   BasketView view() const { return {data, offsets, entries, key_length, &origin}; }
 };
@@ -359,8 +361,9 @@ TreeReader::TreeReader(const Tree& tree, const std::vector<std::string>& branch_
 
 TreeReader::~TreeReader() = default;
 
-void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loaded) {
+void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loaded, Column* in_place) {
   size_t basket = slot.basket;
+  loaded.in_column_at.reset();
   auto [start, stop] = branch.basket_entries(basket);
   loaded.first_entry = start;
   loaded.entries = stop - start;
@@ -403,10 +406,18 @@ void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loa
     payload = stored;
     origin.file_offset = seek + static_cast<uint64_t>(key.key_length);
   } else {
-    loaded.payload.resize(static_cast<size_t>(key.object_length));
-    decompress(stored, loaded.payload, origin);
+    std::span<std::byte> target;
+    if (in_place) {
+      loaded.in_column_at = in_place->values.size();
+      in_place->values.resize(*loaded.in_column_at + static_cast<size_t>(key.object_length));
+      target = std::span(in_place->values).subspan(*loaded.in_column_at);
+    } else {
+      loaded.payload.resize(static_cast<size_t>(key.object_length));
+      target = loaded.payload;
+    }
+    decompress(stored, target, origin);
     origin.decompressed = true;
-    payload = loaded.payload;
+    payload = target;
   }
   // The data end at fLast (counted from the key start); entry offsets, if any, follow: a count,
   // then one offset per entry, also counted from the key start.
@@ -525,13 +536,17 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
     Column& column = columns_[b];
     column.reset_like(layouts_[b]);
     Loaded& loaded = loaded_[b];
+    Column* in_place = interp.decodes_in_place() ? &column : nullptr;
     for (size_t j = branch_slots_[b].first; j < branch_slots_[b].second; ++j) {
-      load_basket(*slots_[j], branch, loaded);
+      load_basket(*slots_[j], branch, loaded, in_place);
       uint64_t from = std::max(first, loaded.first_entry) - loaded.first_entry;
       uint64_t to = std::min(last, loaded.first_entry + loaded.entries) - loaded.first_entry;
       if (interp.variable_size() && loaded.offsets.empty()) size_entries_from_counter(loaded, branch, interp);
       try {
-        interp.append(loaded.view(), from, to, column);
+        if (loaded.in_column_at)
+          interp.append_in_place(loaded.view(), from, to, *loaded.in_column_at, column);
+        else
+          interp.append(loaded.view(), from, to, column);
       } catch (const FormatError& e) {
         ErrorContext context = e.context();
         if (context.object.find("branch") == std::string::npos)

@@ -153,7 +153,8 @@ class TreeReader {
  private:
   struct Slot;
   struct Loaded;
-  void load_basket(const Slot& slot, const Branch& branch, Loaded& loaded);
+  // Decompresses into `in_place`'s values (when given) or the branch's scratch buffer.
+  void load_basket(const Slot& slot, const Branch& branch, Loaded& loaded, Column* in_place);
   void size_entries_from_counter(Loaded& loaded, const Branch& branch, const Interpretation& interpretation);
 
   const Tree& tree_;

@@ -85,7 +85,7 @@ std::unique_ptr<Branch> build_branch(const Record& record, const Branch* parent,
       const auto* p = reinterpret_cast<const std::byte*>(data.data());
       embedded.data.assign(p, p + data.size());
       if (const List* offsets = list_field(*b, "offsets"))
-        for (const Value& o : *offsets) embedded.entry_offsets.push_back(static_cast<int32_t>(o.as_int()));
+        for (const Value& o : *offsets) embedded.entry_offsets.push_back(static_cast<uint32_t>(o.as_int()));
       branch->embedded.push_back(std::move(embedded));
     }
   }
@@ -308,6 +308,7 @@ struct TreeReader::Slot {
 struct TreeReader::Loaded {
   ByteBuffer payload;
   UninitializedVector<uint32_t> offsets;  // entries + 1 byte offsets into `data`, or empty
+  std::span<const uint32_t> embedded_offsets;  // an embedded basket's, used where they are
   std::span<const std::byte> data;
   BufferOrigin origin;
   uint64_t first_entry = 0;
@@ -315,7 +316,10 @@ struct TreeReader::Loaded {
   int key_length = 0;
   std::optional<size_t> in_column_at;  // where in the column's values the payload was decompressed
 
-  BasketView view() const { return {data, offsets, entries, key_length, &origin}; }
+  std::span<const uint32_t> entry_offsets() const {
+    return embedded_offsets.empty() ? std::span<const uint32_t>(offsets) : embedded_offsets;
+  }
+  BasketView view() const { return {data, entry_offsets(), entries, key_length, &origin}; }
 };
 
 TreeReader::TreeReader(const Tree& tree, std::vector<const Branch*> branches, unsigned threads)
@@ -368,6 +372,7 @@ void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loa
   loaded.first_entry = start;
   loaded.entries = stop - start;
   loaded.offsets.clear();
+  loaded.embedded_offsets = {};
   BufferOrigin& origin = loaded.origin;
   origin.basket_index = basket;
   if (basket >= branch.basket_count()) {
@@ -377,7 +382,7 @@ void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loa
     origin.decompressed = true;
     loaded.data = e.data;
     loaded.key_length = e.key_length;
-    for (int32_t o : e.entry_offsets) loaded.offsets.push_back(static_cast<uint32_t>(std::max(0, o)));
+    loaded.embedded_offsets = e.entry_offsets;  // checked against the data when the TTree was read
     return;
   }
   uint64_t seek = branch.basket_seek[basket];
@@ -541,7 +546,8 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
       load_basket(*slots_[j], branch, loaded, in_place);
       uint64_t from = std::max(first, loaded.first_entry) - loaded.first_entry;
       uint64_t to = std::min(last, loaded.first_entry + loaded.entries) - loaded.first_entry;
-      if (interp.variable_size() && loaded.offsets.empty()) size_entries_from_counter(loaded, branch, interp);
+      if (interp.variable_size() && loaded.entry_offsets().empty())
+        size_entries_from_counter(loaded, branch, interp);
       try {
         if (loaded.in_column_at)
           interp.append_in_place(loaded.view(), from, to, *loaded.in_column_at, column);

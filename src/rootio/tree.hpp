@@ -41,7 +41,7 @@ struct EmbeddedBasket {
   uint64_t entries = 0;
   int key_length = 0;
   std::vector<std::byte> data;
-  std::vector<int32_t> entry_offsets;  // empty when the branch has no entry offsets
+  std::vector<uint32_t> entry_offsets;  // entries + 1 byte offsets into data, or empty
 };
 
 struct Branch {

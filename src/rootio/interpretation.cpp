@@ -179,11 +179,11 @@ void check_offsets(const BasketView& basket, uint64_t from, uint64_t to) {
 // vectorises. Returns false if any entry is out of order, past the data or not a whole number of
 // items (the caller then finds and reports the first bad entry): with the counts taken from the
 // first entry's start, every entry is whole exactly when every end lies a whole number of items
-// after that start.
+// after that start. Compiled for AVX2 as well as the baseline, like the byte swaps.
 template <size_t kItem>
-__attribute__((always_inline)) inline bool fill_level_loop(const uint32_t* offsets, uint64_t from,
-                                                           uint64_t to, uint32_t size, uint64_t items,
-                                                           uint64_t* level, uint32_t item) {
+__attribute__((target_clones("avx2", "default"))) bool fill_level(const uint32_t* offsets, uint64_t from,
+                                                                  uint64_t to, uint32_t size, uint64_t items,
+                                                                  uint64_t* level, uint32_t item) {
   const uint32_t begin = offsets[from];
   uint32_t bad = begin > size;
   for (uint64_t e = from; e < to; ++e) {
@@ -194,14 +194,6 @@ __attribute__((always_inline)) inline bool fill_level_loop(const uint32_t* offse
     level[e - from] = items + (kItem == 0 ? bytes / item : bytes / kItem);
   }
   return bad == 0;
-}
-
-// The loop compiled for AVX2 as well as the baseline, as the byte swaps are.
-template <size_t kItem>
-__attribute__((target_clones("avx2", "default"))) bool fill_level(const uint32_t* offsets, uint64_t from,
-                                                                  uint64_t to, uint32_t size, uint64_t items,
-                                                                  uint64_t* level, uint32_t item) {
-  return fill_level_loop<kItem>(offsets, from, to, size, items, level, item);
 }
 
 class NumericInterpretation final : public Interpretation {

@@ -7,9 +7,9 @@
 
 #include <filesystem>
 
+#include "decompress_baseline.hpp"
 #include "gen/delphes_output.hpp"
 #include "ingest/event_reader.hpp"
-#include "rootio/decompress.hpp"
 #include "rootio/tree.hpp"
 
 using namespace trigml;
@@ -35,16 +35,18 @@ std::string generated(rootio::Compression compression) {
   return path.string();
 }
 
-std::vector<std::string> ingestion_branches(const rootio::Tree& tree) {
-  return physics::resolve_schema(physics::delphes_schema(), tree).branches();
+std::vector<const rootio::Branch*> ingestion_branches(const rootio::Tree& tree) {
+  std::vector<const rootio::Branch*> out;
+  for (const auto& name : physics::resolve_schema(physics::delphes_schema(), tree).branches())
+    out.push_back(&tree.branch(name));
+  return out;
 }
 
 void read_ingestion_branches(benchmark::State& state, rootio::Compression compression) {
   auto file = rootio::RootFile::open(generated(compression));
   auto tree = rootio::Tree::open(file, "Delphes");
+  const uint64_t bytes = bench::DecompressBaseline(*file, ingestion_branches(*tree)).payload_bytes();
   rootio::TreeReader reader(*tree, ingestion_branches(*tree), 1);
-  uint64_t bytes = 0;
-  for (const auto* b : reader.branches()) bytes += static_cast<uint64_t>(b->total_bytes);
   auto clusters = tree->cluster_boundaries();
   for (size_t c = 0; c + 1 < clusters.size(); ++c) reader.read(clusters[c], clusters[c + 1]);  // warm buffers
   for (auto _ : state) {
@@ -60,39 +62,12 @@ void read_ingestion_branches(benchmark::State& state, rootio::Compression compre
 void decompress_ingestion_branches(benchmark::State& state, rootio::Compression compression) {
   auto file = rootio::RootFile::open(generated(compression));
   auto tree = rootio::Tree::open(file, "Delphes");
-  struct Basket {
-    std::vector<std::byte> stored;
-    size_t uncompressed;
-    bool compressed;
-  };
-  std::vector<Basket> baskets;
-  uint64_t bytes = 0;
-  for (const auto& name : ingestion_branches(*tree)) {
-    const rootio::Branch& b = tree->branch(name);
-    bytes += static_cast<uint64_t>(b.total_bytes);
-    for (size_t i = 0; i < b.basket_count(); ++i) {
-      auto raw = file->source().read(b.basket_seek[i], static_cast<uint64_t>(b.basket_bytes[i]));
-      rootio::BufferOrigin origin{file->name(), "basket", b.basket_seek[i], false};
-      rootio::Cursor cursor(raw, &origin);
-      rootio::Key key = rootio::read_key_header(cursor);
-      baskets.push_back({std::vector<std::byte>(raw.begin() + key.key_length, raw.end()),
-                         static_cast<size_t>(key.object_length), key.compressed()});
-    }
-  }
-  rootio::BufferOrigin origin{file->name(), "basket", 0, false};
-  std::vector<std::byte> out;
+  bench::DecompressBaseline baseline(*file, ingestion_branches(*tree));
   for (auto _ : state) {
-    for (const Basket& b : baskets) {
-      out.resize(b.uncompressed);
-      if (b.compressed) {
-        rootio::decompress(b.stored, out, origin);
-      } else {
-        std::memcpy(out.data(), b.stored.data(), b.uncompressed);
-      }
-      benchmark::DoNotOptimize(out.data());
-    }
+    baseline.run();
+    benchmark::DoNotOptimize(baseline.output());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * baseline.payload_bytes()));
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * tree->entries()));
 }
 

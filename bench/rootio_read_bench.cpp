@@ -1,13 +1,13 @@
 // Read throughput of the ROOT reader per core, next to the speed of only decompressing the same
 // baskets (the limit the reader can approach). Run: build/bench/rootio_read_bench
-// Counters: bytes_per_second = uncompressed basket bytes; items_per_second = entries.
+// Counters: bytes_per_second = uncompressed basket payload bytes; items_per_second = entries.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "rootio/decompress.hpp"
+#include "decompress_baseline.hpp"
 #include "rootio/file.hpp"
 #include "rootio/interpretation.hpp"
 #include "rootio/tree.hpp"
@@ -22,7 +22,6 @@ struct Workload {
   std::shared_ptr<RootFile> file;
   std::shared_ptr<Tree> tree;
   std::vector<const Branch*> branches;
-  uint64_t uncompressed_bytes = 0;
 };
 
 // Every terminal branch that holds plain numbers (optionally only those named).
@@ -39,7 +38,6 @@ Workload load(const std::string& file_name, const std::string& tree_name, const 
       continue;
     }
     w.branches.push_back(b);
-    w.uncompressed_bytes += static_cast<uint64_t>(b->total_bytes);
   }
   return w;
 }
@@ -47,13 +45,14 @@ Workload load(const std::string& file_name, const std::string& tree_name, const 
 void read_branches(benchmark::State& state, const std::string& file, const std::string& tree,
                    std::vector<std::string> only = {}) {
   Workload w = load(file, tree, only);
+  const uint64_t bytes = trigml::bench::DecompressBaseline(*w.file, w.branches).payload_bytes();
   TreeReader reader(*w.tree, w.branches, 1);
   reader.read(0, w.tree->entries());  // warm buffers
   for (auto _ : state) {
     auto& columns = reader.read(0, w.tree->entries());
     benchmark::DoNotOptimize(columns.data());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * w.uncompressed_bytes));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * w.tree->entries()));
   state.counters["branches"] = static_cast<double>(w.branches.size());
 }
@@ -62,39 +61,12 @@ void read_branches(benchmark::State& state, const std::string& file, const std::
 void decompress_only(benchmark::State& state, const std::string& file, const std::string& tree,
                      std::vector<std::string> only = {}) {
   Workload w = load(file, tree, only);
-  struct Basket {
-    std::vector<std::byte> compressed;
-    size_t uncompressed;
-    bool is_compressed;
-  };
-  std::vector<Basket> baskets;
-  for (const Branch* b : w.branches) {
-    for (size_t i = 0; i < b->basket_count(); ++i) {
-      auto bytes = w.file->source().read(b->basket_seek[i], static_cast<uint64_t>(b->basket_bytes[i]));
-      BufferOrigin origin{w.file->name(), "basket", b->basket_seek[i], false};
-      Cursor cursor(bytes, &origin);
-      Key key = read_key_header(cursor);
-      Basket basket;
-      basket.compressed.assign(bytes.begin() + key.key_length, bytes.end());
-      basket.uncompressed = static_cast<size_t>(key.object_length);
-      basket.is_compressed = key.compressed();
-      baskets.push_back(std::move(basket));
-    }
-  }
-  BufferOrigin origin{w.file->name(), "basket", 0, false};
-  std::vector<std::byte> out;
+  trigml::bench::DecompressBaseline baseline(*w.file, w.branches);
   for (auto _ : state) {
-    for (const Basket& b : baskets) {
-      out.resize(b.uncompressed);
-      if (b.is_compressed) {
-        decompress(b.compressed, out, origin);
-      } else {
-        std::memcpy(out.data(), b.compressed.data(), b.uncompressed);
-      }
-      benchmark::DoNotOptimize(out.data());
-    }
+    baseline.run();
+    benchmark::DoNotOptimize(baseline.output());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * w.uncompressed_bytes));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * baseline.payload_bytes()));
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * w.tree->entries()));
 }
 

@@ -1,4 +1,4 @@
-// Byte buffers that do not zero-fill on resize: decoders overwrite every byte they grow by,
+// Byte (and number) buffers that do not zero-fill on resize: decoders overwrite every byte they grow by,
 // and buffers are reused across reads, so clearing would only cost time.
 #pragma once
 
@@ -25,6 +25,8 @@ struct DefaultInitAllocator : std::allocator<T> {
   }
 };
 
-using ByteBuffer = std::vector<std::byte, DefaultInitAllocator<std::byte>>;
+template <typename T>
+using UninitializedVector = std::vector<T, DefaultInitAllocator<T>>;
+using ByteBuffer = UninitializedVector<std::byte>;
 
 }  // namespace trigml

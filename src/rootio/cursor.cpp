@@ -19,9 +19,15 @@ std::string Cursor::cstring() {
   return out;
 }
 
+std::string BufferOrigin::describe() const {
+  if (basket_branch == nullptr) return object;
+  if (basket_embedded) return fmt::format("embedded basket of branch '{}'", *basket_branch);
+  return fmt::format("basket {} of branch '{}'", basket_index, *basket_branch);
+}
+
 ErrorContext context_at(const BufferOrigin* origin, size_t position) {
   if (origin == nullptr) return ErrorContext{"", position, ""};
-  ErrorContext context{origin->file, origin->file_offset, origin->object};
+  ErrorContext context{origin->file, origin->file_offset, origin->describe()};
   if (!origin->decompressed) {
     context.offset = origin->file_offset + position;
   } else {

@@ -16,9 +16,18 @@ namespace trigml::rootio {
 // Where a buffer came from, for error messages.
 struct BufferOrigin {
   std::string file;
-  std::string object;          // "key 'events;1' (TTree)", "basket 3 of branch 'Jet.PT'"
+  std::string object;          // "key 'events;1' (TTree)", "file footer"
   uint64_t file_offset = 0;    // file offset of the buffer's first byte, or of its key if decompressed
   bool decompressed = false;   // offsets inside the buffer are then not file offsets
+  // A basket is named by its branch and index, formatted only when an error is described: the
+  // tree reader has one origin per basket, and formatting its name costs as much as
+  // decompressing a small basket. When `basket_branch` is set, `object` is not used.
+  const std::string* basket_branch = nullptr;
+  size_t basket_index = 0;
+  bool basket_embedded = false;  // kept inside the TTree object rather than written on its own
+
+  // `object`, or "basket 3 of branch 'Jet.PT'".
+  std::string describe() const;
 };
 
 template <typename T>
@@ -82,6 +91,12 @@ class Cursor {
   std::string tstring();
   // A NUL-terminated string (class names in object headers).
   std::string cstring();
+  // Skips a TString without copying its characters.
+  void skip_tstring() {
+    uint32_t length = u8();
+    if (length == 255) length = u32();
+    skip(length);
+  }
 
   // Throws FormatError naming the file, object and offset of the current position.
   [[noreturn]] void fail(const std::string& what) const;

@@ -50,7 +50,7 @@ ZSTD_DCtx* thread_zstd() {
 }
 
 [[noreturn]] void block_error(const BufferOrigin& origin, size_t block_offset, const std::string& what) {
-  ErrorContext context{origin.file, origin.file_offset, origin.object};
+  ErrorContext context{origin.file, origin.file_offset, origin.describe()};
   context.object += fmt::format(", compressed block at byte {} of the payload", block_offset);
   throw FormatError(what, context);
 }
@@ -152,7 +152,7 @@ CompressionAlgorithm decompress(std::span<const std::byte> compressed, std::span
     if (algorithm == CompressionAlgorithm::None) {
       if (static_cast<char>(header[0]) == 'C' && static_cast<char>(header[1]) == 'S')
         throw UnsupportedError("ROOT's pre-zlib 'CS' compression algorithm is not supported",
-                               {origin.file, origin.file_offset, origin.object});
+                               {origin.file, origin.file_offset, origin.describe()});
       block_error(origin, in_pos,
                   fmt::format("unknown compression block tag {:02x} {:02x} (expected ZL, XZ, L4 or ZS)",
                               static_cast<unsigned>(header[0]), static_cast<unsigned>(header[1])));

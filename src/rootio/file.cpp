@@ -17,7 +17,7 @@ bool is_directory_class(std::string_view name) { return name == "TDirectory" || 
 
 std::string Key::describe() const { return fmt::format("key '{};{}' ({})", name, cycle, class_name); }
 
-Key read_key_header(Cursor& cursor) {
+Key read_key_header(Cursor& cursor, KeyNames names) {
   Key key;
   size_t start = cursor.position();
   key.nbytes = cursor.i32();
@@ -33,9 +33,13 @@ Key read_key_header(Cursor& cursor) {
     key.seek_key = cursor.u32();
     key.seek_parent_directory = cursor.u32();
   }
-  key.class_name = cursor.tstring();
-  key.name = cursor.tstring();
-  key.title = cursor.tstring();
+  if (names == KeyNames::Read) {
+    key.class_name = cursor.tstring();
+    key.name = cursor.tstring();
+    key.title = cursor.tstring();
+  } else {
+    for (int i = 0; i < 3; ++i) cursor.skip_tstring();
+  }
   if (key.nbytes < 0 || key.object_length < 0 || key.key_length < 0)
     cursor.fail_at(start, fmt::format("key header has negative sizes (nbytes {}, objlen {}, keylen {})", key.nbytes,
                                       key.object_length, key.key_length));

@@ -49,8 +49,12 @@ struct Key {
   std::string describe() const;  // "key 'events;1' (TTree)"
 };
 
-// Parses a key header at the cursor; `origin_offset` is the file offset of the cursor's buffer.
-Key read_key_header(Cursor& cursor);
+// Whether a key header's class name, name and title are copied out or only skipped (the tree
+// reader needs only the sizes of a basket's key, and copying its names would allocate per basket).
+enum class KeyNames { Read, Skip };
+
+// Parses a key header at the cursor.
+Key read_key_header(Cursor& cursor, KeyNames names = KeyNames::Read);
 
 struct KeyEntry {
   std::string path;  // "dir/sub/name"

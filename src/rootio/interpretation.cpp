@@ -52,17 +52,33 @@ NumberSource number_source(int code, std::optional<PackedFloatRange> packed = st
   return s;
 }
 
-// Byte-swapping copies, the reader's inner loop. Compiled for AVX2 as well as the baseline and
-// chosen at load time, so the loop vectorises into byte shuffles on machines that have them.
+template <typename U>
+inline U byte_swapped(U v) {
+  if constexpr (sizeof(U) == 2) return __builtin_bswap16(v);
+  if constexpr (sizeof(U) == 4) return __builtin_bswap32(v);
+  if constexpr (sizeof(U) == 8) return __builtin_bswap64(v);
+}
+
+// Byte-swapping copies and in-place swaps, the reader's inner loops. Compiled for AVX2 as well as
+// the baseline and chosen at load time, so the loops vectorise into byte shuffles on machines
+// that have them.
 template <typename U>
 inline void swap_copy_loop(const std::byte* __restrict in, std::byte* __restrict out, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     U v;
     std::memcpy(&v, in + i * sizeof(U), sizeof(U));
-    if constexpr (sizeof(U) == 2) v = __builtin_bswap16(v);
-    if constexpr (sizeof(U) == 4) v = __builtin_bswap32(v);
-    if constexpr (sizeof(U) == 8) v = __builtin_bswap64(v);
+    v = byte_swapped(v);
     std::memcpy(out + i * sizeof(U), &v, sizeof(U));
+  }
+}
+
+template <typename U>
+inline void swap_in_place_loop(std::byte* values, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    U v;
+    std::memcpy(&v, values + i * sizeof(U), sizeof(U));
+    v = byte_swapped(v);
+    std::memcpy(values + i * sizeof(U), &v, sizeof(U));
   }
 }
 
@@ -116,6 +132,35 @@ void decode_numbers(const NumberSource& source, const std::byte* in, size_t coun
   }
 }
 
+__attribute__((target_clones("avx2", "default"))) void swap_in_place_16(std::byte* values, size_t n) {
+  swap_in_place_loop<uint16_t>(values, n);
+}
+__attribute__((target_clones("avx2", "default"))) void swap_in_place_32(std::byte* values, size_t n) {
+  swap_in_place_loop<uint32_t>(values, n);
+}
+__attribute__((target_clones("avx2", "default"))) void swap_in_place_64(std::byte* values, size_t n) {
+  swap_in_place_loop<uint64_t>(values, n);
+}
+
+// Converts `count` big-endian numbers in place, for sources whose stored and decoded sizes agree.
+void convert_in_place(const NumberSource& source, std::byte* values, size_t count) {
+  switch (source.bytes) {
+    case 1:
+      if (source.out == ElementType::Bool)
+        for (size_t i = 0; i < count; ++i) values[i] = std::byte{values[i] != std::byte{0}};
+      return;
+    case 2:
+      swap_in_place_16(values, count);
+      return;
+    case 4:
+      swap_in_place_32(values, count);
+      return;
+    case 8:
+      swap_in_place_64(values, count);
+      return;
+  }
+}
+
 [[noreturn]] void basket_error(const BasketView& basket, size_t position, const std::string& what) {
   throw FormatError(what, context_at(basket.origin, position));
 }
@@ -129,30 +174,26 @@ void check_offsets(const BasketView& basket, uint64_t from, uint64_t to) {
                                basket.offsets[e], basket.offsets[e + 1], basket.data.size()));
 }
 
-// Fills one jagged level from byte offsets: item counts, cumulative from `items`. Returns false
-// if any entry is out of order, past the data or not a whole number of items (the caller then
-// finds and reports the first bad entry).
+// Fills one jagged level from byte offsets. An entry's cumulative item count is a linear function
+// of its end offset, items + (end - begin) / item, so no running sum is needed and the loop
+// vectorises. Returns false if any entry is out of order, past the data or not a whole number of
+// items (the caller then finds and reports the first bad entry): with the counts taken from the
+// first entry's start, every entry is whole exactly when every end lies a whole number of items
+// after that start. Compiled for AVX2 as well as the baseline, like the byte swaps.
 template <size_t kItem>
-bool fill_level(const BasketView& basket, uint64_t from, uint64_t to, uint64_t& items, uint64_t* level,
-                size_t item = kItem) {
-  const uint32_t* offsets = basket.offsets.data();
-  const uint64_t size = basket.data.size();
-  bool valid = offsets[from] <= size;
+__attribute__((target_clones("avx2", "default"))) bool fill_level(const uint32_t* offsets, uint64_t from,
+                                                                  uint64_t to, uint32_t size, uint64_t items,
+                                                                  uint64_t* level, uint32_t item) {
+  const uint32_t begin = offsets[from];
+  uint32_t bad = begin > size;
   for (uint64_t e = from; e < to; ++e) {
-    uint32_t begin = offsets[e];
     uint32_t end = offsets[e + 1];
     uint32_t bytes = end - begin;
-    valid &= end >= begin && end <= size;
-    if constexpr (kItem == 0) {
-      valid &= bytes % item == 0;
-      items += bytes / item;
-    } else {
-      valid &= bytes % kItem == 0;
-      items += bytes / kItem;
-    }
-    *level++ = items;
+    uint32_t remainder = kItem == 0 ? bytes % item : bytes % kItem;
+    bad |= static_cast<uint32_t>(end < offsets[e]) | static_cast<uint32_t>(end > size) | remainder;
+    level[e - from] = items + (kItem == 0 ? bytes / item : bytes / kItem);
   }
-  return valid;
+  return bad == 0;
 }
 
 class NumericInterpretation final : public Interpretation {
@@ -175,66 +216,104 @@ class NumericInterpretation final : public Interpretation {
   size_t item_bytes() const override { return width_ * source_.bytes; }
   std::string type_name() const override { return name_; }
 
+  // Stored as held in memory, only big-endian: no packing, no header per entry.
+  bool decodes_in_place() const override {
+    return !source_.packed && header_ == 0 && source_.bytes == element_size(source_.out);
+  }
+
   void append(const BasketView& basket, uint64_t from, uint64_t to, Column& out) const override {
+    if (!jagged_ || header_ == 0) {
+      auto [begin, end] = take_entries(basket, from, to, out);
+      decode_numbers(source_, basket.data.data() + begin, (end - begin) / source_.bytes, out.values);
+      out.entries += to - from;
+      return;
+    }
+    size_t item = width_ * source_.bytes;
+    check_offsets(basket, from, to);
+    auto& level = out.offsets[0];
+    uint64_t items = level.back();
+    for (uint64_t e = from; e < to; ++e) {
+      size_t begin = basket.offsets[e];
+      size_t end = basket.offsets[e + 1];
+      if (end > begin) {
+        if (end - begin < header_)
+          basket_error(
+              basket, begin,
+              fmt::format("entry {} has {} bytes, fewer than its {}-byte header", e, end - begin, header_));
+        begin += header_;
+        if ((end - begin) % item != 0)
+          basket_error(basket, begin,
+                       fmt::format("entry {} has {} value bytes, not a whole number of {}-byte items", e,
+                                   end - begin, item));
+        decode_numbers(source_, basket.data.data() + begin, (end - begin) / source_.bytes, out.values);
+        items += (end - begin) / item;
+      }
+      level.push_back(items);
+    }
+    out.entries += to - from;
+  }
+
+  void append_in_place(const BasketView& basket, uint64_t from, uint64_t to, size_t start,
+                       Column& out) const override {
+    auto [begin, end] = take_entries(basket, from, to, out);
+    std::byte* values = out.values.data() + start;
+    if (begin > 0) std::memmove(values, values + begin, end - begin);
+    convert_in_place(source_, values, (end - begin) / source_.bytes);
+    out.values.resize(start + (end - begin));
+    out.entries += to - from;
+  }
+
+ private:
+  // Checks that entries [from, to) lie in the basket (for jagged entries without a header, also
+  // appends their item counts to the column's level) and returns the byte range of their values.
+  std::pair<size_t, size_t> take_entries(const BasketView& basket, uint64_t from, uint64_t to,
+                                         Column& out) const {
     size_t item = width_ * source_.bytes;
     if (!jagged_) {
       if (to * item > basket.data.size())
         basket_error(basket, 0,
                      fmt::format("basket holds {} bytes, too few for {} entries of {} bytes", basket.data.size(), to,
                                  item));
-      decode_numbers(source_, basket.data.data() + from * item, (to - from) * width_, out.values);
-      out.entries += to - from;
-      return;
+      return {from * item, to * item};
     }
     if (basket.offsets.size() < to + 1) basket_error(basket, 0, "basket has no entry offsets for a jagged branch");
     auto& level = out.offsets[0];
-    uint64_t items = level.back();
-    if (header_ == 0) {
-      // One pass over the offsets: validate, count items, fill this level; then decode all values.
-      size_t base = level.size();
-      level.resize(base + (to - from));
-      bool valid = true;
-      switch (item) {
-        case 1: valid = fill_level<1>(basket, from, to, items, level.data() + base); break;
-        case 2: valid = fill_level<2>(basket, from, to, items, level.data() + base); break;
-        case 4: valid = fill_level<4>(basket, from, to, items, level.data() + base); break;
-        case 8: valid = fill_level<8>(basket, from, to, items, level.data() + base); break;
-        default: valid = fill_level<0>(basket, from, to, items, level.data() + base, item); break;
-      }
-      if (!valid) {
-        check_offsets(basket, from, to);
-        for (uint64_t e = from; e < to; ++e)
-          if ((basket.offsets[e + 1] - basket.offsets[e]) % item != 0)
-            basket_error(basket, basket.offsets[e],
-                         fmt::format("entry {} has {} bytes, not a whole number of {}-byte items", e,
-                                     basket.offsets[e + 1] - basket.offsets[e], item));
-      }
-      size_t begin = basket.offsets[from];
-      size_t end = basket.offsets[to];
-      decode_numbers(source_, basket.data.data() + begin, (end - begin) / source_.bytes, out.values);
-    } else {
-      check_offsets(basket, from, to);
-      for (uint64_t e = from; e < to; ++e) {
-        size_t begin = basket.offsets[e];
-        size_t end = basket.offsets[e + 1];
-        if (end > begin) {
-          if (end - begin < header_)
-            basket_error(basket, begin, fmt::format("entry {} has {} bytes, fewer than its {}-byte header", e,
-                                                    end - begin, header_));
-          begin += header_;
-          if ((end - begin) % item != 0)
-            basket_error(basket, begin, fmt::format("entry {} has {} value bytes, not a whole number of {}-byte items",
-                                                    e, end - begin, item));
-          decode_numbers(source_, basket.data.data() + begin, (end - begin) / source_.bytes, out.values);
-          items += (end - begin) / item;
-        }
-        level.push_back(items);
-      }
+    size_t base = level.size();
+    level.resize(base + (to - from));
+    const uint32_t* offsets = basket.offsets.data();
+    const auto size = static_cast<uint32_t>(basket.data.size());
+    const uint64_t items = level[base - 1];
+    uint64_t* filled = level.data() + base;
+    const auto item_bytes = static_cast<uint32_t>(item);
+    bool valid = true;
+    switch (item) {
+      case 1:
+        valid = fill_level<1>(offsets, from, to, size, items, filled, item_bytes);
+        break;
+      case 2:
+        valid = fill_level<2>(offsets, from, to, size, items, filled, item_bytes);
+        break;
+      case 4:
+        valid = fill_level<4>(offsets, from, to, size, items, filled, item_bytes);
+        break;
+      case 8:
+        valid = fill_level<8>(offsets, from, to, size, items, filled, item_bytes);
+        break;
+      default:
+        valid = fill_level<0>(offsets, from, to, size, items, filled, item_bytes);
+        break;
     }
-    out.entries += to - from;
+    if (!valid) {
+      check_offsets(basket, from, to);
+      for (uint64_t e = from; e < to; ++e)
+        if ((basket.offsets[e + 1] - basket.offsets[e]) % item != 0)
+          basket_error(basket, basket.offsets[e],
+                       fmt::format("entry {} has {} bytes, not a whole number of {}-byte items", e,
+                                   basket.offsets[e + 1] - basket.offsets[e], item));
+    }
+    return {basket.offsets[from], basket.offsets[to]};
   }
 
- private:
   NumberSource source_;
   std::vector<uint32_t> shape_;
   size_t width_;
@@ -494,6 +573,10 @@ std::unique_ptr<Interpretation> interpret_type(const Branch& branch, const Strea
 }
 
 }  // namespace
+
+void Interpretation::append_in_place(const BasketView&, uint64_t, uint64_t, size_t, Column&) const {
+  throw InternalError(fmt::format("{} values cannot be decoded in place", type_name()));
+}
 
 std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRegistry& streamers,
                                           const std::string& file) {

@@ -30,6 +30,14 @@ class Interpretation {
   virtual Column make_column() const = 0;
   // Appends entries [from, to) of the basket (indices local to the basket) to `out`.
   virtual void append(const BasketView& basket, uint64_t from, uint64_t to, Column& out) const = 0;
+  // Plain numbers that are stored as they are held in memory, only big-endian, can be decompressed
+  // straight into the column and converted there, which saves copying every value once more.
+  virtual bool decodes_in_place() const { return false; }
+  // Appends entries [from, to) of a basket whose payload was decompressed into `out.values` from
+  // byte `start` on (basket.data points there): their values are moved to `start` and converted
+  // in place, and `out.values` ends after them. Only when decodes_in_place().
+  virtual void append_in_place(const BasketView& basket, uint64_t from, uint64_t to, size_t start,
+                               Column& out) const;
   // Variable-size entries: without entry offsets in the basket, they must come from a counter.
   virtual bool variable_size() const = 0;
   // Bytes of one entry before its values, and of one item, when entry sizes follow from counts.

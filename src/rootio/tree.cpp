@@ -85,7 +85,7 @@ std::unique_ptr<Branch> build_branch(const Record& record, const Branch* parent,
       const auto* p = reinterpret_cast<const std::byte*>(data.data());
       embedded.data.assign(p, p + data.size());
       if (const List* offsets = list_field(*b, "offsets"))
-        for (const Value& o : *offsets) embedded.entry_offsets.push_back(static_cast<int32_t>(o.as_int()));
+        for (const Value& o : *offsets) embedded.entry_offsets.push_back(static_cast<uint32_t>(o.as_int()));
       branch->embedded.push_back(std::move(embedded));
     }
   }
@@ -301,25 +301,39 @@ struct TreeReader::Slot {
   ByteBuffer buffer;
 };
 
-// A basket ready for its interpretation: the payload (decompressed into its branch's scratch
-// buffer, so it is still in cache when decoded) split into values and entry offsets.
+// The basket of one branch being decoded, split into values and entry offsets. The payload is
+// decompressed into `payload`, so it is still in cache when decoded, or straight into the
+// column's values when its interpretation converts them in place; the buffers and the origin
+// are reused from basket to basket and from read to read.
 struct TreeReader::Loaded {
+  ByteBuffer payload;
+  UninitializedVector<uint32_t> offsets;  // entries + 1 byte offsets into `data`, or empty
+  std::span<const uint32_t> embedded_offsets;  // an embedded basket's, used where they are
   std::span<const std::byte> data;
-  std::vector<uint32_t>* offsets = nullptr;
   BufferOrigin origin;
   uint64_t first_entry = 0;
   uint64_t entries = 0;
   int key_length = 0;
+  std::optional<size_t> in_column_at;  // where in the column's values the payload was decompressed
 
-  BasketView view() const { return {data, *offsets, entries, key_length, &origin}; }
+  std::span<const uint32_t> entry_offsets() const {
+    return embedded_offsets.empty() ? std::span<const uint32_t>(offsets) : embedded_offsets;
+  }
+  BasketView view() const { return {data, entry_offsets(), entries, key_length, &origin}; }
 };
 
 TreeReader::TreeReader(const Tree& tree, std::vector<const Branch*> branches, unsigned threads)
     : tree_(tree), branches_(std::move(branches)), threads_(threads) {
-  for (const Branch* b : branches_) interpretations_.push_back(&tree_.interpretation(*b));
   columns_.resize(branches_.size());
-  payloads_.resize(branches_.size());
-  offsets_.resize(branches_.size());
+  branch_slots_.resize(branches_.size());
+  loaded_.resize(branches_.size());
+  for (size_t b = 0; b < branches_.size(); ++b) {
+    const Interpretation& interpretation = tree_.interpretation(*branches_[b]);
+    interpretations_.push_back(&interpretation);
+    layouts_.push_back(interpretation.make_column());
+    loaded_[b].origin.file = tree_.file().name();
+    loaded_[b].origin.basket_branch = &branches_[b]->name;
+  }
 }
 
 namespace {
@@ -328,6 +342,22 @@ std::vector<const Branch*> resolve(const Tree& tree, const std::vector<std::stri
   for (const auto& name : names) out.push_back(&tree.branch(name));
   return out;
 }
+
+// Entry offsets are stored big-endian and counted from the key's start. Converts `count` of them
+// into offsets into the payload and returns the largest: an offset before the payload's start
+// wraps around to a huge value, so one comparison of the result validates the whole table. The
+// loop has no branches and vectorises (into byte shuffles where AVX2 is available).
+__attribute__((target_clones("avx2", "default"))) uint32_t payload_offsets(const std::byte* stored,
+                                                                           size_t count, uint32_t key_length,
+                                                                           uint32_t* out) {
+  uint32_t largest = 0;
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t offset = load_big_endian<uint32_t>(stored + 4 * i) - key_length;
+    largest = std::max(largest, offset);
+    out[i] = offset;
+  }
+  return largest;
+}
 }  // namespace
 
 TreeReader::TreeReader(const Tree& tree, const std::vector<std::string>& branch_names, unsigned threads)
@@ -335,28 +365,32 @@ TreeReader::TreeReader(const Tree& tree, const std::vector<std::string>& branch_
 
 TreeReader::~TreeReader() = default;
 
-void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loaded) {
-  ByteBuffer& payload_scratch = payloads_[slot.branch];
-  std::vector<uint32_t>& offsets_scratch = offsets_[slot.branch];
-  const std::string& file_name = tree_.file().name();
+void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loaded, Column* in_place) {
   size_t basket = slot.basket;
+  loaded.in_column_at.reset();
   auto [start, stop] = branch.basket_entries(basket);
   loaded.first_entry = start;
   loaded.entries = stop - start;
-  loaded.offsets = &offsets_scratch;
-  offsets_scratch.clear();
+  loaded.offsets.clear();
+  loaded.embedded_offsets = {};
+  BufferOrigin& origin = loaded.origin;
+  origin.basket_index = basket;
   if (basket >= branch.basket_count()) {
     const EmbeddedBasket& e = branch.embedded[basket - branch.basket_count()];
-    loaded.origin = {file_name, fmt::format("embedded basket of branch '{}'", branch.name), 0, true};
+    origin.basket_embedded = true;
+    origin.file_offset = 0;
+    origin.decompressed = true;
     loaded.data = e.data;
     loaded.key_length = e.key_length;
-    for (int32_t o : e.entry_offsets) offsets_scratch.push_back(static_cast<uint32_t>(std::max(0, o)));
+    loaded.embedded_offsets = e.entry_offsets;  // checked against the data when the TTree was read
     return;
   }
   uint64_t seek = branch.basket_seek[basket];
-  loaded.origin = {file_name, fmt::format("basket {} of branch '{}'", basket, branch.name), seek, false};
-  Cursor cursor(slot.raw, &loaded.origin);
-  Key key = read_key_header(cursor);
+  origin.basket_embedded = false;
+  origin.file_offset = seek;
+  origin.decompressed = false;
+  Cursor cursor(slot.raw, &origin);
+  Key key = read_key_header(cursor, KeyNames::Skip);
   if (key.nbytes != static_cast<int32_t>(slot.raw.size()))
     cursor.fail_at(0, fmt::format("basket key says {} bytes but the branch's table says {}", key.nbytes,
                                   slot.raw.size()));
@@ -375,69 +409,74 @@ void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loa
   std::span<const std::byte> payload;
   if (!key.compressed()) {
     payload = stored;
-    loaded.origin.file_offset = seek + static_cast<uint64_t>(key.key_length);
+    origin.file_offset = seek + static_cast<uint64_t>(key.key_length);
   } else {
-    payload_scratch.resize(static_cast<size_t>(key.object_length));
-    decompress(stored, payload_scratch, loaded.origin);
-    loaded.origin.decompressed = true;
-    payload = payload_scratch;
+    std::span<std::byte> target;
+    if (in_place) {
+      loaded.in_column_at = in_place->values.size();
+      in_place->values.resize(*loaded.in_column_at + static_cast<size_t>(key.object_length));
+      target = std::span(in_place->values).subspan(*loaded.in_column_at);
+    } else {
+      loaded.payload.resize(static_cast<size_t>(key.object_length));
+      target = loaded.payload;
+    }
+    decompress(stored, target, origin);
+    origin.decompressed = true;
+    payload = target;
   }
   // The data end at fLast (counted from the key start); entry offsets, if any, follow: a count,
   // then one offset per entry, also counted from the key start.
   int64_t border = static_cast<int64_t>(last_byte) - key.key_length;
   if (border < 0 || static_cast<size_t>(border) > payload.size())
-    throw FormatError(fmt::format("basket's data end {} lies outside its {}-byte payload", border, payload.size()),
-                      context_at(&loaded.origin, 0));
+    throw FormatError(
+        fmt::format("basket's data end {} lies outside its {}-byte payload", border, payload.size()),
+        context_at(&origin, 0));
   loaded.data = payload.first(static_cast<size_t>(border));
   if (static_cast<size_t>(border) == payload.size()) return;
-  Cursor table(payload, &loaded.origin, static_cast<size_t>(border));
+  Cursor table(payload, &origin, static_cast<size_t>(border));
   uint32_t count = table.u32();
   if (count < loaded.entries || static_cast<uint64_t>(count) * 4 > table.remaining())
     table.fail(fmt::format("entry-offset table of {} values for {} entries does not fit", count, loaded.entries));
-  // The table fits (checked above), so read it without per-value bounds checks; a single
-  // unsigned comparison rejects offsets before the data start or past its end.
-  offsets_scratch.resize(loaded.entries + 1);
-  const std::byte* raw_offsets = table.data().data() + table.position();
-  const uint32_t key_length = static_cast<uint32_t>(key.key_length);
+  // The table fits (checked above), so it is converted without per-value bounds checks; offsets
+  // before the data start or past its end are found afterwards, from the largest.
+  loaded.offsets.resize(loaded.entries + 1);
   const uint32_t limit = static_cast<uint32_t>(border);
-  bool valid = true;
-  for (uint64_t i = 0; i < loaded.entries; ++i) {
-    uint32_t offset = load_big_endian<uint32_t>(raw_offsets + 4 * i) - key_length;
-    valid &= offset <= limit;
-    offsets_scratch[i] = offset;
-  }
-  if (!valid) {
+  uint32_t largest = payload_offsets(table.data().data() + table.position(), loaded.entries,
+                                     static_cast<uint32_t>(key.key_length), loaded.offsets.data());
+  if (largest > limit) {
     for (uint64_t i = 0; i < loaded.entries; ++i)
-      if (offsets_scratch[i] > limit)
-        table.fail_at(table.position() + 4 * i, fmt::format("entry {} starts at byte {}, outside the {}-byte data", i,
-                                                            static_cast<int32_t>(offsets_scratch[i]), border));
+      if (loaded.offsets[i] > limit)
+        table.fail_at(table.position() + 4 * i,
+                      fmt::format("entry {} starts at byte {}, outside the {}-byte data", i,
+                                  static_cast<int32_t>(loaded.offsets[i]), border));
   }
-  offsets_scratch[loaded.entries] = limit;
+  loaded.offsets[loaded.entries] = limit;
 }
 
-void TreeReader::size_entries_from_counter(Loaded& slot, const Branch& branch, const Interpretation& interp) {
+void TreeReader::size_entries_from_counter(Loaded& loaded, const Branch& branch,
+                                           const Interpretation& interp) {
   if (interp.fixed_entry_bytes() > 0) {
-    for (uint64_t e = 0; e <= slot.entries; ++e)
-      slot.offsets->push_back(static_cast<uint32_t>(e * interp.fixed_entry_bytes()));
+    for (uint64_t e = 0; e <= loaded.entries; ++e)
+      loaded.offsets.push_back(static_cast<uint32_t>(e * interp.fixed_entry_bytes()));
     return;
   }
   // No entry offsets (ROOT with fEntryOffsetLen = 0): entry sizes follow from the counter branch.
   const Branch* counter = branch.leaves.empty() ? nullptr : branch.leaves[0].count_branch;
   if (!counter || interp.item_bytes() == 0)
     throw FormatError("basket has no entry offsets and the branch has no counter to size its entries",
-                      context_at(&slot.origin, 0));
-  Column counts = tree_.read(*counter, slot.first_entry, slot.first_entry + slot.entries);
-  slot.offsets->assign(1, 0);
+                      context_at(&loaded.origin, 0));
+  Column counts = tree_.read(*counter, loaded.first_entry, loaded.first_entry + loaded.entries);
+  loaded.offsets.assign(1, 0);
   uint64_t position = 0;
-  for (uint64_t e = 0; e < slot.entries; ++e) {
+  for (uint64_t e = 0; e < loaded.entries; ++e) {
     double n = counts.number(e);
     if (n < 0) throw FormatError(fmt::format("negative count {} in branch '{}'", n, counter->name), {tree_.file().name()});
     position += interp.header_bytes() + static_cast<uint64_t>(n) * interp.item_bytes();
-    if (position > slot.data.size())
-      throw FormatError(fmt::format("counter '{}' sizes entries past the end of the {}-byte basket", counter->name,
-                                    slot.data.size()),
-                        context_at(&slot.origin, 0));
-    slot.offsets->push_back(static_cast<uint32_t>(position));
+    if (position > loaded.data.size())
+      throw FormatError(fmt::format("counter '{}' sizes entries past the end of the {}-byte basket",
+                                    counter->name, loaded.data.size()),
+                        context_at(&loaded.origin, 0));
+    loaded.offsets.push_back(static_cast<uint32_t>(position));
   }
 }
 
@@ -447,10 +486,11 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
     throw UsageError(fmt::format("entry range [{}, {}) is outside the {} entries of tree '{}'", first, last,
                                  tree_.entries(), tree_.name()),
                      {file.name()});
-  // Which baskets of which branches overlap the range.
+  // Which baskets of which branches overlap the range; the slots of a branch are contiguous.
   size_t jobs = 0;
   for (size_t b = 0; b < branches_.size(); ++b) {
     const Branch& branch = *branches_[b];
+    branch_slots_[b].first = jobs;
     uint64_t covered = 0;
     for (size_t i = 0; i < branch.total_baskets(); ++i) {
       auto [start, stop] = branch.basket_entries(i);
@@ -461,6 +501,7 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
       slots_[jobs]->basket = i;
       ++jobs;
     }
+    branch_slots_[b].second = jobs;
     if (covered < last)
       throw FormatError(fmt::format("baskets cover entries up to {} but the tree has {}", covered, tree_.entries()),
                         {file.name(), std::nullopt, fmt::format("branch '{}'", branch.name)});
@@ -494,21 +535,24 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
   // Per branch (in parallel across branches), each basket is decompressed and decoded at once,
   // in entry order: the payload is still in cache when decoded, and at most one decompressed
   // basket per branch exists at a time.
-  std::vector<std::vector<size_t>> slots_of_branch(branches_.size());
-  for (size_t j = 0; j < jobs; ++j) slots_of_branch[slots_[j]->branch].push_back(j);
   trigml::parallel_for(branches_.size(), threads_, [&](size_t b) {
     const Branch& branch = *branches_[b];
     const Interpretation& interp = *interpretations_[b];
     Column& column = columns_[b];
-    column.reset_like(interp.make_column());
-    Loaded loaded;
-    for (size_t j : slots_of_branch[b]) {
-      load_basket(*slots_[j], branch, loaded);
+    column.reset_like(layouts_[b]);
+    Loaded& loaded = loaded_[b];
+    Column* in_place = interp.decodes_in_place() ? &column : nullptr;
+    for (size_t j = branch_slots_[b].first; j < branch_slots_[b].second; ++j) {
+      load_basket(*slots_[j], branch, loaded, in_place);
       uint64_t from = std::max(first, loaded.first_entry) - loaded.first_entry;
       uint64_t to = std::min(last, loaded.first_entry + loaded.entries) - loaded.first_entry;
-      if (interp.variable_size() && loaded.offsets->empty()) size_entries_from_counter(loaded, branch, interp);
+      if (interp.variable_size() && loaded.entry_offsets().empty())
+        size_entries_from_counter(loaded, branch, interp);
       try {
-        interp.append(loaded.view(), from, to, column);
+        if (loaded.in_column_at)
+          interp.append_in_place(loaded.view(), from, to, *loaded.in_column_at, column);
+        else
+          interp.append(loaded.view(), from, to, column);
       } catch (const FormatError& e) {
         ErrorContext context = e.context();
         if (context.object.find("branch") == std::string::npos)

@@ -41,7 +41,7 @@ struct EmbeddedBasket {
   uint64_t entries = 0;
   int key_length = 0;
   std::vector<std::byte> data;
-  std::vector<int32_t> entry_offsets;  // empty when the branch has no entry offsets
+  std::vector<uint32_t> entry_offsets;  // entries + 1 byte offsets into data, or empty
 };
 
 struct Branch {
@@ -153,17 +153,19 @@ class TreeReader {
  private:
   struct Slot;
   struct Loaded;
-  void load_basket(const Slot& slot, const Branch& branch, Loaded& loaded);
+  // Decompresses into `in_place`'s values (when given) or the branch's scratch buffer.
+  void load_basket(const Slot& slot, const Branch& branch, Loaded& loaded, Column* in_place);
   void size_entries_from_counter(Loaded& loaded, const Branch& branch, const Interpretation& interpretation);
 
   const Tree& tree_;
   std::vector<const Branch*> branches_;
   std::vector<const Interpretation*> interpretations_;
+  std::vector<Column> layouts_;  // each branch's empty column, made once
   unsigned threads_;
   std::vector<Column> columns_;
   std::vector<std::unique_ptr<Slot>> slots_;
-  std::vector<ByteBuffer> payloads_;              // one decompressed basket per branch
-  std::vector<std::vector<uint32_t>> offsets_;
+  std::vector<std::pair<size_t, size_t>> branch_slots_;  // each branch's slots [begin, end) in this read
+  std::vector<Loaded> loaded_;  // each branch's basket being decoded, with its buffers
 };
 
 }  // namespace trigml::rootio

@@ -112,6 +112,7 @@ PipelineConfig load_pipeline_config(const fs::path& file) {
   c.validation_fraction = t["train"]["validation_fraction"].value_or(c.validation_fraction);
   c.patience = static_cast<int>(t["train"]["patience"].value_or(int64_t{c.patience}));
   c.train_seed = t["train"]["seed"].value_or(c.train_seed);
+  c.cache = t["train"]["cache"].value_or(c.cache);
   return c;
 }
 
@@ -289,6 +290,7 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
         options.patience = c.patience;
         options.threads = threads;
         options.resume = resume;
+        options.cache = c.cache;  // not in the record: it changes where events come from, not which
         options.progress = progress;
         train::train_model(options);
         stages.complete(train_stage, train_record);

@@ -38,6 +38,9 @@ struct PipelineConfig {
   double validation_fraction = 0.1;
   int patience = 3;
   uint64_t train_seed = 1;
+  // Hold the decoded training data in memory after the first epoch: the built-in dataset is
+  // small; set false for training data larger than memory.
+  bool cache = true;
 };
 
 // The built-in default, sized for a laptop; a TOML file overrides any of it (docs/pipeline.md).

@@ -138,14 +138,24 @@ bool float_range(std::span<const float> values, float& lo, float& hi) {
 // One column's pages of the current row group: the page being filled (levels, encoded as they
 // arrive, and PLAIN values) and the finished pages, kept as the buffers they were made in (header
 // and levels, then values or compressed bytes) so that nothing is copied into a growing chunk;
-// written buffers are reused for later pages.
+// written buffers are reused for later pages. Values that the caller's batch already holds as
+// PLAIN bytes are not copied while write() runs: pages refer to them ("borrowed"), and they are
+// copied into the page's own buffer only if the batch ends without writing its row group, so a
+// batch that fills a row group goes from the caller's memory straight to the file.
 struct Writer::Column {
+  struct Page {
+    std::vector<std::byte> head;          // page header, then the levels of an uncompressed page
+    std::vector<std::byte> body;          // values staged from earlier batches, or compressed bytes
+    std::span<const std::byte> borrowed;  // values in the current batch, after `body`
+  };
   ColumnSpec spec;
   int depth = 0;
+  size_t page_reserve = 0;
   HybridEncoder repetition, definition;
-  std::vector<std::byte> values;
+  std::vector<std::byte> values;              // the open page's values staged from earlier batches
+  std::span<const std::byte> borrowed;        // the open page's values in the current batch, after `values`
   uint64_t page_level_count = 0;              // level entries (or values, for flat columns) in the open page
-  std::vector<std::vector<std::byte>> pages;  // finished buffers of the row group, in file order
+  std::vector<Page> pages;                    // finished pages of the row group, in file order
   std::vector<std::vector<std::byte>> spare;  // written buffers, for reuse
   uint64_t chunk_bytes = 0;                   // bytes in `pages`
   int64_t chunk_values = 0;
@@ -157,8 +167,9 @@ struct Writer::Column {
   std::vector<std::byte> levels, scratch;
   ByteBuffer compressed;  // reused: compressing into it needs no zero-filled bound-sized buffer
 
+  uint64_t page_value_bytes() const { return values.size() + borrowed.size(); }
   uint64_t buffered_bytes() const {
-    return chunk_bytes + values.size() + repetition.encoded_bytes() + definition.encoded_bytes();
+    return chunk_bytes + page_value_bytes() + repetition.encoded_bytes() + definition.encoded_bytes();
   }
   std::vector<std::byte> take_buffer() {
     if (spare.empty()) return {};
@@ -167,15 +178,37 @@ struct Writer::Column {
     buffer.clear();
     return buffer;
   }
-  void add_page_buffer(std::vector<std::byte>&& buffer) {
-    chunk_bytes += buffer.size();
-    pages.push_back(std::move(buffer));
+  // Appends PLAIN values from the caller's batch to the open page. Consecutive rows of a batch
+  // are adjacent in memory, so the page's borrowed values stay one span.
+  void borrow(std::span<const std::byte> bytes) {
+    if (bytes.empty()) return;
+    if (!borrowed.empty() && bytes.data() != borrowed.data() + borrowed.size()) stage_open_page();
+    borrowed = borrowed.empty() ? bytes : std::span(borrowed.data(), borrowed.size() + bytes.size());
+  }
+  void stage_open_page() {
+    // Room for a full page plus the row that overflows it: no copies while the page grows over
+    // several batches (untouched capacity costs no memory).
+    if (values.capacity() < values.size() + borrowed.size())
+      values.reserve(std::max<size_t>(values.size() + borrowed.size(), page_reserve));
+    values.insert(values.end(), borrowed.begin(), borrowed.end());
+    borrowed = {};
+  }
+  // Copies every borrowed value into buffers of the writer's own: the batch is about to end.
+  void stage_batch() {
+    for (Page& page : pages) {
+      page.body.insert(page.body.end(), page.borrowed.begin(), page.borrowed.end());
+      page.borrowed = {};
+    }
+    stage_open_page();
   }
   // Writes the finished pages to `file` and keeps their buffers for reuse.
   void write_pages(AtomicFile& file) {
-    for (auto& buffer : pages) {
-      file.write(buffer);
-      spare.push_back(std::move(buffer));
+    for (Page& page : pages) {
+      file.write(page.head);
+      if (!page.body.empty()) file.write(page.body);
+      if (!page.borrowed.empty()) file.write(page.borrowed);
+      spare.push_back(std::move(page.head));
+      spare.push_back(std::move(page.body));
     }
     pages.clear();
     chunk_bytes = 0;
@@ -210,32 +243,31 @@ struct Writer::Column {
         std::memcpy(levels.data() + length_at, &length, 4);
       }
     }
-    size_t uncompressed = levels.size() + values.size();
+    size_t uncompressed = levels.size() + page_value_bytes();
     const bool compressing = options.codec != Codec::Uncompressed;
-    std::vector<std::byte> body = take_buffer();
+    Page page{.head = take_buffer(), .body = take_buffer(), .borrowed = {}};
     if (compressing) {
       scratch.assign(levels.begin(), levels.end());
       scratch.insert(scratch.end(), values.begin(), values.end());
+      scratch.insert(scratch.end(), borrowed.begin(), borrowed.end());
       compress(options.codec, scratch, compressed, options.zstd_level);
-      body.assign(compressed.begin(), compressed.end());
+      page.body.assign(compressed.begin(), compressed.end());
     } else {  // the values buffer itself becomes the page body; a spare one takes its place
-      std::swap(body, values);
-      // Room for a full page plus the row that overflows it: no copies while the page grows
-      // (untouched capacity costs no memory).
-      values.reserve(options.page_bytes + options.page_bytes / 2);
+      std::swap(page.body, values);
+      page.borrowed = borrowed;
     }
+    borrowed = {};
     PageHeader h;
     h.type = PageType::DataPage;
     h.uncompressed_size = static_cast<int32_t>(uncompressed);
-    h.compressed_size = static_cast<int32_t>(compressing ? body.size() : uncompressed);
+    h.compressed_size = static_cast<int32_t>(compressing ? page.body.size() : uncompressed);
     h.num_values = static_cast<int32_t>(page_level_count);
     h.encoding = Encoding::Plain;
-    std::vector<std::byte> head = take_buffer();
-    encode(h, head);
-    size_t header_bytes = head.size();
-    if (!compressing) head.insert(head.end(), levels.begin(), levels.end());
-    add_page_buffer(std::move(head));
-    add_page_buffer(std::move(body));
+    encode(h, page.head);
+    size_t header_bytes = page.head.size();
+    if (!compressing) page.head.insert(page.head.end(), levels.begin(), levels.end());
+    chunk_bytes += page.head.size() + page.body.size() + page.borrowed.size();
+    pages.push_back(std::move(page));
     chunk_values += static_cast<int64_t>(page_level_count);
     chunk_uncompressed += static_cast<int64_t>(header_bytes + uncompressed);
     values.clear();
@@ -260,6 +292,7 @@ Writer::Writer(const std::filesystem::path& path, std::vector<ColumnSpec> column
     auto c = std::make_unique<Column>();
     c->spec = spec;
     c->depth = list_depth(spec.type);
+    c->page_reserve = options_.page_bytes + options_.page_bytes / 2;
     c->repetition.reset(bit_width(static_cast<uint32_t>(c->depth)));
     c->definition.reset(bit_width(static_cast<uint32_t>(c->depth)));
     columns_.push_back(std::move(c));
@@ -285,6 +318,25 @@ void Writer::write(uint64_t rows, std::span<const ColumnValues> batch) {
   if (batch.size() != columns_.size())
     throw UsageError(fmt::format("{} columns given for a file of {}", batch.size(), columns_.size()),
                      {path_.string()});
+  try {
+    append(rows, batch);
+    rows_ += rows;
+    group_rows_ += rows;
+    uint64_t buffered = 0;
+    for (const auto& c : columns_) buffered += c->buffered_bytes();
+    if (buffered >= options_.row_group_bytes) {
+      flush_row_group();
+      return;
+    }
+  } catch (...) {
+    // The pages must not outlive the caller's batch, even when the batch was rejected.
+    for (auto& c : columns_) c->stage_batch();
+    throw;
+  }
+  for (auto& c : columns_) c->stage_batch();
+}
+
+void Writer::append(uint64_t rows, std::span<const ColumnValues> batch) {
   for (size_t i = 0; i < columns_.size(); ++i) {
     Column& c = *columns_[i];
     const ColumnValues& v = batch[i];
@@ -314,22 +366,22 @@ void Writer::write(uint64_t rows, std::span<const ColumnValues> batch) {
       case ColumnType::Int32:
         if (v.int32s.size() != rows) mismatch(v.int32s.size());
         for (int32_t x : v.int32s) c.note(x);
-        c.values.insert(c.values.end(), std::as_bytes(v.int32s).begin(), std::as_bytes(v.int32s).end());
+        c.borrow(std::as_bytes(v.int32s));
         break;
       case ColumnType::Int64:
         if (v.int64s.size() != rows) mismatch(v.int64s.size());
         for (int64_t x : v.int64s) c.note(static_cast<double>(x));
-        c.values.insert(c.values.end(), std::as_bytes(v.int64s).begin(), std::as_bytes(v.int64s).end());
+        c.borrow(std::as_bytes(v.int64s));
         break;
       case ColumnType::Float:
         if (v.floats.size() != rows) mismatch(v.floats.size());
         c.note(v.floats);
-        c.values.insert(c.values.end(), std::as_bytes(v.floats).begin(), std::as_bytes(v.floats).end());
+        c.borrow(std::as_bytes(v.floats));
         break;
       case ColumnType::Double:
         if (v.doubles.size() != rows) mismatch(v.doubles.size());
         for (double x : v.doubles) c.note(x);
-        c.values.insert(c.values.end(), std::as_bytes(v.doubles).begin(), std::as_bytes(v.doubles).end());
+        c.borrow(std::as_bytes(v.doubles));
         break;
       case ColumnType::String: {
         if (!v.repeated_string && v.strings.size() != rows) mismatch(v.strings.size());
@@ -397,20 +449,15 @@ void Writer::write(uint64_t rows, std::span<const ColumnValues> batch) {
           auto items =
               v.floats.subspan(static_cast<size_t>(item_begin), static_cast<size_t>(item_end - item_begin));
           c.note(items);
-          c.values.insert(c.values.end(), std::as_bytes(items).begin(), std::as_bytes(items).end());
-          if (c.values.size() >= options_.page_bytes) c.finish_page(options_);
+          c.borrow(std::as_bytes(items));
+          if (c.page_value_bytes() >= options_.page_bytes) c.finish_page(options_);
         }
         continue;
       }
     }
     c.page_level_count += rows;
-    if (c.values.size() >= options_.page_bytes) c.finish_page(options_);
+    if (c.page_value_bytes() >= options_.page_bytes) c.finish_page(options_);
   }
-  rows_ += rows;
-  group_rows_ += rows;
-  uint64_t buffered = 0;
-  for (const auto& c : columns_) buffered += c->buffered_bytes();
-  if (buffered >= options_.row_group_bytes) flush_row_group();
 }
 
 void Writer::flush_row_group() {

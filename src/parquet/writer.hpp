@@ -30,12 +30,13 @@ struct ColumnValues {
   std::span<const int16_t> int16s;
   std::span<const int32_t> int32s;
   std::span<const int64_t> int64s;
-  std::span<const float> floats;      // Float, and the items of FloatList / FloatListList
+  std::span<const float> floats;  // Float, and the items of FloatList / FloatListList
   std::span<const double> doubles;
   std::span<const std::string> strings;
   const std::string* repeated_string = nullptr;  // String: the same value in every row
-  std::span<const int64_t> offsets;   // lists: rows + 1 offsets (FloatList: into floats; FloatListList: into inner lists)
-  uint32_t inner_width = 0;           // FloatListList: every inner list has this many floats
+  std::span<const int64_t>
+      offsets;  // lists: rows + 1 offsets (FloatList: into floats; FloatListList: into inner lists)
+  uint32_t inner_width = 0;                // FloatListList: every inner list has this many floats
   std::span<const int64_t> inner_offsets;  // FloatListList with inner lists of varying length
 };
 
@@ -63,6 +64,7 @@ class Writer {
 
  private:
   struct Column;
+  void append(uint64_t rows, std::span<const ColumnValues> batch);
   void flush_row_group();
 
   std::filesystem::path path_;

@@ -164,8 +164,16 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
   fs::create_directories(out);
   const StageRecords stages(out / "stages");
   PipelineResult result;
-  const auto ran = [&](const std::string& name, bool now) {
+  // Runs a stage unless its record says its output is current; true when it ran.
+  const auto run_stage = [&](const std::string& name, const nlohmann::json& record, const auto& work) {
+    const bool now = !stages.current(name, record);
+    if (now) {
+      stages.invalidate(name);
+      work();
+      stages.complete(name, record);
+    }
     (now ? result.stages_run : result.stages_skipped).push_back(name);
+    return now;
   };
 
   // 1. Generate (unless the configuration names input files).
@@ -179,9 +187,7 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
                                    {"trigml_version", TRIGML_VERSION}};
     const fs::path dir = out / "generated";
     for (const auto& name : ingest::class_names()) inputs[name] = {(dir / (name + ".root")).string()};
-    const bool now = !stages.current("generate", record);
-    if (now) {
-      stages.invalidate("generate");
+    run_stage("generate", record, [&] {
       fs::create_directories(dir);
       for (const auto& name : ingest::class_names()) {
         gen::GeneratorSettings settings;
@@ -197,9 +203,7 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
                                 });
         if (bar) bar->finish();
       }
-      stages.complete("generate", record);
-    }
-    ran("generate", now);
+    });
     upstream = record;
   } else {
     upstream = {{"stage", "inputs"}, {"files", input_files_record(inputs)}};
@@ -208,25 +212,19 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
   // 2. Ingest.
   const nlohmann::json ingest_record = {{"stage", "ingest"}, {"schema", c.schema}, {"upstream", upstream}};
   const fs::path ingested = out / "ingested";
-  {
-    const bool now = !stages.current("ingest", ingest_record);
-    if (now) {
-      stages.invalidate("ingest");
-      fs::remove_all(ingested);
-      ingest::IngestOptions options;
-      for (const auto& [name, patterns] : inputs)
-        options.classes.push_back({name, ingest::class_label(name), patterns});
-      std::sort(options.classes.begin(), options.classes.end(),
-                [](const auto& a, const auto& b) { return a.label < b.label; });
-      options.out = ingested;
-      options.threads = static_cast<unsigned>(threads);
-      options.schema = c.schema;
-      options.progress = progress;
-      ingest::run_ingest(options);
-      stages.complete("ingest", ingest_record);
-    }
-    ran("ingest", now);
-  }
+  run_stage("ingest", ingest_record, [&] {
+    fs::remove_all(ingested);
+    ingest::IngestOptions options;
+    for (const auto& [name, patterns] : inputs)
+      options.classes.push_back({name, ingest::class_label(name), patterns});
+    std::sort(options.classes.begin(), options.classes.end(),
+              [](const auto& a, const auto& b) { return a.label < b.label; });
+    options.out = ingested;
+    options.threads = static_cast<unsigned>(threads);
+    options.schema = c.schema;
+    options.progress = progress;
+    ingest::run_ingest(options);
+  });
 
   // 3. Prepare.
   const nlohmann::json prepare_record = {{"stage", "prepare"},
@@ -234,23 +232,17 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
                                          {"test_fraction", c.test_fraction},
                                          {"upstream", ingest_record}};
   const fs::path prepared = out / "prepared";
-  {
-    const bool now = !stages.current("prepare", prepare_record);
-    if (now) {
-      stages.invalidate("prepare");
-      fs::remove_all(prepared);
-      prepare::PrepareOptions options;
-      options.input = ingested;
-      options.out = prepared;
-      options.seed = c.prepare_seed;
-      options.test_fraction = c.test_fraction;
-      options.threads = static_cast<unsigned>(threads);
-      options.progress = progress;
-      prepare::run_prepare(options);
-      stages.complete("prepare", prepare_record);
-    }
-    ran("prepare", now);
-  }
+  run_stage("prepare", prepare_record, [&] {
+    fs::remove_all(prepared);
+    prepare::PrepareOptions options;
+    options.input = ingested;
+    options.out = prepared;
+    options.seed = c.prepare_seed;
+    options.test_fraction = c.test_fraction;
+    options.threads = static_cast<unsigned>(threads);
+    options.progress = progress;
+    prepare::run_prepare(options);
+  });
 
   // 4. Train and 5. evaluate each model.
   for (const auto& plan : c.models) {
@@ -268,43 +260,34 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
     const fs::path partial = model_dir.string() + ".partial";
     ModelResult model_result;
     model_result.architecture = plan.architecture;
-    {
-      const bool now = !stages.current(train_stage, train_record);
-      if (now) {
-        stages.invalidate(train_stage);
-        fs::remove_all(model_dir);
-        // A run killed during training resumes from its checkpoint when nothing changed.
-        const bool resume = stages.current(train_stage + ".started", train_record) &&
-                            fs::exists(partial / "checkpoint" / "state.json");
-        if (!resume) fs::remove_all(partial);
-        stages.complete(train_stage + ".started", train_record);
-        train::TrainOptions options;
-        options.data = prepared;
-        options.out = model_dir;
-        options.model.architecture = model::parse_architecture(plan.architecture);
-        options.model.learning_rate = c.learning_rate;
-        options.model.seed = c.train_seed;
-        options.epochs = plan.epochs;
-        options.batch_size = c.batch_size;
-        options.validation_fraction = c.validation_fraction;
-        options.patience = c.patience;
-        options.threads = threads;
-        options.resume = resume;
-        options.cache = c.cache;  // not in the record: it changes where events come from, not which
-        options.progress = progress;
-        train::train_model(options);
-        stages.complete(train_stage, train_record);
-        stages.invalidate(train_stage + ".started");
-      }
-      model_result.trained_now = now;
-      ran(train_stage, now);
-    }
+    model_result.trained_now = run_stage(train_stage, train_record, [&] {
+      fs::remove_all(model_dir);
+      // A run killed during training resumes from its checkpoint when nothing changed.
+      const bool resume = stages.current(train_stage + ".started", train_record) &&
+                          fs::exists(partial / "checkpoint" / "state.json");
+      if (!resume) fs::remove_all(partial);
+      stages.complete(train_stage + ".started", train_record);
+      train::TrainOptions options;
+      options.data = prepared;
+      options.out = model_dir;
+      options.model.architecture = model::parse_architecture(plan.architecture);
+      options.model.learning_rate = c.learning_rate;
+      options.model.seed = c.train_seed;
+      options.epochs = plan.epochs;
+      options.batch_size = c.batch_size;
+      options.validation_fraction = c.validation_fraction;
+      options.patience = c.patience;
+      options.threads = threads;
+      options.resume = resume;
+      options.cache = c.cache;  // not in the record: it changes where events come from, not which
+      options.progress = progress;
+      train::train_model(options);
+    });
+    stages.invalidate(train_stage + ".started");
     const std::string eval_stage = "evaluate-" + plan.architecture;
     const nlohmann::json eval_record = {{"stage", eval_stage}, {"upstream", train_record}};
     const fs::path report_dir = out / "eval" / plan.architecture;
-    const bool now = !stages.current(eval_stage, eval_record);
-    if (now) {
-      stages.invalidate(eval_stage);
+    run_stage(eval_stage, eval_record, [&] {
       train::EvaluateOptions options;
       options.model = model_dir;
       options.data = prepared;
@@ -312,9 +295,7 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
       options.threads = threads;
       options.progress = progress;
       train::evaluate_model(options);
-      stages.complete(eval_stage, eval_record);
-    }
-    ran(eval_stage, now);
+    });
     model_result.metrics = nlohmann::json::parse(train::read_text_file(report_dir / "metrics.json"));
     model_result.report = report_dir / "report.html";
     result.models.push_back(std::move(model_result));

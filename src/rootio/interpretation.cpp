@@ -181,9 +181,8 @@ void check_offsets(const BasketView& basket, uint64_t from, uint64_t to) {
 // first entry's start, every entry is whole exactly when every end lies a whole number of items
 // after that start. Compiled for AVX2 as well as the baseline, like the byte swaps.
 template <size_t kItem>
-__attribute__((target_clones("avx2", "default"))) bool fill_level(const uint32_t* offsets, uint64_t from,
-                                                                  uint64_t to, uint32_t size, uint64_t items,
-                                                                  uint64_t* level, uint32_t item) {
+inline bool fill_level_loop(const uint32_t* offsets, uint64_t from, uint64_t to, uint32_t size, uint64_t items,
+                            uint64_t* level, uint32_t item) {
   const uint32_t begin = offsets[from];
   uint32_t bad = begin > size;
   for (uint64_t e = from; e < to; ++e) {
@@ -194,6 +193,33 @@ __attribute__((target_clones("avx2", "default"))) bool fill_level(const uint32_t
     level[e - from] = items + (kItem == 0 ? bytes / item : bytes / kItem);
   }
   return bad == 0;
+}
+
+// Multiversioned entry points are plain functions: clang cannot multiversion a template.
+__attribute__((target_clones("avx2", "default"))) bool fill_level_1(const uint32_t* offsets, uint64_t from, uint64_t to,
+                                                                    uint32_t size, uint64_t items, uint64_t* level,
+                                                                    uint32_t item) {
+  return fill_level_loop<1>(offsets, from, to, size, items, level, item);
+}
+__attribute__((target_clones("avx2", "default"))) bool fill_level_2(const uint32_t* offsets, uint64_t from, uint64_t to,
+                                                                    uint32_t size, uint64_t items, uint64_t* level,
+                                                                    uint32_t item) {
+  return fill_level_loop<2>(offsets, from, to, size, items, level, item);
+}
+__attribute__((target_clones("avx2", "default"))) bool fill_level_4(const uint32_t* offsets, uint64_t from, uint64_t to,
+                                                                    uint32_t size, uint64_t items, uint64_t* level,
+                                                                    uint32_t item) {
+  return fill_level_loop<4>(offsets, from, to, size, items, level, item);
+}
+__attribute__((target_clones("avx2", "default"))) bool fill_level_8(const uint32_t* offsets, uint64_t from, uint64_t to,
+                                                                    uint32_t size, uint64_t items, uint64_t* level,
+                                                                    uint32_t item) {
+  return fill_level_loop<8>(offsets, from, to, size, items, level, item);
+}
+__attribute__((target_clones("avx2", "default"))) bool fill_level_any(const uint32_t* offsets, uint64_t from,
+                                                                      uint64_t to, uint32_t size, uint64_t items,
+                                                                      uint64_t* level, uint32_t item) {
+  return fill_level_loop<0>(offsets, from, to, size, items, level, item);
 }
 
 class NumericInterpretation final : public Interpretation {
@@ -288,19 +314,19 @@ class NumericInterpretation final : public Interpretation {
     bool valid = true;
     switch (item) {
       case 1:
-        valid = fill_level<1>(offsets, from, to, size, items, filled, item_bytes);
+        valid = fill_level_1(offsets, from, to, size, items, filled, item_bytes);
         break;
       case 2:
-        valid = fill_level<2>(offsets, from, to, size, items, filled, item_bytes);
+        valid = fill_level_2(offsets, from, to, size, items, filled, item_bytes);
         break;
       case 4:
-        valid = fill_level<4>(offsets, from, to, size, items, filled, item_bytes);
+        valid = fill_level_4(offsets, from, to, size, items, filled, item_bytes);
         break;
       case 8:
-        valid = fill_level<8>(offsets, from, to, size, items, filled, item_bytes);
+        valid = fill_level_8(offsets, from, to, size, items, filled, item_bytes);
         break;
       default:
-        valid = fill_level<0>(offsets, from, to, size, items, filled, item_bytes);
+        valid = fill_level_any(offsets, from, to, size, items, filled, item_bytes);
         break;
     }
     if (!valid) {

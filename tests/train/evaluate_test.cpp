@@ -19,21 +19,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// An inclusive model trained briefly on the fixture (once per test process).
-const fs::path& trained_model() {
-  static const fs::path dir = [] {
+// An inclusive model trained briefly on the fixture (once per test executable).
+fs::path trained_model() {
+  return trigml::testing::shared_output("evaluated-model", [](const fs::path& out) {
     train::TrainOptions o;
     o.data = trigml::testing::prepared_dataset();
-    o.out = trigml::testing::train_work_dir() / "evaluated-model";
-    fs::remove_all(o.out);
+    o.out = out;
     o.model.architecture = model::Architecture::Inclusive;
     o.epochs = 2;
     o.batch_size = 64;
     o.progress = false;
     train::train_model(o);
-    return o.out;
-  }();
-  return dir;
+  });
 }
 
 train::EvaluateOptions evaluation(const std::string& name) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "common/allocator.hpp"
 #include "gen/delphes_output.hpp"
 #include "ingest/ingest.hpp"
 #include "prepare/prepare.hpp"
@@ -58,6 +59,16 @@ void prepare_events(benchmark::State& state, uint64_t memory_limit) {
 }  // namespace
 
 BENCHMARK_CAPTURE(prepare_events, memory_2GB, 2ull << 30)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(prepare_events, memory_256MB, 256ull << 20)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(prepare_events, memory_64MB, 64ull << 20)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(prepare_events, memory_16MB, 16ull << 20)->Unit(benchmark::kMillisecond)->Iterations(3);
 
-BENCHMARK_MAIN();
+// As the command line runs it (see common/allocator.hpp).
+int main(int argc, char** argv) {
+  trigml::keep_freed_memory_for_reuse();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -2,9 +2,11 @@
 #include <exception>
 
 #include "commands.hpp"
+#include "common/allocator.hpp"
 #include "common/error.hpp"
 
 int main(int argc, char** argv) {
+  trigml::keep_freed_memory_for_reuse();
   CLI::App app{"trigml: LHC event topology classification, from ROOT files to served models"};
   app.set_version_flag("--version", TRIGML_VERSION);
   app.require_subcommand(1);

@@ -125,6 +125,17 @@ void encode(const PageHeader& h, std::vector<std::byte>& out) {
     w.field_i32(3, static_cast<int32_t>(h.definition_level_encoding));
     w.field_i32(4, static_cast<int32_t>(h.repetition_level_encoding));
     w.end_struct();
+  } else if (h.type == PageType::DataPageV2) {
+    w.field(8, Type::Struct);
+    w.begin_struct();
+    w.field_i32(1, h.num_values);
+    w.field_i32(2, h.num_nulls);
+    w.field_i32(3, h.num_rows);
+    w.field_i32(4, static_cast<int32_t>(h.encoding));
+    w.field_i32(5, h.definition_levels_bytes);
+    w.field_i32(6, h.repetition_levels_bytes);
+    w.field_bool(7, h.is_compressed);
+    w.end_struct();
   } else if (h.type == PageType::DictionaryPage) {
     w.field(7, Type::Struct);
     w.begin_struct();

@@ -390,8 +390,9 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
     if (h.type != PageType::DataPage && h.type != PageType::DataPageV2 && h.type != PageType::DictionaryPage)
       throw UnsupportedError(fmt::format("page type {}", static_cast<int>(h.type)), where);
     const bool v2 = h.type == PageType::DataPageV2;
-    // The page's bytes: in place when stored uncompressed, otherwise decompressed into `page`
-    // (a v2 page's levels are never compressed).
+    // The page's bytes: in place when stored uncompressed, otherwise decompressed into `page`. A
+    // v2 page's levels are never compressed: they are read in place, and its values decompressed
+    // once the levels are known, straight into the column when nothing is in the way.
     size_t level_bytes = 0;
     if (v2) {
       level_bytes =
@@ -401,16 +402,18 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
         throw FormatError("data page v2 level sizes exceed the page", where);
     }
     std::span<const std::byte> body;
+    const bool v2_values_compressed = v2 && h.is_compressed && meta.codec != Codec::Uncompressed;
     if (meta.codec == Codec::Uncompressed || (v2 && !h.is_compressed)) {
       if (stored.size() != static_cast<size_t>(h.uncompressed_size))
         throw FormatError(fmt::format("uncompressed page holds {} bytes, its header says {}", stored.size(),
                                       h.uncompressed_size),
                           where);
       body = stored;
+    } else if (v2_values_compressed) {
+      body = stored.first(level_bytes);
     } else {
       page.resize(static_cast<size_t>(h.uncompressed_size));
-      std::memcpy(page.data(), stored.data(), level_bytes);
-      decompress(meta.codec, stored.subspan(level_bytes), std::span(page).subspan(level_bytes), where);
+      decompress(meta.codec, stored, page, where);
       body = page;
     }
     rootio::BufferOrigin page_origin{name(), where_object + fmt::format(", page at {}", start + header_at),
@@ -494,6 +497,23 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
         h.encoding == Encoding::RleDictionary || h.encoding == Encoding::PlainDictionary;
     if (h.encoding != Encoding::Plain && !dictionary_encoded)
       throw UnsupportedError(fmt::format("value encoding {}", static_cast<int>(h.encoding)), where);
+    if (v2_values_compressed) {
+      const size_t value_bytes = static_cast<size_t>(h.uncompressed_size) - level_bytes;
+      const auto compressed = stored.subspan(level_bytes);
+      const bool plain_numbers = width == 4 || width == 8;  // not booleans, strings or INT96
+      if (!dictionary_encoded && plain_numbers && plain_width(info.physical) == width && present == slots &&
+          value_bytes == present * width) {
+        const size_t at = out.values.size();
+        reserve_more(out.values, value_bytes);
+        out.values.resize(at + value_bytes);
+        decompress(meta.codec, compressed, std::span(out.values).subspan(at), where);
+        values_seen += static_cast<int64_t>(n);
+        continue;
+      }
+      page.resize(value_bytes);
+      decompress(meta.codec, compressed, page, where);
+      in = rootio::Cursor(page, &page_origin);
+    }
     std::optional<HybridRunReader> indices;
     if (dictionary_encoded) {
       int bits = in.u8();

@@ -58,8 +58,8 @@ int list_depth(ColumnType t) {
   return t == ColumnType::FloatList ? 1 : t == ColumnType::FloatListList ? 2 : 0;
 }
 
-template <typename T>
-void append_plain(std::vector<std::byte>& out, T value) {
+template <typename T, typename Buffer>
+void append_plain(Buffer& out, T value) {
   const auto* p = reinterpret_cast<const std::byte*>(&value);
   out.insert(out.end(), p, p + sizeof(T));
 }
@@ -144,19 +144,21 @@ bool float_range(std::span<const float> values, float& lo, float& hi) {
 // batch that fills a row group goes from the caller's memory straight to the file.
 struct Writer::Column {
   struct Page {
-    std::vector<std::byte> head;          // page header, then the levels of an uncompressed page
-    std::vector<std::byte> body;          // values staged from earlier batches, or compressed bytes
+    std::vector<std::byte> head;          // page header, then the levels
+    ByteBuffer body;                      // values staged from earlier batches, or compressed bytes
     std::span<const std::byte> borrowed;  // values in the current batch, after `body`
   };
   ColumnSpec spec;
   int depth = 0;
   size_t page_reserve = 0;
   HybridEncoder repetition, definition;
-  std::vector<std::byte> values;              // the open page's values staged from earlier batches
+  ByteBuffer values;                          // the open page's values staged from earlier batches
   std::span<const std::byte> borrowed;        // the open page's values in the current batch, after `values`
   uint64_t page_level_count = 0;              // level entries (or values, for flat columns) in the open page
+  uint64_t page_rows = 0;                     // rows in the open page (pages end where rows do)
   std::vector<Page> pages;                    // finished pages of the row group, in file order
-  std::vector<std::vector<std::byte>> spare;  // written buffers, for reuse
+  std::vector<std::vector<std::byte>> spare_heads;  // written buffers, for reuse
+  std::vector<ByteBuffer> spare_bodies;
   uint64_t chunk_bytes = 0;                   // bytes in `pages`
   int64_t chunk_values = 0;
   int64_t chunk_uncompressed = 0;
@@ -164,16 +166,16 @@ struct Writer::Column {
   double min = std::numeric_limits<double>::infinity(), max = -std::numeric_limits<double>::infinity();
   std::string min_string, max_string;
   bool has_stats = false;
-  std::vector<std::byte> levels, scratch;
-  ByteBuffer compressed;  // reused: compressing into it needs no zero-filled bound-sized buffer
+  std::vector<std::byte> levels;
 
   uint64_t page_value_bytes() const { return values.size() + borrowed.size(); }
   uint64_t buffered_bytes() const {
     return chunk_bytes + page_value_bytes() + repetition.encoded_bytes() + definition.encoded_bytes();
   }
-  std::vector<std::byte> take_buffer() {
+  template <typename Buffer>
+  static Buffer take_buffer(std::vector<Buffer>& spare) {
     if (spare.empty()) return {};
-    std::vector<std::byte> buffer = std::move(spare.back());
+    Buffer buffer = std::move(spare.back());
     spare.pop_back();
     buffer.clear();
     return buffer;
@@ -207,8 +209,8 @@ struct Writer::Column {
       file.write(page.head);
       if (!page.body.empty()) file.write(page.body);
       if (!page.borrowed.empty()) file.write(page.borrowed);
-      spare.push_back(std::move(page.head));
-      spare.push_back(std::move(page.body));
+      spare_heads.push_back(std::move(page.head));
+      spare_bodies.push_back(std::move(page.body));
     }
     pages.clear();
     chunk_bytes = 0;
@@ -230,48 +232,48 @@ struct Writer::Column {
     has_stats = true;
   }
 
+  // Closes the open page as a data page v2: repetition then definition levels, uncompressed, and
+  // the values, compressed on their own straight from where they lie (readers can decompress them
+  // straight into their columns as well).
   void finish_page(const WriterOptions& options) {
     if (page_level_count == 0) return;
-    // Levels, each preceded by its length (data page v1), then the values.
+    Page page{.head = take_buffer(spare_heads), .body = take_buffer(spare_bodies), .borrowed = {}};
+    PageHeader h;
+    h.type = PageType::DataPageV2;
+    h.num_values = static_cast<int32_t>(page_level_count);
+    h.num_rows = static_cast<int32_t>(page_rows);
+    h.encoding = Encoding::Plain;
     levels.clear();
     if (depth > 0) {
-      for (HybridEncoder* encoder : {&repetition, &definition}) {
-        size_t length_at = levels.size();
-        levels.resize(levels.size() + 4);
-        encoder->finish(levels);
-        uint32_t length = static_cast<uint32_t>(levels.size() - length_at - 4);
-        std::memcpy(levels.data() + length_at, &length, 4);
-      }
+      repetition.finish(levels);
+      h.repetition_levels_bytes = static_cast<int32_t>(levels.size());
+      definition.finish(levels);
+      h.definition_levels_bytes = static_cast<int32_t>(levels.size()) - h.repetition_levels_bytes;
     }
-    size_t uncompressed = levels.size() + page_value_bytes();
+    const size_t value_bytes = page_value_bytes();
     const bool compressing = options.codec != Codec::Uncompressed;
-    Page page{.head = take_buffer(), .body = take_buffer(), .borrowed = {}};
+    h.is_compressed = compressing;
     if (compressing) {
-      scratch.assign(levels.begin(), levels.end());
-      scratch.insert(scratch.end(), values.begin(), values.end());
-      scratch.insert(scratch.end(), borrowed.begin(), borrowed.end());
-      compress(options.codec, scratch, compressed, options.zstd_level);
-      page.body.assign(compressed.begin(), compressed.end());
+      if (!values.empty() && !borrowed.empty()) stage_open_page();
+      compress(options.codec, values.empty() ? borrowed : std::span<const std::byte>(values), page.body,
+               options.zstd_level);
     } else {  // the values buffer itself becomes the page body; a spare one takes its place
       std::swap(page.body, values);
       page.borrowed = borrowed;
     }
     borrowed = {};
-    PageHeader h;
-    h.type = PageType::DataPage;
-    h.uncompressed_size = static_cast<int32_t>(uncompressed);
-    h.compressed_size = static_cast<int32_t>(compressing ? page.body.size() : uncompressed);
-    h.num_values = static_cast<int32_t>(page_level_count);
-    h.encoding = Encoding::Plain;
+    h.uncompressed_size = static_cast<int32_t>(levels.size() + value_bytes);
+    h.compressed_size = static_cast<int32_t>(levels.size() + page.body.size() + page.borrowed.size());
     encode(h, page.head);
-    size_t header_bytes = page.head.size();
-    if (!compressing) page.head.insert(page.head.end(), levels.begin(), levels.end());
+    const size_t header_bytes = page.head.size();
+    page.head.insert(page.head.end(), levels.begin(), levels.end());
     chunk_bytes += page.head.size() + page.body.size() + page.borrowed.size();
     pages.push_back(std::move(page));
     chunk_values += static_cast<int64_t>(page_level_count);
-    chunk_uncompressed += static_cast<int64_t>(header_bytes + uncompressed);
+    chunk_uncompressed += static_cast<int64_t>(header_bytes + levels.size() + value_bytes);
     values.clear();
     page_level_count = 0;
+    page_rows = 0;
   }
 };
 

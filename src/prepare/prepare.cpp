@@ -405,7 +405,7 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
       SplitWriter test_writer(staging / "test", o.rows_per_part, metadata);
       // Read in slices of the memory budget: the test split is not bounded by a bucket's size.
       std::ifstream in(test_path, std::ios::binary);
-      const size_t slice = std::max<size_t>(1 << 20, o.memory_limit / 4);
+      const size_t slice = std::clamp<size_t>(o.memory_limit / 4, 1 << 20, 64 << 20);
       size_t carried = 0;  // bytes at the start of `bytes` that belong to an unfinished record
       while (true) {
         bytes.resize(carried + slice);

@@ -56,7 +56,7 @@ struct EventView {
   int32_t label = 0;
   int64_t entry = 0;
   std::array<float, kHlf> hlf{};
-  std::span<float> particles;  // row-major, kWidth floats per particle; sorted and scaled in place
+  std::span<const float> particles;  // row-major, kWidth floats per particle
   std::string_view source;
 };
 
@@ -69,21 +69,59 @@ size_t padding(size_t source_bytes) {
   return (4 - source_bytes % 4) % 4;
 }
 
-void write_event(std::ostream& out, const EventView& e) {
-  char fixed[kRecordFixedBytes];
-  uint32_t n = static_cast<uint32_t>(e.particles.size()), s = static_cast<uint32_t>(e.source.size());
-  char* p = fixed;
-  auto put = [&p](const void* data, size_t bytes) {
-    std::memcpy(p, data, bytes);
-    p += bytes;
-  };
-  put(&e.key, 8), put(&e.label, 4), put(&e.entry, 8), put(e.hlf.data(), kHlf * 4), put(&n, 4);
-  out.write(fixed, static_cast<std::streamsize>(kRecordFixedBytes));
-  out.write(reinterpret_cast<const char*>(e.particles.data()), static_cast<std::streamsize>(n * 4));
-  out.write(reinterpret_cast<const char*>(&s), 4);
-  out.write(e.source.data(), s);
-  out.write("\0\0\0", static_cast<std::streamsize>(padding(s)));
-}
+// One staging file (a shuffle bucket, or the test split). Records collect in memory and are
+// appended to the file only in chunks of `spill_bytes`, so what fits the memory budget is never
+// written out and read back. Each event's particles are sorted by ΔR straight into its record.
+class StagingFile {
+ public:
+  StagingFile(fs::path path, size_t spill_bytes) : path_(std::move(path)), spill_bytes_(spill_bytes) {
+    pending_.reserve(std::min<size_t>(spill_bytes_, 64 << 20));
+  }
+
+  void add(const EventView& e, std::vector<uint64_t>& order) {
+    const auto n = static_cast<uint32_t>(e.particles.size()), s = static_cast<uint32_t>(e.source.size());
+    const size_t bytes = kRecordFixedBytes + n * 4ull + 4 + s + padding(s);
+    if (!pending_.empty() && pending_.size() + bytes > spill_bytes_) spill();
+    const size_t at = pending_.size();
+    pending_.resize(at + bytes);
+    std::byte* p = pending_.data() + at;
+    auto put = [&p](const void* data, size_t size) {
+      std::memcpy(p, data, size);
+      p += size;
+    };
+    put(&e.key, 8), put(&e.label, 4), put(&e.entry, 8), put(e.hlf.data(), kHlf * 4), put(&n, 4);
+    sort_by_delta_r(e.particles, std::span(reinterpret_cast<float*>(p), n), order);
+    p += n * 4ull;
+    put(&s, 4), put(e.source.data(), s);
+    std::memset(p, 0, padding(s));
+  }
+
+  // After the last add: if anything went to disk, the rest follows it.
+  void finish() {
+    if (!file_.is_open()) return;
+    spill();
+    file_.close();
+    if (!file_) throw IoError("cannot write a staging file", {path_.string()});
+  }
+  bool on_disk() const { return spilled_; }
+  ByteBuffer& pending() { return pending_; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  void spill() {
+    if (!file_.is_open()) file_.open(path_, std::ios::binary);
+    spilled_ = true;
+    file_.write(reinterpret_cast<const char*>(pending_.data()), static_cast<std::streamsize>(pending_.size()));
+    if (!file_) throw IoError("cannot write a staging file", {path_.string()});
+    pending_.clear();
+  }
+
+  fs::path path_;
+  size_t spill_bytes_;
+  ByteBuffer pending_;
+  std::ofstream file_;
+  bool spilled_ = false;
+};
 
 // Parses the record at `at` of a staging file's bytes and moves `at` past it; false (and `at`
 // unchanged) when the bytes end before the record does. The view's particles and source point
@@ -99,20 +137,24 @@ bool parse_event(std::span<std::byte> bytes, size_t& at, EventView& e) {
   if (bytes.size() - position - n * 4ull - 4 < s + padding(s)) return false;
   std::memcpy(&e.key, p, 8), std::memcpy(&e.label, p + 8, 4), std::memcpy(&e.entry, p + 12, 8);
   std::memcpy(e.hlf.data(), p + 20, kHlf * 4);
-  e.particles = std::span(reinterpret_cast<float*>(bytes.data() + position), n);
+  e.particles = std::span(reinterpret_cast<const float*>(bytes.data() + position), n);
   position += n * 4ull + 4;
   e.source = std::string_view(reinterpret_cast<const char*>(bytes.data() + position), s);
   at = position + s + padding(s);
   return true;
 }
 
-// Accumulates events in column buffers and writes them in fixed-size batches.
+// Scales events (as they are copied into its column buffers) and writes them in fixed-size
+// batches.
 class SplitWriter {
  public:
-  SplitWriter(fs::path directory, uint64_t rows_per_part, std::string metadata)
+  SplitWriter(fs::path directory, uint64_t rows_per_part, std::string metadata, const MinMaxScaler& hlf_scaler,
+              const ParticleScaler& particle_scaler)
       : directory_(std::move(directory)),
         rows_per_part_(rows_per_part),
         metadata_(std::move(metadata)),
+        hlf_scaler_(hlf_scaler),
+        particle_scaler_(particle_scaler),
         sources_(kWriteBatch) {
     fs::create_directories(directory_);
   }
@@ -120,9 +162,11 @@ class SplitWriter {
     labels_.push_back(e.label);
     for (int c = 0; c < 3; ++c) encoded_.push_back(c == e.label ? 1.0f : 0.0f);
     encoded_offsets_.push_back(static_cast<int64_t>(encoded_.size()));
-    hlf_.insert(hlf_.end(), e.hlf.begin(), e.hlf.end());
+    for (size_t k = 0; k < kHlf; ++k) hlf_.push_back(hlf_scaler_.transform(k, e.hlf[k]));
     hlf_offsets_.push_back(static_cast<int64_t>(hlf_.size()));
-    particles_.insert(particles_.end(), e.particles.begin(), e.particles.end());
+    const size_t at = particles_.size();
+    particles_.resize(at + e.particles.size());
+    particle_scaler_.transform(e.particles, std::span(particles_).subspan(at));
     particle_offsets_.push_back(particle_offsets_.back() + static_cast<int64_t>(e.particles.size() / kWidth));
     counts_.push_back(static_cast<int16_t>(e.particles.size() / kWidth));
     sources_[labels_.size() - 1].assign(e.source);
@@ -177,25 +221,27 @@ class SplitWriter {
   fs::path directory_;
   uint64_t rows_per_part_;
   std::string metadata_;
+  const MinMaxScaler& hlf_scaler_;
+  const ParticleScaler& particle_scaler_;
   std::unique_ptr<parquet::Writer> writer_;
   std::vector<parquet::DatasetPart> parts_;
   uint64_t part_rows_ = 0, total_ = 0;
   std::vector<int32_t> labels_;
-  std::vector<float> encoded_, hlf_, particles_;
+  std::vector<float> encoded_, hlf_;
+  UninitializedVector<float> particles_;  // overwritten as it grows
   std::vector<int64_t> encoded_offsets_{0}, hlf_offsets_{0}, particle_offsets_{0}, entries_;
   std::vector<int16_t> counts_;
   std::vector<std::string> sources_;  // kWriteBatch strings whose capacity is reused
 };
 
 // Streams the input dataset row group by row group (decoding up to `threads` at once), calling f(global
-// index, event) for every event that wanted(global index) accepts. The event's particles live in a buffer
-// reused for the next event.
+// index, event) for every event that wanted(global index) accepts. The event's particles and source
+// are views into the decoded row group.
 template <typename Wanted, typename F>
 void for_each_event(const fs::path& input, const std::vector<std::string>& columns, unsigned threads,
                     Wanted&& wanted, F&& f) {
   parquet::DatasetReader reader(input, columns, {.threads = threads});
   std::vector<parquet::ColumnData> data;
-  std::vector<float> particles;
   uint64_t global = 0;
   EventView e;
   const bool full = columns.size() > 1;
@@ -214,9 +260,7 @@ void for_each_event(const fs::path& input, const std::vector<std::string>& colum
           throw FormatError(
               fmt::format("event {} has particle rows that are not {} features wide", global, kWidth),
               {input.string()});
-        auto values = p.as<float>().subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
-        particles.assign(values.begin(), values.end());
-        e.particles = particles;
+        e.particles = p.as<float>().subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
         const auto& s = data[2 + kHlf];
         e.source = std::string_view(reinterpret_cast<const char*>(s.values.data()) + s.string_offsets[r],
                                     static_cast<size_t>(s.string_offsets[r + 1] - s.string_offsets[r]));
@@ -325,8 +369,9 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
 
   // Pass 2, the only full read of the input: the scalers are fitted on the training split only
   // (choices.md #7) while the kept events, their particles sorted by ΔR (which uses the
-  // unscaled η and φ), are staged unscaled: the test split in input order in one file, the
-  // training split in key-range buckets. Pass 3 scales what it reads back.
+  // unscaled η and φ), are staged unscaled: the test split in input order, the training split in
+  // key-range buckets; a quarter of the memory budget holds them before they go to disk. Pass 3
+  // scales what it reads back.
   MinMaxScaler hlf_scaler;
   ParticleScaler particle_scaler;
   uint64_t train_events = summary.train[0] + summary.train[1] + summary.train[2];
@@ -343,16 +388,17 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
   staging += fmt::format(".tmp-{}", ::getpid());
   fs::remove_all(staging);
   fs::create_directories(staging / "shuffle");
-  auto bucket_path = [&](uint64_t b) { return staging / "shuffle" / fmt::format("bucket-{:05d}.bin", b); };
   const fs::path test_path = staging / "shuffle" / "test.bin";
   try {
     Progress progress("prepare", labels.size() + train_events, "events", o.progress);
+    const size_t spill_bytes = std::max<size_t>(64 << 10, o.memory_limit / 4 / (buckets + 1));
+    StagingFile test_file(test_path, spill_bytes);
+    std::vector<StagingFile> bucket_files;
+    bucket_files.reserve(buckets);
+    for (uint64_t b = 0; b < buckets; ++b)
+      bucket_files.emplace_back(staging / "shuffle" / fmt::format("bucket-{:05d}.bin", b), spill_bytes);
     {
-      std::ofstream test_file(test_path, std::ios::binary);
-      std::vector<std::ofstream> bucket_files;
-      for (uint64_t b = 0; b < buckets; ++b) bucket_files.emplace_back(bucket_path(b), std::ios::binary);
-      std::vector<float> scratch;
-      std::vector<std::pair<double, uint32_t>> order;
+      std::vector<uint64_t> order;
       for_each_event(
           o.input, input_columns(), o.threads,
           [&](uint64_t g) {
@@ -364,22 +410,18 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
               hlf_scaler.update(e.hlf);
               particle_scaler.accumulate(e.particles);
             }
-            sort_by_delta_r(e.particles, scratch, order);
             if (destination[g] == Destination::Test) {
               e.key = 0;
-              write_event(test_file, e);
+              test_file.add(e, order);
               return;
             }
             e.key = random_key(o.seed, kShuffleStream, g);
             // Keys are uniform: the top bits choose the bucket, so bucket order is key order.
             uint64_t b = buckets == 1 ? 0 : e.key / (UINT64_MAX / buckets + 1);
-            write_event(bucket_files[b], e);
+            bucket_files[b].add(e, order);
           });
-      test_file.close();
-      for (auto& f : bucket_files) f.close();
-      if (!test_file ||
-          std::any_of(bucket_files.begin(), bucket_files.end(), [](const auto& f) { return !f; }))
-        throw IoError("cannot write the staging files", {(staging / "shuffle").string()});
+      test_file.finish();
+      for (auto& f : bucket_files) f.finish();
     }
     hlf_scaler.finish();
     particle_scaler.finish();
@@ -388,61 +430,65 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
 
     // Pass 3: scaled and written; the test split in input order, then the training split bucket
     // by bucket, each sorted by key: globally shuffled.
-    auto scale = [&](EventView& e) {
-      for (size_t k = 0; k < kHlf; ++k) e.hlf[k] = hlf_scaler.transform(k, e.hlf[k]);
-      particle_scaler.transform(e.particles);
+    // Records in place when they never left memory; a spilled bucket is read back whole.
+    ByteBuffer loaded;
+    auto records = [&](StagingFile& f) -> std::span<std::byte> {
+      if (!f.on_disk()) return f.pending();
+      loaded.resize(fs::file_size(f.path()));
+      std::ifstream in(f.path(), std::ios::binary);
+      if (!in.read(reinterpret_cast<char*>(loaded.data()), static_cast<std::streamsize>(loaded.size())))
+        throw IoError("cannot read a staging file", {f.path().string()});
+      fs::remove(f.path());
+      return loaded;
     };
-    ByteBuffer bytes;
-    auto load = [&](const fs::path& path) {
-      bytes.resize(fs::file_size(path));
-      std::ifstream in(path, std::ios::binary);
-      if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
-        throw IoError("cannot read a staging file", {path.string()});
-      fs::remove(path);
-    };
+    auto release = [](StagingFile& f) { ByteBuffer().swap(f.pending()); };
     EventView e;
     {
-      SplitWriter test_writer(staging / "test", o.rows_per_part, metadata);
-      // Read in slices of the memory budget: the test split is not bounded by a bucket's size.
-      std::ifstream in(test_path, std::ios::binary);
-      const size_t slice = std::clamp<size_t>(o.memory_limit / 4, 1 << 20, 64 << 20);
-      size_t carried = 0;  // bytes at the start of `bytes` that belong to an unfinished record
-      while (true) {
-        bytes.resize(carried + slice);
-        in.read(reinterpret_cast<char*>(bytes.data() + carried), static_cast<std::streamsize>(slice));
-        size_t have = carried + static_cast<size_t>(in.gcount());
-        if (have == carried) break;
+      SplitWriter test_writer(staging / "test", o.rows_per_part, metadata, hlf_scaler, particle_scaler);
+      if (!test_file.on_disk()) {
+        std::span<std::byte> bytes = test_file.pending();
         size_t at = 0;
-        while (parse_event(std::span(bytes).first(have), at, e)) {
-          scale(e);
-          test_writer.add(e);
+        while (parse_event(bytes, at, e)) test_writer.add(e);
+        if (at != bytes.size()) throw IoError("staging records are truncated", {test_path.string(), at});
+      } else {
+        // Read in slices of the memory budget: the test split is not bounded by a bucket's size.
+        std::ifstream in(test_path, std::ios::binary);
+        const size_t slice = std::clamp<size_t>(o.memory_limit / 4, 1 << 20, 64 << 20);
+        size_t carried = 0;  // bytes at the start of `loaded` that belong to an unfinished record
+        while (true) {
+          loaded.resize(carried + slice);
+          in.read(reinterpret_cast<char*>(loaded.data() + carried), static_cast<std::streamsize>(slice));
+          size_t have = carried + static_cast<size_t>(in.gcount());
+          if (have == carried) break;
+          size_t at = 0;
+          while (parse_event(std::span(loaded).first(have), at, e)) test_writer.add(e);
+          std::memmove(loaded.data(), loaded.data() + at, have - at);
+          carried = have - at;
+          if (!in) break;
         }
-        std::memmove(bytes.data(), bytes.data() + at, have - at);
-        carried = have - at;
-        if (!in) break;
+        if (carried) throw IoError("staging file is truncated", {test_path.string()});
+        fs::remove(test_path);
       }
-      if (carried) throw IoError("staging file is truncated", {test_path.string()});
+      release(test_file);
       test_writer.finish();
     }
-    fs::remove(test_path);
-    SplitWriter train_writer(staging / "train", o.rows_per_part, metadata);
+    SplitWriter train_writer(staging / "train", o.rows_per_part, metadata, hlf_scaler, particle_scaler);
     std::vector<std::pair<uint64_t, size_t>> order;  // key, record offset
-    for (uint64_t b = 0; b < buckets; ++b) {
-      load(bucket_path(b));
+    for (auto& bucket : bucket_files) {
+      std::span<std::byte> bytes = records(bucket);
       order.clear();
       for (size_t at = 0; at < bytes.size();) {
         size_t record = at;
-        if (!parse_event(bytes, at, e))
-          throw IoError("staging file is truncated", {bucket_path(b).string(), at});
+        if (!parse_event(bytes, at, e)) throw IoError("staging records are truncated", {bucket.path().string(), at});
         order.emplace_back(e.key, record);
       }
       std::sort(order.begin(), order.end());
       for (auto [key, record] : order) {
         parse_event(bytes, record, e);
-        scale(e);
         train_writer.add(e);
         progress.advance();
       }
+      release(bucket);
     }
     train_writer.finish();
     progress.finish();

@@ -1,6 +1,7 @@
 #include "prepare/steps.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numeric>
 
@@ -129,33 +130,39 @@ void ParticleScaler::finish() {
   }
 }
 
-void ParticleScaler::transform(std::span<float> values) const {
+void ParticleScaler::transform(std::span<const float> values, std::span<float> out) const {
   constexpr size_t width = physics::kParticleFeatures;
+  // Unscaled features have mean 0 and deviation 1, which leaves them exactly as they are: no
+  // branch in the loop.
   for (size_t r = 0; r + width <= values.size(); r += width)
-    for (size_t k = 0; k < width; ++k)
-      if (scaled[k]) values[r + k] = static_cast<float>((values[r + k] - mean[k]) / stddev[k]);
+    for (size_t k = 0; k < width; ++k) out[r + k] = static_cast<float>((values[r + k] - mean[k]) / stddev[k]);
 }
 
-void sort_by_delta_r(std::span<float> rows, std::vector<float>& scratch,
-                     std::vector<std::pair<double, uint32_t>>& order) {
+void sort_by_delta_r(std::span<const float> rows, std::span<float> sorted, std::vector<uint64_t>& order) {
   constexpr size_t width = physics::kParticleFeatures;
-  size_t n = rows.size() / width;
-  if (n < 2) return;
+  const size_t n = rows.size() / width;
+  if (n < 2) {
+    std::copy(rows.begin(), rows.end(), sorted.begin());
+    return;
+  }
   const size_t eta = physics::index(physics::ParticleFeature::Eta);
   const size_t phi = physics::index(physics::ParticleFeature::Phi);
-  double lepton_eta = rows[eta], lepton_phi = rows[phi];
-  // Every particle but the lepton, by ΔR descending (stable: ties keep their stored order); the
-  // lepton is placed last explicitly, even if another particle sits exactly on it.
+  const double lepton_eta = rows[eta], lepton_phi = rows[phi];
+  // Every particle but the lepton, by ΔR descending, ties in stored order: one integer key per
+  // particle, the complemented bits of ΔR as a float (ordered like the values, since ΔR ≥ 0) above
+  // the row index, so a plain ascending sort is stable and allocates nothing. The lepton is
+  // placed last explicitly, even if another particle sits exactly on it.
   order.resize(n - 1);
-  for (size_t i = 1; i < n; ++i)
-    order[i - 1] = {physics::delta_r(rows[i * width + eta], rows[i * width + phi], lepton_eta, lepton_phi),
-                    static_cast<uint32_t>(i)};
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  scratch.assign(rows.begin(), rows.end());
+  for (size_t i = 1; i < n; ++i) {
+    auto delta_r = static_cast<float>(
+        physics::delta_r(rows[i * width + eta], rows[i * width + phi], lepton_eta, lepton_phi));
+    order[i - 1] = static_cast<uint64_t>(~std::bit_cast<uint32_t>(delta_r)) << 32 | i;
+  }
+  std::sort(order.begin(), order.end());
   for (size_t i = 0; i + 1 < n; ++i)
-    std::copy_n(scratch.begin() + static_cast<std::ptrdiff_t>(order[i].second * width), width,
-                rows.begin() + static_cast<std::ptrdiff_t>(i * width));
-  std::copy_n(scratch.begin(), width, rows.begin() + static_cast<std::ptrdiff_t>((n - 1) * width));
+    std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>((order[i] & 0xffffffffu) * width), width,
+                sorted.begin() + static_cast<std::ptrdiff_t>(i * width));
+  std::copy_n(rows.begin(), width, sorted.begin() + static_cast<std::ptrdiff_t>((n - 1) * width));
 }
 
 }  // namespace trigml::prepare

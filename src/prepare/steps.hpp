@@ -50,14 +50,17 @@ struct ParticleScaler {
   // Accumulates rows (row-major, 19 floats each); call finish() after the last.
   void accumulate(std::span<const float> rows);
   void finish();
-  void transform(std::span<float> rows) const;
+  // Writes the scaled values to `out` (the same size; may be `values` itself).
+  void transform(std::span<const float> values, std::span<float> out) const;
+  void transform(std::span<float> values) const { transform(values, values); }
 
  private:
   std::array<double, physics::kParticleFeatures> sum_{}, sum_squares_{};
 };
 
-// Reorders one event's rows by ΔR to the lepton (row 0), descending and stable, so the lepton
-// ends last. `rows` is row-major with 19 floats per row; `scratch` is reused.
-void sort_by_delta_r(std::span<float> rows, std::vector<float>& scratch, std::vector<std::pair<double, uint32_t>>& order);
+// Writes one event's rows to `sorted` (the same size, not overlapping) ordered by ΔR to the lepton
+// (row 0), descending and stable, so the lepton ends last. Rows are row-major with 19 floats
+// each; `order` is reused from event to event.
+void sort_by_delta_r(std::span<const float> rows, std::span<float> sorted, std::vector<uint64_t>& order);
 
 }  // namespace trigml::prepare

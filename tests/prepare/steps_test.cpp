@@ -111,20 +111,29 @@ TEST(Prepare, ParticlesSortedByDeltaRDescendingWithTheLeptonLast) {
     rows.insert(rows.end(), row.begin(), row.end());
   }
   rows[19 * 7 + 5] = rows[5], rows[19 * 7 + 6] = rows[6];  // a particle exactly on the lepton
-  std::vector<float> original = rows, scratch;
-  std::vector<std::pair<double, uint32_t>> order;
-  sort_by_delta_r(rows, scratch, order);
+  rows[19 * 20 + 5] = rows[19 * 10 + 5], rows[19 * 20 + 6] = rows[19 * 10 + 6];  // a tie
+  std::vector<float> original = rows;
+  std::vector<uint64_t> order;
+  sort_by_delta_r(original, rows, order);
   EXPECT_EQ(rows[299 * 19], 0.0f) << "the lepton is last";
   std::set<float> tags;
-  double previous = 1e9;
+  float previous = 1e9f;
   for (int r = 0; r < 299; ++r) {
-    double dr = physics::delta_r(rows[r * 19 + 5], rows[r * 19 + 6], original[5], original[6]);
+    // The sort's key is ΔR rounded to float, like the features it is computed from.
+    float dr = static_cast<float>(physics::delta_r(rows[r * 19 + 5], rows[r * 19 + 6], original[5], original[6]));
     EXPECT_LE(dr, previous);
     previous = dr;
     tags.insert(rows[r * 19]);
   }
   tags.insert(rows[299 * 19]);
   EXPECT_EQ(tags.size(), 300u) << "a permutation of the rows";
+  EXPECT_EQ(rows[298 * 19], 7.0f) << "the particle on the lepton comes just before it";
+  auto position = [&](float tag) {
+    for (int r = 0; r < 300; ++r)
+      if (rows[r * 19] == tag) return r;
+    return -1;
+  };
+  EXPECT_EQ(position(20.0f), position(10.0f) + 1) << "ties keep their stored order";
 }
 
 }  // namespace

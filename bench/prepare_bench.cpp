@@ -7,6 +7,7 @@
 #include "common/allocator.hpp"
 #include "gen/delphes_output.hpp"
 #include "ingest/ingest.hpp"
+#include "parquet/dataset.hpp"
 #include "prepare/prepare.hpp"
 
 using namespace trigml;
@@ -14,34 +15,36 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path ingested() {
-  static fs::path dir = [] {
-    fs::path base = fs::temp_directory_path() / "trigml-bench" / "prepare";
-    fs::path out = base / "ingested";
-    if (fs::exists(out / "_manifest.json")) return out;
-    fs::create_directories(base);
-    ingest::IngestOptions o;
-    o.out = out;
-    o.progress = false;
-    for (auto [name, process] : {std::pair{"qcd", gen::Process::Qcd}, {"ttbar", gen::Process::TopPair},
-                                 {"wjets", gen::Process::WJets}}) {
-      fs::path f = base / fmt::format("{}.root", name);
+// The ingested input, its pages compressed with `codec` (made once per codec and kept).
+fs::path ingested(parquet::Codec codec) {
+  fs::path base = fs::temp_directory_path() / "trigml-bench" / "prepare";
+  fs::path out = base / ("ingested-" + parquet::codec_name(codec));
+  if (fs::exists(out / "_manifest.json")) return out;
+  fs::create_directories(base);
+  ingest::IngestOptions o;
+  o.out = out;
+  o.progress = false;
+  o.codec = codec;
+  for (auto [name, process] : {std::pair{"qcd", gen::Process::Qcd},
+                               {"ttbar", gen::Process::TopPair},
+                               {"wjets", gen::Process::WJets}}) {
+    fs::path f = base / fmt::format("{}.root", name);  // written atomically: complete if present
+    if (!fs::exists(f)) {
       gen::GeneratorSettings s;
       s.process = process;
       s.seed = 21;
       gen::write_delphes_file(f, s, 8000, 2, rootio::WriterOptions{});
-      o.classes.push_back({name, ingest::class_label(name), {f.string()}});
     }
-    ingest::run_ingest(o);
-    return out;
-  }();
-  return dir;
+    o.classes.push_back({name, ingest::class_label(name), {f.string()}});
+  }
+  ingest::run_ingest(o);
+  return out;
 }
 
-void prepare_events(benchmark::State& state, uint64_t memory_limit) {
+void prepare_events(benchmark::State& state, uint64_t memory_limit, parquet::Codec codec) {
   fs::path out = fs::temp_directory_path() / "trigml-bench" / "prepare" / "prepared";
   uint64_t events = 0;
-  const fs::path input = ingested();  // made once, outside the timing
+  const fs::path input = ingested(codec);  // made once, outside the timing
   for (auto _ : state) {
     fs::remove_all(out);
     prepare::PrepareOptions o;
@@ -50,6 +53,7 @@ void prepare_events(benchmark::State& state, uint64_t memory_limit) {
     o.progress = false;
     o.threads = 1;
     o.memory_limit = memory_limit;
+    o.codec = codec;
     auto s = prepare::run_prepare(o);
     events = s.available[0] + s.available[1] + s.available[2];
     state.counters["buckets"] = static_cast<double>(s.shuffle_buckets);
@@ -59,10 +63,30 @@ void prepare_events(benchmark::State& state, uint64_t memory_limit) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(prepare_events, memory_2GB, 2ull << 30)->Unit(benchmark::kMillisecond)->Iterations(3);
-BENCHMARK_CAPTURE(prepare_events, memory_256MB, 256ull << 20)->Unit(benchmark::kMillisecond)->Iterations(3);
-BENCHMARK_CAPTURE(prepare_events, memory_64MB, 64ull << 20)->Unit(benchmark::kMillisecond)->Iterations(3);
-BENCHMARK_CAPTURE(prepare_events, memory_16MB, 16ull << 20)->Unit(benchmark::kMillisecond)->Iterations(3);
+// Input and output compressed alike: the default (LZ4_RAW) under several memory limits, then
+// the other codecs `--compression` selects.
+constexpr auto kDefault = parquet::kDatasetCodec;
+BENCHMARK_CAPTURE(prepare_events, memory_2GB, 2ull << 30, kDefault)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK_CAPTURE(prepare_events, memory_256MB, 256ull << 20, kDefault)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK_CAPTURE(prepare_events, memory_64MB, 64ull << 20, kDefault)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK_CAPTURE(prepare_events, memory_16MB, 16ull << 20, kDefault)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK_CAPTURE(prepare_events, memory_2GB_snappy, 2ull << 30, parquet::Codec::Snappy)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK_CAPTURE(prepare_events, memory_2GB_zstd, 2ull << 30, parquet::Codec::Zstd)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK_CAPTURE(prepare_events, memory_2GB_uncompressed, 2ull << 30, parquet::Codec::Uncompressed)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 // As the command line runs it (see common/allocator.hpp).
 int main(int argc, char** argv) {

@@ -10,20 +10,25 @@ namespace trigml::cli {
 void print_ingest_summary(const ingest::IngestSummary& summary) {
   std::printf("%-8s %6s %12s %12s %10s %9s\n", "class", "files", "read", "selected", "efficiency", "seconds");
   for (const auto& c : summary.classes) {
-    double efficiency = c.counts.read ? 100.0 * static_cast<double>(c.counts.selected) / static_cast<double>(c.counts.read) : 0;
-    std::printf("%-8s %6llu %12llu %12llu %9.2f%% %9.1f\n", c.name.c_str(), static_cast<unsigned long long>(c.files),
-                static_cast<unsigned long long>(c.counts.read), static_cast<unsigned long long>(c.counts.selected),
-                efficiency, c.seconds);
+    double efficiency =
+        c.counts.read ? 100.0 * static_cast<double>(c.counts.selected) / static_cast<double>(c.counts.read)
+                      : 0;
+    std::printf("%-8s %6llu %12llu %12llu %9.2f%% %9.1f\n", c.name.c_str(),
+                static_cast<unsigned long long>(c.files), static_cast<unsigned long long>(c.counts.read),
+                static_cast<unsigned long long>(c.counts.selected), efficiency, c.seconds);
   }
-  for (const auto& [file, error] : summary.skipped) std::printf("skipped %s: %s\n", file.c_str(), error.c_str());
-  std::printf("%llu parts written in %.1f s\n", static_cast<unsigned long long>(summary.parts), summary.seconds);
+  for (const auto& [file, error] : summary.skipped)
+    std::printf("skipped %s: %s\n", file.c_str(), error.c_str());
+  std::printf("%llu parts written in %.1f s\n", static_cast<unsigned long long>(summary.parts),
+              summary.seconds);
 }
 
 void register_ingest(CLI::App& app) {
-  auto* cmd = app.add_subcommand("ingest", "Select events and compute their features: ROOT files → Parquet dataset");
+  auto* cmd =
+      app.add_subcommand("ingest", "Select events and compute their features: ROOT files → Parquet dataset");
   struct Options {
     std::vector<std::string> classes;
-    std::string config, out, schema = "delphes", on_error = "fail";
+    std::string config, out, schema = "delphes", on_error = "fail", compression;
     unsigned threads = 0;
     bool resume = false;
   };
@@ -35,9 +40,11 @@ void register_ingest(CLI::App& app) {
   cmd->add_option("--schema", o->schema, "delphes, nanoaod, or a TOML schema mapping");
   cmd->add_option("--on-error", o->on_error, "fail (default) or skip a corrupt input");
   cmd->add_flag("--resume", o->resume, "Finish an interrupted run: only inputs without a part are read");
+  cmd->add_option("--compression", o->compression, "Parquet pages: lz4_raw (default), snappy, zstd or none");
   cmd->callback([o] {
     ingest::IngestOptions options;
     if (!o->config.empty()) options = ingest::load_ingest_config(o->config);
+    if (!o->compression.empty()) options.codec = parquet::parse_codec(o->compression);
     std::map<std::string, ingest::ClassSpec> by_name;
     for (auto& spec : options.classes) by_name[spec.name] = spec;
     for (const std::string& item : o->classes) {
@@ -51,7 +58,8 @@ void register_ingest(CLI::App& app) {
     }
     options.classes.clear();
     for (auto& [name, spec] : by_name) options.classes.push_back(spec);
-    std::sort(options.classes.begin(), options.classes.end(), [](auto& a, auto& b) { return a.label < b.label; });
+    std::sort(options.classes.begin(), options.classes.end(),
+              [](auto& a, auto& b) { return a.label < b.label; });
     if (!o->out.empty()) options.out = o->out;
     if (o->threads) options.threads = o->threads;
     if (o->schema != "delphes" || o->config.empty()) options.schema = o->schema;

@@ -17,17 +17,23 @@ uint64_t parse_bytes(const std::string& text) {
   }
   std::string unit = text.substr(used);
   for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  double scale = unit.empty() || unit == "B" ? 1 : unit == "KB" || unit == "K" ? 1e3 : unit == "MB" || unit == "M" ? 1e6
-               : unit == "GB" || unit == "G" ? 1e9 : unit == "KIB" ? 1024.0 : unit == "MIB" ? 1048576.0
-               : unit == "GIB" ? 1073741824.0 : -1;
-  if (scale < 0 || !(value > 0)) throw UsageError(fmt::format("'{}' is not a size (examples: 512MB, 2GB)", text));
+  double scale = unit.empty() || unit == "B"   ? 1
+                 : unit == "KB" || unit == "K" ? 1e3
+                 : unit == "MB" || unit == "M" ? 1e6
+                 : unit == "GB" || unit == "G" ? 1e9
+                 : unit == "KIB"               ? 1024.0
+                 : unit == "MIB"               ? 1048576.0
+                 : unit == "GIB"               ? 1073741824.0
+                                               : -1;
+  if (scale < 0 || !(value > 0))
+    throw UsageError(fmt::format("'{}' is not a size (examples: 512MB, 2GB)", text));
   return static_cast<uint64_t>(value * scale);
 }
 
 void register_prepare(CLI::App& app) {
   auto* cmd = app.add_subcommand("prepare", "Balance, split, scale, sort and shuffle an ingested dataset");
   struct Options {
-    std::string input, out, memory = "2GB";
+    std::string input, out, memory = "2GB", compression = "lz4_raw";
     uint64_t seed = 42;
     double test_fraction = 0.2;
     std::vector<double> ratio;
@@ -37,12 +43,16 @@ void register_prepare(CLI::App& app) {
   cmd->add_option("input", o->input, "Ingested dataset directory")->required();
   cmd->add_option("--out", o->out, "Output directory (train/, test/, preprocessing.json)")->required();
   cmd->add_option("--seed", o->seed, "Seed of every random step (default 42)");
-  cmd->add_option("--test-fraction", o->test_fraction, "Fraction of each class in the test split (default 0.2)");
-  cmd->add_option("--balance-ratio", o->ratio, "Events per class relative to the smallest class (qcd ttbar wjets)");
+  cmd->add_option("--test-fraction", o->test_fraction,
+                  "Fraction of each class in the test split (default 0.2)");
+  cmd->add_option("--balance-ratio", o->ratio,
+                  "Events per class relative to the smallest class (qcd ttbar wjets)");
   cmd->add_option("--memory-limit", o->memory, "Memory for the shuffle (default 2GB)");
   cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
+  cmd->add_option("--compression", o->compression, "Parquet pages: lz4_raw (default), snappy, zstd or none");
   cmd->callback([o] {
     prepare::PrepareOptions options;
+    options.codec = parquet::parse_codec(o->compression);
     options.input = o->input;
     options.out = o->out;
     options.seed = o->seed;
@@ -53,7 +63,8 @@ void register_prepare(CLI::App& app) {
     auto s = prepare::run_prepare(options);
     std::printf("%-8s %12s %12s %12s\n", "class", "available", "train", "test");
     for (size_t c = 0; c < s.classes.size(); ++c)
-      std::printf("%-8s %12llu %12llu %12llu\n", s.classes[c].c_str(), static_cast<unsigned long long>(s.available[c]),
+      std::printf("%-8s %12llu %12llu %12llu\n", s.classes[c].c_str(),
+                  static_cast<unsigned long long>(s.available[c]),
                   static_cast<unsigned long long>(s.train[c]), static_cast<unsigned long long>(s.test[c]));
     std::printf("written to %s in %.1f s (shuffle in %llu bucket(s))\n", o->out.c_str(), s.seconds,
                 static_cast<unsigned long long>(s.shuffle_buckets));
@@ -67,10 +78,12 @@ void register_prepare(CLI::App& app) {
 namespace trigml::cli {
 
 void register_export_tfrecord(CLI::App& app) {
-  auto* cmd = app.add_subcommand("export-tfrecord", "Write a prepared dataset in the original's TFRecord layout");
+  auto* cmd =
+      app.add_subcommand("export-tfrecord", "Write a prepared dataset in the original's TFRecord layout");
   auto input = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
-  cmd->add_option("prepared", *input, "Prepared dataset directory (train/, test/, preprocessing.json)")->required();
+  cmd->add_option("prepared", *input, "Prepared dataset directory (train/, test/, preprocessing.json)")
+      ->required();
   cmd->add_option("--out", *out, "Output directory")->required();
   cmd->callback([input, out] {
     auto s = prepare::export_tfrecord(*input, *out);

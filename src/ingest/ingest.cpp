@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
@@ -45,11 +44,16 @@ nlohmann::json feature_metadata(const physics::SelectionConfig& s) {
     particles.push_back({{"name", physics::kParticleNames[k]}, {"unit", physics::kParticleUnits[k]}});
   j["high_level_features"] = hlf;
   j["particle_features"] = particles;
-  j["selection"] = {{"lepton_min_pt_gev", s.lepton_min_pt},     {"isolation_cone", s.isolation_cone},
-                    {"max_relative_isolation", s.max_relative_isolation}, {"track_min_pt_gev", s.track_min_pt},
-                    {"photon_min_et_gev", s.photon_min_et},     {"neutral_min_et_gev", s.neutral_min_et},
-                    {"jet_min_pt_gev", s.jet_min_pt},           {"jet_max_abs_eta", s.jet_max_abs_eta},
-                    {"max_tracks", s.max_tracks},               {"max_photons", s.max_photons},
+  j["selection"] = {{"lepton_min_pt_gev", s.lepton_min_pt},
+                    {"isolation_cone", s.isolation_cone},
+                    {"max_relative_isolation", s.max_relative_isolation},
+                    {"track_min_pt_gev", s.track_min_pt},
+                    {"photon_min_et_gev", s.photon_min_et},
+                    {"neutral_min_et_gev", s.neutral_min_et},
+                    {"jet_min_pt_gev", s.jet_min_pt},
+                    {"jet_max_abs_eta", s.jet_max_abs_eta},
+                    {"max_tracks", s.max_tracks},
+                    {"max_photons", s.max_photons},
                     {"max_neutral_hadrons", s.max_neutral}};
   j["trigml_version"] = TRIGML_VERSION;
   return j;
@@ -64,12 +68,13 @@ nlohmann::json counts_json(const SelectionCounts& c) {
 }
 
 // Reads one input file and writes its selected events as one part.
-SelectionCounts ingest_file(const Input& input, const fs::path& part_path, const physics::SchemaMapping& schema,
-                            const IngestOptions& options, Progress& progress) {
+SelectionCounts ingest_file(const Input& input, const fs::path& part_path,
+                            const physics::SchemaMapping& schema, const IngestOptions& options,
+                            Progress& progress) {
   EventReader reader(input.path, schema);
   auto columns = output_schema();
   parquet::WriterOptions writer_options;
-  writer_options.codec = parquet::Codec::Snappy;
+  writer_options.codec = options.codec;
   parquet::Writer writer(part_path, columns, writer_options);
   FeatureBatch batch;
   SelectionCounts counts;
@@ -115,14 +120,16 @@ SelectionCounts ingest_file(const Input& input, const fs::path& part_path, const
 
 IngestSummary run_ingest(const IngestOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  if (options.classes.empty()) throw UsageError("no input classes: give --class qcd=PATH, ttbar=PATH, wjets=PATH");
+  if (options.classes.empty())
+    throw UsageError("no input classes: give --class qcd=PATH, ttbar=PATH, wjets=PATH");
   if (options.out.empty()) throw UsageError("no output directory (--out)");
   if (options.chunk_events == 0) throw UsageError("chunk size must be positive");
   physics::SchemaMapping schema = physics::schema_by_name(options.schema);
   std::vector<Input> inputs;
   for (const ClassSpec& spec : options.classes)
     for (const std::string& pattern : spec.inputs)
-      for (std::string& path : expand_inputs(pattern)) inputs.push_back({inputs.size(), std::move(path), &spec});
+      for (std::string& path : expand_inputs(pattern))
+        inputs.push_back({inputs.size(), std::move(path), &spec});
   if (inputs.empty()) throw UsageError("no input files");
 
   fs::create_directories(options.out);
@@ -134,7 +141,8 @@ IngestSummary run_ingest(const IngestOptions& options) {
                      {options.out.string()});
 
   IngestSummary summary;
-  for (const ClassSpec& spec : options.classes) summary.classes.push_back({spec.name, spec.label, 0, 0, 0, {}, 0});
+  for (const ClassSpec& spec : options.classes)
+    summary.classes.push_back({spec.name, spec.label, 0, 0, 0, {}, 0});
   auto class_of = [&](const Input& input) -> ClassSummary& {
     for (auto& c : summary.classes)
       if (c.label == input.spec->label) return c;
@@ -211,7 +219,8 @@ IngestSummary run_ingest(const IngestOptions& options) {
     if (part_written[i]) manifest.parts.push_back({parquet::part_name(inputs[i].index), part_rows[i]});
   nlohmann::json classes = nlohmann::json::array();
   for (const auto& c : summary.classes)
-    classes.push_back({{"name", c.name}, {"label", c.label}, {"files", c.files}, {"counts", counts_json(c.counts)}});
+    classes.push_back(
+        {{"name", c.name}, {"label", c.label}, {"files", c.files}, {"counts", counts_json(c.counts)}});
   manifest.metadata = feature_metadata(physics::SelectionConfig{});
   manifest.metadata["producer"] = "trigml ingest";
   manifest.metadata["schema_mapping"] = schema.name;

@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "ingest/event_reader.hpp"
+#include "parquet/dataset.hpp"
 
 namespace trigml::ingest {
 
 // The three classes of the original, with their labels.
 struct ClassSpec {
-  std::string name;   // qcd, ttbar, wjets
-  int32_t label = 0;  // 0, 1, 2
+  std::string name;                 // qcd, ttbar, wjets
+  int32_t label = 0;                // 0, 1, 2
   std::vector<std::string> inputs;  // files, globs or directories
 };
 // Label of a class name; UsageError lists the valid names.
@@ -27,11 +28,12 @@ enum class OnError { Fail, Skip };
 struct IngestOptions {
   std::vector<ClassSpec> classes;
   std::filesystem::path out;
-  unsigned threads = 0;             // 0: all cores
-  std::string schema = "delphes";   // delphes, nanoaod or a TOML file
+  unsigned threads = 0;            // 0: all cores
+  std::string schema = "delphes";  // delphes, nanoaod or a TOML file
   OnError on_error = OnError::Fail;
   bool resume = false;
-  uint64_t chunk_events = 5000;     // entries read per range (rounded to basket clusters)
+  uint64_t chunk_events = 5000;  // entries read per range (rounded to basket clusters)
+  parquet::Codec codec = parquet::kDatasetCodec;
   bool progress = true;
 };
 

@@ -26,7 +26,8 @@ std::vector<std::string> expand_inputs(const std::string& pattern) {
   std::vector<std::string> out;
   if (fs::is_directory(pattern)) {
     for (const auto& entry : fs::directory_iterator(pattern))
-      if (entry.is_regular_file() && entry.path().extension() == ".root") out.push_back(entry.path().string());
+      if (entry.is_regular_file() && entry.path().extension() == ".root")
+        out.push_back(entry.path().string());
     if (out.empty()) throw NotFoundError("directory holds no .root files", {pattern});
   } else if (pattern.find_first_of("*?[") != std::string::npos) {
     glob_t matches{};
@@ -47,11 +48,13 @@ IngestOptions load_ingest_config(const std::string& path) {
   try {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    throw UsageError(fmt::format("invalid TOML at line {}: {}", e.source().begin.line, e.description()), {path});
+    throw UsageError(fmt::format("invalid TOML at line {}: {}", e.source().begin.line, e.description()),
+                     {path});
   }
   IngestOptions options;
   const toml::table* classes = table["classes"].as_table();
-  if (!classes) throw UsageError("needs a [classes] table: qcd = [\"files...\"], ttbar = [...], wjets = [...]", {path});
+  if (!classes)
+    throw UsageError("needs a [classes] table: qcd = [\"files...\"], ttbar = [...], wjets = [...]", {path});
   for (const auto& [name, value] : *classes) {
     ClassSpec spec;
     spec.name = std::string(name.str());
@@ -74,6 +77,13 @@ IngestOptions load_ingest_config(const std::string& path) {
   if (on_error != "fail" && on_error != "skip")
     throw UsageError(fmt::format("on_error must be 'fail' or 'skip', not '{}'", on_error), {path});
   options.on_error = on_error == "fail" ? OnError::Fail : OnError::Skip;
+  if (auto compression = table["compression"].value<std::string>()) {
+    try {
+      options.codec = parquet::parse_codec(*compression);
+    } catch (const UsageError& e) {
+      throw UsageError(e.detail(), {path});
+    }
+  }
   return options;
 }
 

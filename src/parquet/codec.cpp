@@ -1,6 +1,7 @@
 #include "parquet/codec.hpp"
 
 #include <libdeflate.h>
+#include <lz4.h>
 #include <snappy.h>
 #include <zstd.h>
 
@@ -28,6 +29,16 @@ void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out, int z
       if (ZSTD_isError(length))
         throw InternalError(fmt::format("ZSTD compression failed: {}", ZSTD_getErrorName(length)));
       out.resize(length);
+      return;
+    }
+    case Codec::Lz4Raw: {
+      if (in.size() > LZ4_MAX_INPUT_SIZE)
+        throw UsageError(fmt::format("a page of {} bytes is too large for LZ4", in.size()));
+      out.resize(static_cast<size_t>(LZ4_compressBound(static_cast<int>(in.size()))));
+      int length = LZ4_compress_default(data, reinterpret_cast<char*>(out.data()),
+                                        static_cast<int>(in.size()), static_cast<int>(out.size()));
+      if (length <= 0 && !in.empty()) throw InternalError("LZ4 compression failed");
+      out.resize(static_cast<size_t>(length));
       return;
     }
     default:
@@ -61,6 +72,19 @@ void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte>
         throw FormatError(
             fmt::format("corrupt ZSTD page: {}",
                         ZSTD_isError(length) ? ZSTD_getErrorName(length) : "wrong uncompressed size"),
+            where);
+      return;
+    }
+    case Codec::Lz4Raw: {
+      if (in.size() > LZ4_MAX_INPUT_SIZE || out.size() > LZ4_MAX_INPUT_SIZE)
+        throw FormatError(
+            fmt::format("LZ4 page of {} bytes ({} uncompressed) is too large", in.size(), out.size()), where);
+      int length =
+          LZ4_decompress_safe(reinterpret_cast<const char*>(in.data()), reinterpret_cast<char*>(out.data()),
+                              static_cast<int>(in.size()), static_cast<int>(out.size()));
+      if (length < 0 || static_cast<size_t>(length) != out.size())
+        throw FormatError(
+            fmt::format("corrupt LZ4 page ({} bytes, expected {} uncompressed)", in.size(), out.size()),
             where);
       return;
     }

@@ -6,17 +6,34 @@ using thrift::Type;
 
 std::string codec_name(Codec codec) {
   switch (codec) {
-    case Codec::Uncompressed: return "uncompressed";
-    case Codec::Snappy: return "snappy";
-    case Codec::Gzip: return "gzip";
-    case Codec::Lz4: return "lz4";
-    case Codec::Zstd: return "zstd";
+    case Codec::Uncompressed:
+      return "uncompressed";
+    case Codec::Snappy:
+      return "snappy";
+    case Codec::Gzip:
+      return "gzip";
+    case Codec::Lz4:
+      return "lz4";
+    case Codec::Zstd:
+      return "zstd";
+    case Codec::Lz4Raw:
+      return "lz4_raw";
   }
   return "codec " + std::to_string(static_cast<int>(codec));
 }
 
+Codec parse_codec(const std::string& name) {
+  if (name == "uncompressed" || name == "none") return Codec::Uncompressed;
+  if (name == "snappy") return Codec::Snappy;
+  if (name == "zstd") return Codec::Zstd;
+  if (name == "lz4_raw" || name == "lz4") return Codec::Lz4Raw;
+  throw UsageError(
+      fmt::format("compression '{}': trigml writes uncompressed, snappy, zstd or lz4_raw", name));
+}
+
 std::string physical_type_name(PhysicalType type) {
-  static const char* names[] = {"boolean", "int32", "int64", "int96", "float", "double", "binary", "fixed_len_binary"};
+  static const char* names[] = {"boolean", "int32",  "int64",  "int96",
+                                "float",   "double", "binary", "fixed_len_binary"};
   auto i = static_cast<size_t>(type);
   return i < 8 ? names[i] : "type " + std::to_string(i);
 }
@@ -153,12 +170,18 @@ Statistics decode_statistics(thrift::Reader& r) {
   std::optional<std::string> old_min, old_max;
   r.begin_struct();
   for (auto [id, t] = r.field(); t != Type::Stop; std::tie(id, t) = r.field()) {
-    if (id == 1 && t == Type::Binary) old_max = r.binary();
-    else if (id == 2 && t == Type::Binary) old_min = r.binary();
-    else if (id == 3) s.null_count = r.integer(t);
-    else if (id == 5 && t == Type::Binary) s.max_value = r.binary();
-    else if (id == 6 && t == Type::Binary) s.min_value = r.binary();
-    else r.skip(t);
+    if (id == 1 && t == Type::Binary)
+      old_max = r.binary();
+    else if (id == 2 && t == Type::Binary)
+      old_min = r.binary();
+    else if (id == 3)
+      s.null_count = r.integer(t);
+    else if (id == 5 && t == Type::Binary)
+      s.max_value = r.binary();
+    else if (id == 6 && t == Type::Binary)
+      s.min_value = r.binary();
+    else
+      r.skip(t);
   }
   r.end_struct();
   if (!s.min_value) s.min_value = old_min;
@@ -171,12 +194,24 @@ SchemaElement decode_schema_element(thrift::Reader& r) {
   r.begin_struct();
   for (auto [id, t] = r.field(); t != Type::Stop; std::tie(id, t) = r.field()) {
     switch (id) {
-      case 1: e.type = static_cast<PhysicalType>(r.integer(t)); break;
-      case 2: e.type_length = static_cast<int32_t>(r.integer(t)); break;
-      case 3: e.repetition = static_cast<Repetition>(r.integer(t)); break;
-      case 4: e.name = r.binary(); break;
-      case 5: e.num_children = static_cast<int32_t>(r.integer(t)); break;
-      case 6: e.converted_type = static_cast<ConvertedType>(r.integer(t)); break;
+      case 1:
+        e.type = static_cast<PhysicalType>(r.integer(t));
+        break;
+      case 2:
+        e.type_length = static_cast<int32_t>(r.integer(t));
+        break;
+      case 3:
+        e.repetition = static_cast<Repetition>(r.integer(t));
+        break;
+      case 4:
+        e.name = r.binary();
+        break;
+      case 5:
+        e.num_children = static_cast<int32_t>(r.integer(t));
+        break;
+      case 6:
+        e.converted_type = static_cast<ConvertedType>(r.integer(t));
+        break;
       case 10: {
         r.begin_struct();
         for (auto [lid, lt] = r.field(); lt != Type::Stop; std::tie(lid, lt) = r.field()) {
@@ -186,7 +221,8 @@ SchemaElement decode_schema_element(thrift::Reader& r) {
         r.end_struct();
         break;
       }
-      default: r.skip(t);
+      default:
+        r.skip(t);
     }
   }
   r.end_struct();
@@ -198,7 +234,9 @@ ColumnMetaData decode_column_metadata(thrift::Reader& r) {
   r.begin_struct();
   for (auto [id, t] = r.field(); t != Type::Stop; std::tie(id, t) = r.field()) {
     switch (id) {
-      case 1: c.type = static_cast<PhysicalType>(r.integer(t)); break;
+      case 1:
+        c.type = static_cast<PhysicalType>(r.integer(t));
+        break;
       case 2: {
         auto [et, n] = r.list_header();
         for (size_t i = 0; i < n; ++i) c.encodings.push_back(static_cast<Encoding>(r.integer(et)));
@@ -209,14 +247,29 @@ ColumnMetaData decode_column_metadata(thrift::Reader& r) {
         for (size_t i = 0; i < n; ++i) c.path.push_back(r.binary());
         break;
       }
-      case 4: c.codec = static_cast<Codec>(r.integer(t)); break;
-      case 5: c.num_values = r.integer(t); break;
-      case 6: c.total_uncompressed_size = r.integer(t); break;
-      case 7: c.total_compressed_size = r.integer(t); break;
-      case 9: c.data_page_offset = r.integer(t); break;
-      case 11: c.dictionary_page_offset = r.integer(t); break;
-      case 12: c.statistics = decode_statistics(r); break;
-      default: r.skip(t);
+      case 4:
+        c.codec = static_cast<Codec>(r.integer(t));
+        break;
+      case 5:
+        c.num_values = r.integer(t);
+        break;
+      case 6:
+        c.total_uncompressed_size = r.integer(t);
+        break;
+      case 7:
+        c.total_compressed_size = r.integer(t);
+        break;
+      case 9:
+        c.data_page_offset = r.integer(t);
+        break;
+      case 11:
+        c.dictionary_page_offset = r.integer(t);
+        break;
+      case 12:
+        c.statistics = decode_statistics(r);
+        break;
+      default:
+        r.skip(t);
     }
   }
   r.end_struct();
@@ -231,13 +284,17 @@ FileMetaData decode_file_metadata(rootio::Cursor& cursor) {
   r.begin_struct();
   for (auto [id, t] = r.field(); t != Type::Stop; std::tie(id, t) = r.field()) {
     switch (id) {
-      case 1: m.version = static_cast<int32_t>(r.integer(t)); break;
+      case 1:
+        m.version = static_cast<int32_t>(r.integer(t));
+        break;
       case 2: {
         auto [et, n] = r.list_header();
         for (size_t i = 0; i < n; ++i) m.schema.push_back(decode_schema_element(r));
         break;
       }
-      case 3: m.num_rows = r.integer(t); break;
+      case 3:
+        m.num_rows = r.integer(t);
+        break;
       case 4: {
         auto [et, n] = r.list_header();
         for (size_t g = 0; g < n; ++g) {
@@ -259,7 +316,8 @@ FileMetaData decode_file_metadata(rootio::Cursor& cursor) {
                   }
                 }
                 r.end_struct();
-                if (!has_meta) cursor.fail("column chunk without metadata (external column files are not supported)");
+                if (!has_meta)
+                  cursor.fail("column chunk without metadata (external column files are not supported)");
                 rg.columns.push_back(std::move(meta));
               }
             } else if (gid == 2) {
@@ -281,17 +339,23 @@ FileMetaData decode_file_metadata(rootio::Cursor& cursor) {
           std::string key, value;
           r.begin_struct();
           for (auto [kid, kt] = r.field(); kt != Type::Stop; std::tie(kid, kt) = r.field()) {
-            if (kid == 1) key = r.binary();
-            else if (kid == 2) value = r.binary();
-            else r.skip(kt);
+            if (kid == 1)
+              key = r.binary();
+            else if (kid == 2)
+              value = r.binary();
+            else
+              r.skip(kt);
           }
           r.end_struct();
           m.key_value.emplace_back(std::move(key), std::move(value));
         }
         break;
       }
-      case 6: m.created_by = r.binary(); break;
-      default: r.skip(t);
+      case 6:
+        m.created_by = r.binary();
+        break;
+      default:
+        r.skip(t);
     }
   }
   r.end_struct();
@@ -304,39 +368,62 @@ PageHeader decode_page_header(rootio::Cursor& cursor) {
   r.begin_struct();
   for (auto [id, t] = r.field(); t != Type::Stop; std::tie(id, t) = r.field()) {
     switch (id) {
-      case 1: h.type = static_cast<PageType>(r.integer(t)); break;
-      case 2: h.uncompressed_size = static_cast<int32_t>(r.integer(t)); break;
-      case 3: h.compressed_size = static_cast<int32_t>(r.integer(t)); break;
+      case 1:
+        h.type = static_cast<PageType>(r.integer(t));
+        break;
+      case 2:
+        h.uncompressed_size = static_cast<int32_t>(r.integer(t));
+        break;
+      case 3:
+        h.compressed_size = static_cast<int32_t>(r.integer(t));
+        break;
       case 5:
       case 7:
       case 8: {
         r.begin_struct();
         for (auto [sid, st] = r.field(); st != Type::Stop; std::tie(sid, st) = r.field()) {
           if (id == 5) {  // DataPageHeader
-            if (sid == 1) h.num_values = static_cast<int32_t>(r.integer(st));
-            else if (sid == 2) h.encoding = static_cast<Encoding>(r.integer(st));
-            else if (sid == 3) h.definition_level_encoding = static_cast<Encoding>(r.integer(st));
-            else if (sid == 4) h.repetition_level_encoding = static_cast<Encoding>(r.integer(st));
-            else r.skip(st);
+            if (sid == 1)
+              h.num_values = static_cast<int32_t>(r.integer(st));
+            else if (sid == 2)
+              h.encoding = static_cast<Encoding>(r.integer(st));
+            else if (sid == 3)
+              h.definition_level_encoding = static_cast<Encoding>(r.integer(st));
+            else if (sid == 4)
+              h.repetition_level_encoding = static_cast<Encoding>(r.integer(st));
+            else
+              r.skip(st);
           } else if (id == 7) {  // DictionaryPageHeader
-            if (sid == 1) h.num_values = static_cast<int32_t>(r.integer(st));
-            else if (sid == 2) h.encoding = static_cast<Encoding>(r.integer(st));
-            else r.skip(st);
+            if (sid == 1)
+              h.num_values = static_cast<int32_t>(r.integer(st));
+            else if (sid == 2)
+              h.encoding = static_cast<Encoding>(r.integer(st));
+            else
+              r.skip(st);
           } else {  // DataPageHeaderV2
-            if (sid == 1) h.num_values = static_cast<int32_t>(r.integer(st));
-            else if (sid == 2) h.num_nulls = static_cast<int32_t>(r.integer(st));
-            else if (sid == 3) h.num_rows = static_cast<int32_t>(r.integer(st));
-            else if (sid == 4) h.encoding = static_cast<Encoding>(r.integer(st));
-            else if (sid == 5) h.definition_levels_bytes = static_cast<int32_t>(r.integer(st));
-            else if (sid == 6) h.repetition_levels_bytes = static_cast<int32_t>(r.integer(st));
-            else if (sid == 7) h.is_compressed = r.boolean(st);
-            else r.skip(st);
+            if (sid == 1)
+              h.num_values = static_cast<int32_t>(r.integer(st));
+            else if (sid == 2)
+              h.num_nulls = static_cast<int32_t>(r.integer(st));
+            else if (sid == 3)
+              h.num_rows = static_cast<int32_t>(r.integer(st));
+            else if (sid == 4)
+              h.encoding = static_cast<Encoding>(r.integer(st));
+            else if (sid == 5)
+              h.definition_levels_bytes = static_cast<int32_t>(r.integer(st));
+            else if (sid == 6)
+              h.repetition_levels_bytes = static_cast<int32_t>(r.integer(st));
+            else if (sid == 7)
+              h.is_compressed = r.boolean(st);
+            else
+              r.skip(st);
           }
         }
         r.end_struct();
         break;
       }
-      default: r.skip(t);
+      default:
+        r.skip(t);
     }
   }
   r.end_struct();

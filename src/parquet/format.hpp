@@ -11,14 +11,27 @@
 
 namespace trigml::parquet {
 
-enum class PhysicalType : int32_t { Boolean = 0, Int32 = 1, Int64 = 2, Int96 = 3, Float = 4, Double = 5, ByteArray = 6, FixedLenByteArray = 7 };
+enum class PhysicalType : int32_t {
+  Boolean = 0,
+  Int32 = 1,
+  Int64 = 2,
+  Int96 = 3,
+  Float = 4,
+  Double = 5,
+  ByteArray = 6,
+  FixedLenByteArray = 7
+};
 enum class Repetition : int32_t { Required = 0, Optional = 1, Repeated = 2 };
 enum class ConvertedType : int32_t { Utf8 = 0, Map = 1, MapKeyValue = 2, List = 3, Int16 = 16 };
 enum class Encoding : int32_t { Plain = 0, PlainDictionary = 2, Rle = 3, BitPacked = 4, RleDictionary = 8 };
-enum class Codec : int32_t { Uncompressed = 0, Snappy = 1, Gzip = 2, Lz4 = 5, Zstd = 6 };
+// Lz4 is Hadoop's framed LZ4 (deprecated by the format); Lz4Raw is the plain LZ4 block.
+enum class Codec : int32_t { Uncompressed = 0, Snappy = 1, Gzip = 2, Lz4 = 5, Zstd = 6, Lz4Raw = 7 };
 enum class PageType : int32_t { DataPage = 0, IndexPage = 1, DictionaryPage = 2, DataPageV2 = 3 };
 
 std::string codec_name(Codec codec);
+// The codec trigml writes for a name as the command line takes it: uncompressed (or none), snappy,
+// zstd, lz4_raw (or lz4). UsageError for anything else.
+Codec parse_codec(const std::string& name);
 std::string physical_type_name(PhysicalType type);
 
 struct SchemaElement {

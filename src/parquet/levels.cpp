@@ -23,6 +23,7 @@ void HybridEncoder::reset(int bits) {
   bits_ = bits;
   bytes_.clear();
   run_length_ = 0;
+  held_length_ = 0;
   group_size_ = 0;
   packed_groups_ = 0;
 }
@@ -38,24 +39,42 @@ void HybridEncoder::add(uint32_t value, uint64_t count) {
   run_length_ = count;
 }
 
+// Runs of 8 or more are RLE runs. A shorter run is held until the next run is known: next to a
+// long run it is an RLE run of its own (a list's "new list" level between runs of "same list",
+// as in every particle row: two RLE runs each, no bit-packed group to unpack), while short runs
+// in a row are bit-packed.
 void HybridEncoder::commit_run() {
   uint64_t length = run_length_;
   run_length_ = 0;
   if (length == 0) return;
+  if (held_length_ > 0) {
+    if (length >= 8 && group_size_ == 0)
+      put_rle(held_value_, held_length_);
+    else
+      push_packed(held_value_, held_length_);
+    held_length_ = 0;
+  }
+  if (length < 8 && group_size_ == 0) {
+    held_value_ = run_value_, held_length_ = length;
+    return;
+  }
   // Bit-packed groups must be complete except at the very end: top up a pending group first.
   if (group_size_ > 0) {
     uint64_t take = std::min<uint64_t>(length, static_cast<uint64_t>(8 - group_size_));
     push_packed(run_value_, take);
     length -= take;
   }
-  if (length >= 8) {
-    close_packed_run();
-    put_varint(bytes_, length << 1);
-    for (int b = 0; b < (bits_ + 7) / 8; ++b)
-      bytes_.push_back(std::byte(static_cast<uint8_t>(run_value_ >> (8 * b))));
-  } else {
+  if (length >= 8)
+    put_rle(run_value_, length);
+  else
     push_packed(run_value_, length);
-  }
+}
+
+void HybridEncoder::put_rle(uint32_t value, uint64_t length) {
+  close_packed_run();
+  put_varint(bytes_, length << 1);
+  for (int b = 0; b < (bits_ + 7) / 8; ++b)
+    bytes_.push_back(std::byte(static_cast<uint8_t>(value >> (8 * b))));
 }
 
 void HybridEncoder::push_packed(uint32_t value, uint64_t count) {
@@ -93,6 +112,10 @@ void HybridEncoder::close_packed_run() {
 
 void HybridEncoder::finish(std::vector<std::byte>& out) {
   commit_run();
+  if (held_length_ > 0) {
+    put_rle(held_value_, held_length_);
+    held_length_ = 0;
+  }
   if (group_size_ > 0) flush_group();  // the last group may be padded with zeros
   close_packed_run();
   out.insert(out.end(), bytes_.begin(), bytes_.end());

@@ -34,6 +34,7 @@ class HybridEncoder {
 
  private:
   void commit_run();
+  void put_rle(uint32_t value, uint64_t length);
   void push_packed(uint32_t value, uint64_t count);
   void flush_group();
   void close_packed_run();
@@ -42,6 +43,8 @@ class HybridEncoder {
   std::vector<std::byte> bytes_;
   uint32_t run_value_ = 0;
   uint64_t run_length_ = 0;
+  uint32_t held_value_ = 0;  // a short run waiting for its neighbour (see commit_run)
+  uint64_t held_length_ = 0;
   uint32_t group_[8] = {};
   int group_size_ = 0;
   size_t packed_header_at_ = 0;

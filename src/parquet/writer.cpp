@@ -152,14 +152,14 @@ struct Writer::Column {
   int depth = 0;
   size_t page_reserve = 0;
   HybridEncoder repetition, definition;
-  ByteBuffer values;                          // the open page's values staged from earlier batches
-  std::span<const std::byte> borrowed;        // the open page's values in the current batch, after `values`
-  uint64_t page_level_count = 0;              // level entries (or values, for flat columns) in the open page
-  uint64_t page_rows = 0;                     // rows in the open page (pages end where rows do)
-  std::vector<Page> pages;                    // finished pages of the row group, in file order
+  ByteBuffer values;                    // the open page's values staged from earlier batches
+  std::span<const std::byte> borrowed;  // the open page's values in the current batch, after `values`
+  uint64_t page_level_count = 0;        // level entries (or values, for flat columns) in the open page
+  uint64_t page_rows = 0;               // rows in the open page (pages end where rows do)
+  std::vector<Page> pages;              // finished pages of the row group, in file order
   std::vector<std::vector<std::byte>> spare_heads;  // written buffers, for reuse
   std::vector<ByteBuffer> spare_bodies;
-  uint64_t chunk_bytes = 0;                   // bytes in `pages`
+  uint64_t chunk_bytes = 0;  // bytes in `pages`
   int64_t chunk_values = 0;
   int64_t chunk_uncompressed = 0;
   // Statistics over the row group.
@@ -285,9 +285,9 @@ Writer::Writer(const std::filesystem::path& path, std::vector<ColumnSpec> column
       if (specs_[i].name == specs_[j].name)
         throw UsageError(fmt::format("column '{}' appears twice", specs_[i].name), {path.string()});
   if (options_.codec != Codec::Uncompressed && options_.codec != Codec::Snappy &&
-      options_.codec != Codec::Zstd)
-    throw UsageError(
-        fmt::format("trigml writes uncompressed, Snappy or ZSTD pages, not {}", codec_name(options_.codec)));
+      options_.codec != Codec::Zstd && options_.codec != Codec::Lz4Raw)
+    throw UsageError(fmt::format("trigml writes uncompressed, Snappy, ZSTD or LZ4_RAW pages, not {}",
+                                 codec_name(options_.codec)));
   file_ = std::make_unique<AtomicFile>(path);
   file_->write(std::as_bytes(std::span("PAR1", 4)));
   for (const ColumnSpec& spec : specs_) {

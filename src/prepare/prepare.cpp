@@ -111,7 +111,8 @@ class StagingFile {
   void spill() {
     if (!file_.is_open()) file_.open(path_, std::ios::binary);
     spilled_ = true;
-    file_.write(reinterpret_cast<const char*>(pending_.data()), static_cast<std::streamsize>(pending_.size()));
+    file_.write(reinterpret_cast<const char*>(pending_.data()),
+                static_cast<std::streamsize>(pending_.size()));
     if (!file_) throw IoError("cannot write a staging file", {path_.string()});
     pending_.clear();
   }
@@ -148,10 +149,11 @@ bool parse_event(std::span<std::byte> bytes, size_t& at, EventView& e) {
 // batches.
 class SplitWriter {
  public:
-  SplitWriter(fs::path directory, uint64_t rows_per_part, std::string metadata, const MinMaxScaler& hlf_scaler,
-              const ParticleScaler& particle_scaler)
+  SplitWriter(fs::path directory, uint64_t rows_per_part, parquet::Codec codec, std::string metadata,
+              const MinMaxScaler& hlf_scaler, const ParticleScaler& particle_scaler)
       : directory_(std::move(directory)),
         rows_per_part_(rows_per_part),
+        codec_(codec),
         metadata_(std::move(metadata)),
         hlf_scaler_(hlf_scaler),
         particle_scaler_(particle_scaler),
@@ -190,7 +192,7 @@ class SplitWriter {
     if (n == 0) return;
     if (!writer_) {
       parquet::WriterOptions options;
-      options.codec = parquet::Codec::Snappy;
+      options.codec = codec_;
       options.metadata = {{"trigml.preprocessing", metadata_}};
       writer_ = std::make_unique<parquet::Writer>(directory_ / parquet::part_name(parts_.size()),
                                                   output_schema(), options);
@@ -220,6 +222,7 @@ class SplitWriter {
 
   fs::path directory_;
   uint64_t rows_per_part_;
+  parquet::Codec codec_;
   std::string metadata_;
   const MinMaxScaler& hlf_scaler_;
   const ParticleScaler& particle_scaler_;
@@ -444,7 +447,8 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
     auto release = [](StagingFile& f) { ByteBuffer().swap(f.pending()); };
     EventView e;
     {
-      SplitWriter test_writer(staging / "test", o.rows_per_part, metadata, hlf_scaler, particle_scaler);
+      SplitWriter test_writer(staging / "test", o.rows_per_part, o.codec, metadata, hlf_scaler,
+                              particle_scaler);
       if (!test_file.on_disk()) {
         std::span<std::byte> bytes = test_file.pending();
         size_t at = 0;
@@ -472,14 +476,16 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
       release(test_file);
       test_writer.finish();
     }
-    SplitWriter train_writer(staging / "train", o.rows_per_part, metadata, hlf_scaler, particle_scaler);
+    SplitWriter train_writer(staging / "train", o.rows_per_part, o.codec, metadata, hlf_scaler,
+                             particle_scaler);
     std::vector<std::pair<uint64_t, size_t>> order;  // key, record offset
     for (auto& bucket : bucket_files) {
       std::span<std::byte> bytes = records(bucket);
       order.clear();
       for (size_t at = 0; at < bytes.size();) {
         size_t record = at;
-        if (!parse_event(bytes, at, e)) throw IoError("staging records are truncated", {bucket.path().string(), at});
+        if (!parse_event(bytes, at, e))
+          throw IoError("staging records are truncated", {bucket.path().string(), at});
         order.emplace_back(e.key, record);
       }
       std::sort(order.begin(), order.end());

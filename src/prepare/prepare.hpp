@@ -4,10 +4,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "parquet/dataset.hpp"
 
 namespace trigml::prepare {
 
@@ -20,6 +21,7 @@ struct PrepareOptions {
   uint64_t memory_limit = 2ull << 30;  // bytes for the shuffle's buckets
   unsigned threads = 0;
   uint64_t rows_per_part = 200000;
+  parquet::Codec codec = parquet::kDatasetCodec;
   bool progress = true;
 };
 
@@ -28,7 +30,7 @@ struct PrepareSummary {
   std::vector<uint64_t> available, train, test;  // per class
   uint64_t shuffle_buckets = 0;
   double seconds = 0;
-  nlohmann::json preprocessing;                  // what preprocessing.json holds
+  nlohmann::json preprocessing;  // what preprocessing.json holds
 };
 
 PrepareSummary run_prepare(const PrepareOptions& options);

@@ -99,27 +99,37 @@ float MinMaxScaler::transform(size_t k, float x) const {
 ParticleScaler::ParticleScaler() {
   using F = physics::ParticleFeature;
   scaled.fill(true);
-  for (F f : {F::IsChHad, F::IsNeuHad, F::IsGamma, F::IsEle, F::IsMu, F::Charge}) scaled[physics::index(f)] = false;
+  for (F f : {F::IsChHad, F::IsNeuHad, F::IsGamma, F::IsEle, F::IsMu, F::Charge})
+    scaled[physics::index(f)] = false;
 }
 
 void ParticleScaler::accumulate(std::span<const float> values) {
   constexpr size_t width = physics::kParticleFeatures;
-  for (size_t r = 0; r + width <= values.size(); r += width) {
-    for (size_t k = 0; k < width; ++k) {
-      double x = values[r + k];
-      sum_[k] += x;
-      sum_squares_[k] += x * x;
+  const size_t n = values.size() / width * width;
+  size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock)
+    for (size_t j = 0; j < kBlock; ++j) {
+      double x = values[i + j];
+      block_sum_[j] += x;
+      block_sum_squares_[j] += x * x;
     }
-    ++rows;
+  for (size_t j = 0; i + j < n; ++j) {  // the last rows, into the first rows of the block
+    double x = values[i + j];
+    block_sum_[j] += x;
+    block_sum_squares_[j] += x * x;
   }
+  rows += n / width;
 }
 
 void ParticleScaler::finish() {
   if (rows == 0) throw UsageError("cannot fit the particle scaler: the training split has no particles");
-  for (size_t k = 0; k < physics::kParticleFeatures; ++k) {
+  constexpr size_t width = physics::kParticleFeatures;
+  for (size_t k = 0; k < width; ++k) {
+    double sum = 0, sum_squares = 0;
+    for (size_t j = k; j < kBlock; j += width) sum += block_sum_[j], sum_squares += block_sum_squares_[j];
     double n = static_cast<double>(rows);
-    mean[k] = sum_[k] / n;
-    double variance = std::max(0.0, sum_squares_[k] / n - mean[k] * mean[k]);
+    mean[k] = sum / n;
+    double variance = std::max(0.0, sum_squares / n - mean[k] * mean[k]);
     stddev[k] = std::sqrt(variance);
     if (!scaled[k]) {
       mean[k] = 0;
@@ -128,15 +138,48 @@ void ParticleScaler::finish() {
       stddev[k] = 1;  // a constant feature: centred, not divided
     }
   }
+  for (size_t j = 0; j < kBlock; ++j) block_mean_[j] = mean[j % width], block_stddev_[j] = stddev[j % width];
 }
 
 void ParticleScaler::transform(std::span<const float> values, std::span<float> out) const {
-  constexpr size_t width = physics::kParticleFeatures;
   // Unscaled features have mean 0 and deviation 1, which leaves them exactly as they are: no
   // branch in the loop.
-  for (size_t r = 0; r + width <= values.size(); r += width)
-    for (size_t k = 0; k < width; ++k) out[r + k] = static_cast<float>((values[r + k] - mean[k]) / stddev[k]);
+  constexpr size_t width = physics::kParticleFeatures;
+  const size_t n = values.size() / width * width;
+  size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock)
+    for (size_t j = 0; j < kBlock; ++j)
+      out[i + j] = static_cast<float>((values[i + j] - block_mean_[j]) / block_stddev_[j]);
+  for (size_t j = 0; i + j < n; ++j)
+    out[i + j] = static_cast<float>((values[i + j] - block_mean_[j]) / block_stddev_[j]);
 }
+
+namespace {
+
+// Sorts keys by their upper 32 bits, stably: least significant byte first, one counting pass per
+// byte, skipping bytes every key shares (the exponent of ΔR mostly). `scratch` is as long as
+// `keys`.
+void radix_sort_upper_half(std::span<uint64_t> keys, std::span<uint64_t> scratch) {
+  uint32_t counts[4][256] = {};
+  for (uint64_t key : keys)
+    for (int b = 0; b < 4; ++b) ++counts[b][(key >> (32 + 8 * b)) & 0xff];
+  std::span<uint64_t> from = keys, to = scratch;
+  for (int b = 0; b < 4; ++b) {
+    uint32_t* count = counts[b];
+    if (count[(keys[0] >> (32 + 8 * b)) & 0xff] == keys.size()) continue;
+    uint32_t position = 0;
+    for (int v = 0; v < 256; ++v) {
+      uint32_t c = count[v];
+      count[v] = position;
+      position += c;
+    }
+    for (uint64_t key : from) to[count[(key >> (32 + 8 * b)) & 0xff]++] = key;
+    std::swap(from, to);
+  }
+  if (from.data() != keys.data()) std::copy(from.begin(), from.end(), keys.begin());
+}
+
+}  // namespace
 
 void sort_by_delta_r(std::span<const float> rows, std::span<float> sorted, std::vector<uint64_t>& order) {
   constexpr size_t width = physics::kParticleFeatures;
@@ -149,18 +192,19 @@ void sort_by_delta_r(std::span<const float> rows, std::span<float> sorted, std::
   const size_t phi = physics::index(physics::ParticleFeature::Phi);
   const double lepton_eta = rows[eta], lepton_phi = rows[phi];
   // Every particle but the lepton, by ΔR descending, ties in stored order: one integer key per
-  // particle, the complemented bits of ΔR as a float (ordered like the values, since ΔR ≥ 0) above
-  // the row index, so a plain ascending sort is stable and allocates nothing. The lepton is
-  // placed last explicitly, even if another particle sits exactly on it.
-  order.resize(n - 1);
+  // particle, the complemented bits of ΔR as a float (ordered like the values, since ΔR ≥ 0)
+  // above the row index, sorted stably by the upper half. The lepton is placed last
+  // explicitly, even if another particle sits exactly on it.
+  order.resize(2 * (n - 1));
+  auto keys = std::span(order).first(n - 1);
   for (size_t i = 1; i < n; ++i) {
     auto delta_r = static_cast<float>(
         physics::delta_r(rows[i * width + eta], rows[i * width + phi], lepton_eta, lepton_phi));
-    order[i - 1] = static_cast<uint64_t>(~std::bit_cast<uint32_t>(delta_r)) << 32 | i;
+    keys[i - 1] = static_cast<uint64_t>(~std::bit_cast<uint32_t>(delta_r)) << 32 | i;
   }
-  std::sort(order.begin(), order.end());
+  radix_sort_upper_half(keys, std::span(order).subspan(n - 1));
   for (size_t i = 0; i + 1 < n; ++i)
-    std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>((order[i] & 0xffffffffu) * width), width,
+    std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>((keys[i] & 0xffffffffu) * width), width,
                 sorted.begin() + static_cast<std::ptrdiff_t>(i * width));
   std::copy_n(rows.begin(), width, sorted.begin() + static_cast<std::ptrdiff_t>((n - 1) * width));
 }

@@ -22,16 +22,15 @@ std::vector<std::byte> bytes(std::initializer_list<int> values) {
   return out;
 }
 
-TEST(Levels, RepetitionLevelsOfParticleRowsEncodeAsPackedGroupsAndRuns) {
-  // Two rows of 19 values each in a list<list<float>>: levels 0 (or 1), then 18 times 2. The
-  // single value is topped up to a bit-packed group of 8 (header (1 << 1) | 1 = 0x03; LSB first,
-  // 2 bits each: 0,2,2,2 → 0b10101000 = 0xA8 and 2,2,2,2 → 0xAA), the 11 left form an RLE run
-  // (header 11 << 1 = 0x16, value 0x02).
+TEST(Levels, RepetitionLevelsOfParticleRowsEncodeAsRleRuns) {
+  // Two rows of 19 values each in a list<list<float>>: levels 0 (or 1), then 18 times 2. A single
+  // level between long runs is an RLE run of its own (header 1 << 1 = 0x02, value), the 18 an RLE
+  // run (header 18 << 1 = 0x24, value 0x02): two runs per particle, nothing bit-packed.
   HybridEncoder encoder(2);
   encoder.add(0, 1), encoder.add(2, 18), encoder.add(1, 1), encoder.add(2, 18);
   std::vector<std::byte> out;
   encoder.finish(out);
-  EXPECT_EQ(out, bytes({0x03, 0xA8, 0xAA, 0x16, 0x02, 0x03, 0xA9, 0xAA, 0x16, 0x02}));
+  EXPECT_EQ(out, bytes({0x02, 0x00, 0x24, 0x02, 0x02, 0x01, 0x24, 0x02}));
 
   rootio::BufferOrigin origin{"levels", "test", 0, false};
   HybridRunReader runs(rootio::Cursor(out, &origin), 2, 38);
@@ -42,8 +41,30 @@ TEST(Levels, RepetitionLevelsOfParticleRowsEncodeAsPackedGroupsAndRuns) {
     runs.next(value, length);
     seen.emplace_back(value, length);
   }
-  std::vector<std::pair<uint32_t, size_t>> expected = {{0, 1}, {2, 7}, {2, 11}, {1, 1}, {2, 7}, {2, 11}};
+  std::vector<std::pair<uint32_t, size_t>> expected = {{0, 1}, {2, 18}, {1, 1}, {2, 18}};
   EXPECT_EQ(seen, expected);
+}
+
+TEST(Levels, ShortRunsInARowAreBitPackedAndToppedUpFromTheNextLongRun) {
+  // 1, 0, 1 then twenty 0s at bit width 1: the three short runs share a bit-packed group that
+  // five of the zeros complete (LSB first 1,0,1,0,0,0,0,0 = 0x05, header 0x03); the other 15 zeros
+  // are an RLE run (header 15 << 1 = 0x1E, value 0x00).
+  std::vector<uint16_t> values = {1, 0, 1};
+  values.insert(values.end(), 20, 0);
+  std::vector<std::byte> out;
+  encode_hybrid(values, 1, out);
+  EXPECT_EQ(out, bytes({0x03, 0x05, 0x1E, 0x00}));
+  // A short run before a long one: two RLE runs (3 << 1 = 0x06 then 20 << 1 = 0x28).
+  values.assign(3, 1);
+  values.insert(values.end(), 20, 0);
+  out.clear();
+  encode_hybrid(values, 1, out);
+  EXPECT_EQ(out, bytes({0x06, 0x01, 0x28, 0x00}));
+  rootio::BufferOrigin origin{"levels", "test", 0, false};
+  rootio::Cursor cursor(out, &origin);
+  std::vector<uint32_t> decoded;
+  decode_hybrid(cursor, 1, values.size(), decoded);
+  EXPECT_EQ(decoded, std::vector<uint32_t>(values.begin(), values.end()));
 }
 
 TEST(Levels, LongBitPackedStretchesSplitIntoRunsOf63Groups) {

@@ -1,6 +1,6 @@
 // Interoperability with DuckDB, an independent Parquet implementation (npm @duckdb/node-api):
 // DuckDB reads what trigml writes (row count, per-column count and sum, nested shapes), and trigml
-// reads what DuckDB writes (flat columns, lists, lists of lists, Snappy and ZSTD, dictionaries).
+// reads what DuckDB writes (flat columns, lists, lists of lists, Snappy, ZSTD and LZ4_RAW, dictionaries).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -138,7 +138,7 @@ TEST_P(TrigmlWritesDuckDbReads, CountsSumsAndShapesAgree) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, TrigmlWritesDuckDbReads,
-                         ::testing::Values(Codec::Uncompressed, Codec::Snappy, Codec::Zstd));
+                         ::testing::Values(Codec::Uncompressed, Codec::Snappy, Codec::Zstd, Codec::Lz4Raw));
 
 class DuckDbWritesTrigmlReads : public ::testing::TestWithParam<std::string> {};
 
@@ -248,6 +248,6 @@ TEST_P(DuckDbWritesTrigmlReads, ValuesAgree) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, DuckDbWritesTrigmlReads,
-                         ::testing::Values("snappy", "zstd", "uncompressed"));
+                         ::testing::Values("snappy", "zstd", "lz4_raw", "uncompressed"));
 
 }  // namespace

@@ -67,13 +67,18 @@ TEST_P(ParquetRoundTrip, EveryColumnKindComesBackExactly) {
     for (int k = 0; k < 3; ++k) list_items.push_back(static_cast<float>(r + k));
     list_offsets.push_back(static_cast<int64_t>(list_items.size()));
     uint64_t particles = (r * 7) % 11;  // includes empty events
-    for (uint64_t p = 0; p < particles * 19; ++p) nested_items.push_back(static_cast<float>(r) + static_cast<float>(p) / 100);
+    for (uint64_t p = 0; p < particles * 19; ++p)
+      nested_items.push_back(static_cast<float>(r) + static_cast<float>(p) / 100);
     nested_offsets.push_back(nested_offsets.back() + static_cast<int64_t>(particles));
   }
-  std::vector<ColumnSpec> specs = {{"flag", ColumnType::Bool},       {"n_tracks", ColumnType::Int16},
-                                   {"label", ColumnType::Int32},     {"entry", ColumnType::Int64},
-                                   {"HT", ColumnType::Float},        {"weight", ColumnType::Double},
-                                   {"class", ColumnType::String},    {"HLF_input", ColumnType::FloatList},
+  std::vector<ColumnSpec> specs = {{"flag", ColumnType::Bool},
+                                   {"n_tracks", ColumnType::Int16},
+                                   {"label", ColumnType::Int32},
+                                   {"entry", ColumnType::Int64},
+                                   {"HT", ColumnType::Float},
+                                   {"weight", ColumnType::Double},
+                                   {"class", ColumnType::String},
+                                   {"HLF_input", ColumnType::FloatList},
                                    {"GRU_input", ColumnType::FloatListList}};
   WriterOptions options;
   options.codec = GetParam();
@@ -130,13 +135,15 @@ TEST_P(ParquetRoundTrip, EveryColumnKindComesBackExactly) {
     ASSERT_EQ(data[4].as<float>()[r], floats[r]);
     ASSERT_EQ(data[5].as<double>()[r], doubles[r]);
     const auto& so = data[6].string_offsets;
-    ASSERT_EQ(std::string(reinterpret_cast<const char*>(data[6].values.data()) + so[r], so[r + 1] - so[r]), names[r]);
+    ASSERT_EQ(std::string(reinterpret_cast<const char*>(data[6].values.data()) + so[r], so[r + 1] - so[r]),
+              names[r]);
   }
   EXPECT_EQ(data[7].offsets[0], list_offsets);
   EXPECT_EQ(std::vector<float>(data[7].as<float>().begin(), data[7].as<float>().end()), list_items);
   EXPECT_EQ(data[8].offsets[0], nested_offsets);
   ASSERT_EQ(data[8].offsets[1].size(), static_cast<size_t>(nested_offsets.back()) + 1);
-  for (size_t p = 0; p + 1 < data[8].offsets[1].size(); ++p) EXPECT_EQ(data[8].offsets[1][p + 1] - data[8].offsets[1][p], 19);
+  for (size_t p = 0; p + 1 < data[8].offsets[1].size(); ++p)
+    EXPECT_EQ(data[8].offsets[1][p + 1] - data[8].offsets[1][p], 19);
   EXPECT_EQ(std::vector<float>(data[8].as<float>().begin(), data[8].as<float>().end()), nested_items);
   // Statistics of the first row group's HT column: min and max of its rows.
   const auto& stats = reader->metadata().row_groups[0].columns[4].statistics;
@@ -149,7 +156,8 @@ TEST_P(ParquetRoundTrip, EveryColumnKindComesBackExactly) {
   EXPECT_EQ(hi, floats[first_group_rows - 1]);
 }
 
-INSTANTIATE_TEST_SUITE_P(Codecs, ParquetRoundTrip, ::testing::Values(Codec::Uncompressed, Codec::Snappy, Codec::Zstd));
+INSTANTIATE_TEST_SUITE_P(Codecs, ParquetRoundTrip,
+                         ::testing::Values(Codec::Uncompressed, Codec::Snappy, Codec::Zstd, Codec::Lz4Raw));
 
 TEST(ParquetErrors, WrongColumnTruncatedFileAndBadFooterNameTheFile) {
   fs::path path = scratch("small.parquet");
@@ -188,8 +196,10 @@ TEST(ParquetErrors, WrongColumnTruncatedFileAndBadFooterNameTheFile) {
   }
 }
 
-TEST(ParquetErrors, FlippedBytesInFooterAndPagesGiveErrorsNamingFileRowGroupAndColumn) {
-  fs::path path = scratch("flips.parquet");
+class ParquetFlips : public ::testing::TestWithParam<Codec> {};
+
+TEST_P(ParquetFlips, FlippedBytesInFooterAndPagesGiveErrorsNamingFileRowGroupAndColumn) {
+  fs::path path = scratch("flips-" + codec_name(GetParam()) + ".parquet");
   std::vector<float> x(3000);
   std::vector<int64_t> offsets{0};
   std::vector<float> items;
@@ -202,6 +212,7 @@ TEST(ParquetErrors, FlippedBytesInFooterAndPagesGiveErrorsNamingFileRowGroupAndC
     WriterOptions options;
     options.page_bytes = 2000;
     options.row_group_bytes = 8000;
+    options.codec = GetParam();
     Writer writer(path, {{"x", ColumnType::Float}, {"l", ColumnType::FloatList}}, options);
     std::vector<ColumnValues> v(2);
     v[0].floats = x;
@@ -234,12 +245,15 @@ TEST(ParquetErrors, FlippedBytesInFooterAndPagesGiveErrorsNamingFileRowGroupAndC
       EXPECT_NE(message.find("offset"), std::string::npos) << "byte " << at << ": " << message;
       if (message.find("footer") == std::string::npos && message.find("PAR1") == std::string::npos &&
           message.find("row group") == std::string::npos)
-        ADD_FAILURE() << "byte " << at << ": names neither the footer nor a row group and column: " << message;
+        ADD_FAILURE() << "byte " << at
+                      << ": names neither the footer nor a row group and column: " << message;
     } catch (const std::exception& e) {
       ADD_FAILURE() << "byte " << at << ": " << typeid(e).name() << " escaped: " << e.what();
     }
   }
   EXPECT_GT(errors, 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Codecs, ParquetFlips, ::testing::Values(Codec::Snappy, Codec::Zstd, Codec::Lz4Raw));
 
 }  // namespace

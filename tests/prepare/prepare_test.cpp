@@ -1,6 +1,9 @@
 // `trigml prepare` on an ingested dataset of generated events: reproducible to the byte with any
 // thread count and memory limit, bounded in memory, and correct by independent computation.
+#include "prepare/prepare.hpp"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <array>
 #include <cmath>
@@ -9,11 +12,8 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <set>
-
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/error.hpp"
 #include "common/run_command.hpp"
@@ -21,7 +21,6 @@
 #include "ingest/ingest.hpp"
 #include "parquet/dataset.hpp"
 #include "physics/kinematics.hpp"
-#include "prepare/prepare.hpp"
 
 using namespace trigml;
 namespace fs = std::filesystem;
@@ -44,7 +43,8 @@ fs::path ingested() {
     o.out = dir;
     o.progress = false;
     o.threads = 2;
-    for (auto [name, process] : {std::pair{"qcd", gen::Process::Qcd}, {"ttbar", gen::Process::TopPair},
+    for (auto [name, process] : {std::pair{"qcd", gen::Process::Qcd},
+                                 {"ttbar", gen::Process::TopPair},
                                  {"wjets", gen::Process::WJets}}) {
       std::vector<std::string> files;
       for (uint64_t seed : {11, 12}) {
@@ -115,8 +115,9 @@ TEST(Prepare, SameInputsAndSeedGiveIdenticalBytesWithAnyThreadsAndMemoryLimit) {
   ASSERT_GT(rss_kb, 0) << rc.out;
   long program_kb = peak_rss_kb(run("/usr/bin/time -v " + cli + " --version").out);
   ASSERT_GT(program_kb, 0);
-#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer's shadow memory makes RSS meaningless
-  EXPECT_LT(rss_kb - program_kb, 2 * 1024 + 64 * 1024) << "peak RSS " << rss_kb << " kB, the program alone " << program_kb;
+#if !defined(TRIGML_SANITIZED)  // AddressSanitizer's shadow memory makes RSS meaningless
+  EXPECT_LT(rss_kb - program_kb, 2 * 1024 + 64 * 1024)
+      << "peak RSS " << rss_kb << " kB, the program alone " << program_kb;
 #endif
   std::printf("peak RSS with a 2 MB limit: %ld kB, of which the program alone %ld kB\n", rss_kb, program_kb);
   // Another seed, other bytes.
@@ -135,7 +136,8 @@ struct Split {
 
 Split load(const fs::path& dir) {
   Split s;
-  parquet::DatasetReader reader(dir, {"label", "HLF_input", "GRU_input", "n_particles", "source_file", "entry", "encoded_label"});
+  parquet::DatasetReader reader(
+      dir, {"label", "HLF_input", "GRU_input", "n_particles", "source_file", "entry", "encoded_label"});
   std::vector<parquet::ColumnData> d;
   while (reader.next(d)) {
     for (uint64_t r = 0; r < d[0].rows; ++r) {
@@ -143,15 +145,18 @@ Split load(const fs::path& dir) {
       s.labels.push_back(label);
       std::array<float, 14> h{};
       EXPECT_EQ(d[1].offsets[0][r + 1] - d[1].offsets[0][r], 14);
-      for (int k = 0; k < 14; ++k) h[static_cast<size_t>(k)] = d[1].as<float>()[static_cast<size_t>(d[1].offsets[0][r] + k)];
+      for (int k = 0; k < 14; ++k)
+        h[static_cast<size_t>(k)] = d[1].as<float>()[static_cast<size_t>(d[1].offsets[0][r] + k)];
       s.hlf.push_back(h);
       int64_t first = d[2].offsets[0][r], last = d[2].offsets[0][r + 1];
       EXPECT_EQ(last - first, d[3].as<int32_t>()[r]) << "n_particles";
-      auto begin = d[2].offsets[1][static_cast<size_t>(first)], end = d[2].offsets[1][static_cast<size_t>(last)];
+      auto begin = d[2].offsets[1][static_cast<size_t>(first)],
+           end = d[2].offsets[1][static_cast<size_t>(last)];
       s.particles.emplace_back(d[2].as<float>().begin() + begin, d[2].as<float>().begin() + end);
-      s.origin.emplace_back(std::string(reinterpret_cast<const char*>(d[4].values.data()) + d[4].string_offsets[r],
-                                        static_cast<size_t>(d[4].string_offsets[r + 1] - d[4].string_offsets[r])),
-                            d[5].as<int64_t>()[r]);
+      s.origin.emplace_back(
+          std::string(reinterpret_cast<const char*>(d[4].values.data()) + d[4].string_offsets[r],
+                      static_cast<size_t>(d[4].string_offsets[r + 1] - d[4].string_offsets[r])),
+          d[5].as<int64_t>()[r]);
       for (int c = 0; c < 3; ++c)
         EXPECT_EQ(d[6].as<float>()[static_cast<size_t>(d[6].offsets[0][r] + c)], c == label ? 1.0f : 0.0f);
     }
@@ -206,7 +211,8 @@ TEST(Prepare, SplitsAreBalancedDisjointScaledSortedAndShuffled) {
     if (!pre["particle_features"][k]["scaled"].get<bool>()) continue;
     double sum = 0, sum2 = 0, n = 0;
     for (const auto& p : train.particles)
-      for (size_t r = 0; r < p.size() / 19; ++r) sum += p[r * 19 + k], sum2 += double(p[r * 19 + k]) * p[r * 19 + k], ++n;
+      for (size_t r = 0; r < p.size() / 19; ++r)
+        sum += p[r * 19 + k], sum2 += double(p[r * 19 + k]) * p[r * 19 + k], ++n;
     double mean = sum / n;
     EXPECT_NEAR(mean, 0, 1e-3) << k;
     EXPECT_NEAR(sum2 / n - mean * mean, 1, 2e-3) << k;
@@ -214,7 +220,8 @@ TEST(Prepare, SplitsAreBalancedDisjointScaledSortedAndShuffled) {
   // Particles in non-increasing ΔR to the lepton, the lepton last (η, φ unscaled with the file's own
   // parameters).
   auto unscale = [&](float v, size_t k) {
-    return v * pre["particle_features"][k]["std"].get<double>() + pre["particle_features"][k]["mean"].get<double>();
+    return v * pre["particle_features"][k]["std"].get<double>() +
+           pre["particle_features"][k]["mean"].get<double>();
   };
   for (const auto* split : {&train, &test}) {
     for (const auto& p : split->particles) {
@@ -280,7 +287,8 @@ TEST(Prepare, BadInputLeavesNoOutput) {
   }
   EXPECT_FALSE(fs::exists(out));
   for (const auto& e : fs::directory_iterator(work()))
-    EXPECT_EQ(e.path().filename().string().find("bad.tmp-"), std::string::npos) << "no staging directory left";
+    EXPECT_EQ(e.path().filename().string().find("bad.tmp-"), std::string::npos)
+        << "no staging directory left";
 }
 
 }  // namespace

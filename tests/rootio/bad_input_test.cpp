@@ -6,9 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "common/error.hpp"
 #include "rootio/file.hpp"
@@ -21,7 +20,7 @@ namespace {
 
 const std::string kFiles = std::string(TRIGML_CORPUS_DIR) + "/files/";
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(TRIGML_SANITIZED)
 constexpr size_t kSampleDivisor = 8;  // sanitizer builds run a sparser sample
 #else
 constexpr size_t kSampleDivisor = 1;
@@ -46,7 +45,8 @@ size_t fingerprint(const std::shared_ptr<RootFile>& file) {
     for (const Branch* b : tree->all_branches()) {
       if (!b->branches.empty() && b->element_type != 3 && b->element_type != 4) continue;
       Column c = tree->read(*b, 0, tree->entries());
-      mix(std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(c.values.data()), c.values.size())));
+      mix(std::hash<std::string_view>{}(
+          std::string_view(reinterpret_cast<const char*>(c.values.data()), c.values.size())));
       for (const auto& level : c.offsets)
         for (uint64_t o : level) mix(o);
       for (const Value& v : c.objects) mix(std::hash<std::string>{}(to_json(v).dump()));
@@ -56,7 +56,8 @@ size_t fingerprint(const std::shared_ptr<RootFile>& file) {
 }
 
 // Opens and reads the bytes; returns true if they read exactly like the original.
-bool read_or_fail_cleanly(const std::string& name, std::vector<std::byte> bytes, size_t original, const std::string& what) {
+bool read_or_fail_cleanly(const std::string& name, std::vector<std::byte> bytes, size_t original,
+                          const std::string& what) {
   try {
     auto file = RootFile::open(std::make_unique<MemorySource>(name, std::move(bytes)));
     size_t h = fingerprint(file);
@@ -65,8 +66,8 @@ bool read_or_fail_cleanly(const std::string& name, std::vector<std::byte> bytes,
   } catch (const Error& e) {
     std::string message = e.what();
     EXPECT_NE(message.find(name), std::string::npos) << what << ": " << message;
-    bool located = message.find("offset") != std::string::npos || message.find("branch") != std::string::npos ||
-                   message.find("key") != std::string::npos;
+    bool located = message.find("offset") != std::string::npos ||
+                   message.find("branch") != std::string::npos || message.find("key") != std::string::npos;
     EXPECT_TRUE(located) << what << ": the message says neither where nor which branch: " << message;
     return false;
   } catch (const std::exception& e) {
@@ -92,7 +93,8 @@ TEST_P(Truncation, EveryPrefixFailsCleanly) {
   size_t failures = 0, tried = 0;
   for (size_t cut = 0; cut < bytes.size(); cut += cut < 4096 ? kSampleDivisor : stride) {
     std::vector<std::byte> prefix(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
-    failures += !read_or_fail_cleanly("cut-" + GetParam(), std::move(prefix), original, fmt::format("prefix {}", cut));
+    failures += !read_or_fail_cleanly("cut-" + GetParam(), std::move(prefix), original,
+                                      fmt::format("prefix {}", cut));
     ++tried;
     if (::testing::Test::HasFailure()) break;
   }
@@ -100,8 +102,9 @@ TEST_P(Truncation, EveryPrefixFailsCleanly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, Truncation,
-                         ::testing::Values("uproot-small-flat-tree.root", "uproot-HZZ-lz4.root", "uproot-HZZ-zlib.root",
-                                           "uproot-stl_containers.root", "uproot-small-evnt-tree-nosplit.root",
+                         ::testing::Values("uproot-small-flat-tree.root", "uproot-HZZ-lz4.root",
+                                           "uproot-HZZ-zlib.root", "uproot-stl_containers.root",
+                                           "uproot-small-evnt-tree-nosplit.root",
                                            "delphes_EICcard-d2eic_R6.32_1000ev.root"),
                          file_test_name);
 
@@ -128,7 +131,8 @@ TEST_P(ByteFlips, InHeadersKeysStreamersAndCompressedBasketsFailCleanly) {
         Cursor cursor(raw, &origin);
         Key key = read_key_header(cursor);
         bool compressed = key.compressed();
-        regions.emplace_back(b->basket_seek[i], compressed ? raw.size() : static_cast<uint64_t>(key.key_length));
+        regions.emplace_back(b->basket_seek[i],
+                             compressed ? raw.size() : static_cast<uint64_t>(key.key_length));
       }
   }
   std::mt19937_64 rng(20261125);
@@ -148,7 +152,8 @@ TEST_P(ByteFlips, InHeadersKeysStreamersAndCompressedBasketsFailCleanly) {
 // cross-checked, so any flip is caught or harmless. Uncompressed and ZSTD baskets carry no
 // checksum in ROOT's format: see docs/rootio.md.
 INSTANTIATE_TEST_SUITE_P(Files, ByteFlips,
-                         ::testing::Values("uproot-HZZ-zlib.root", "uproot-HZZ-lz4.root", "uproot-sample-6.20.04-zlib.root"),
+                         ::testing::Values("uproot-HZZ-zlib.root", "uproot-HZZ-lz4.root",
+                                           "uproot-sample-6.20.04-zlib.root"),
                          file_test_name);
 
 TEST(BadNames, WrongTreeBranchCycleAndRangeNameWhatWasAsked) {

@@ -94,8 +94,10 @@ void read(benchmark::State& state, Codec codec) {
 BENCHMARK_CAPTURE(write, uncompressed, Codec::Uncompressed)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(write, snappy, Codec::Snappy)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(write, zstd, Codec::Zstd)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(write, lz4_raw, Codec::Lz4Raw)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(read, uncompressed, Codec::Uncompressed)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(read, snappy, Codec::Snappy)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(read, zstd, Codec::Zstd)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(read, lz4_raw, Codec::Lz4Raw)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -17,8 +17,8 @@
 
 namespace trigml::parquet {
 
-// The pages of the datasets trigml's stages write (ingest, prepare): LZ4_RAW decompresses about
-// six times faster than Snappy at the same size (measured on trigml's particle columns, see
+// The pages of the datasets trigml's stages write (ingest, prepare): LZ4_RAW decompresses three
+// to six times faster than Snappy at the same size (measured on trigml's particle columns, see
 // docs/parquet.md), and DuckDB, Arrow, Polars and Spark 3.5 read it; `--compression snappy`
 // writes what every older reader takes.
 constexpr Codec kDatasetCodec = Codec::Lz4Raw;

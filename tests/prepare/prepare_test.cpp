@@ -125,6 +125,30 @@ TEST(Prepare, SameInputsAndSeedGiveIdenticalBytesWithAnyThreadsAndMemoryLimit) {
   fs::remove_all(d);
   ASSERT_EQ(run(cli + " prepare " + ingested().string() + " --out " + d.string() + " --seed 7").status, 0);
   EXPECT_NE(slurp(a / "train" / "part-00000.parquet"), slurp(d / "train" / "part-00000.parquet"));
+  // Another codec: other bytes, the same values.
+  fs::path e = work() / "e";
+  fs::remove_all(e);
+  ASSERT_EQ(
+      run(cli + " prepare " + ingested().string() + " --out " + e.string() + " --compression snappy").status,
+      0);
+  auto default_codec = parquet::FileReader::open((a / "train" / "part-00000.parquet").string());
+  auto snappy = parquet::FileReader::open((e / "train" / "part-00000.parquet").string());
+  EXPECT_EQ(default_codec->metadata().row_groups[0].columns[0].codec, parquet::Codec::Lz4Raw);
+  EXPECT_EQ(snappy->metadata().row_groups[0].columns[0].codec, parquet::Codec::Snappy);
+  for (const char* name : {"GRU_input", "HLF_input", "label"}) {
+    parquet::ColumnData x, y;
+    x.clear(default_codec->columns()[default_codec->column(name)]);
+    y.clear(snappy->columns()[snappy->column(name)]);
+    default_codec->read(0, default_codec->column(name), x);
+    snappy->read(0, snappy->column(name), y);
+    EXPECT_EQ(x.values, y.values) << name;
+    EXPECT_EQ(x.offsets, y.offsets) << name;
+  }
+  auto bad = run(cli + " prepare " + ingested().string() + " --out " + (work() / "f").string() +
+                 " --compression lzo");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.out.find("compression 'lzo'"), std::string::npos) << bad.out;
+  EXPECT_FALSE(fs::exists(work() / "f"));
 }
 
 struct Split {

@@ -14,7 +14,7 @@ const dir = path.join(os.tmpdir(), 'trigml-bench');
 const instance = await DuckDBInstance.create(':memory:');
 const connection = await instance.connect();
 await connection.run('SET threads = 1');
-for (const codec of ['uncompressed', 'snappy', 'zstd']) {
+for (const codec of ['uncompressed', 'snappy', 'zstd', 'lz4_raw']) {
   const file = path.join(dir, `training-shaped-${codec}.parquet`);
   if (!fs.existsSync(file)) continue;
   const sql = `SELECT count(*) AS n, count(label), count(HLF_input), count(GRU_input) FROM (SELECT label, HLF_input, GRU_input FROM read_parquet('${file}'))`;

@@ -63,34 +63,27 @@ void prepare_events(benchmark::State& state, uint64_t memory_limit, parquet::Cod
 
 }  // namespace
 
-// Input and output compressed alike: the default (LZ4_RAW) under several memory limits, then
-// the other codecs `--compression` selects.
-constexpr auto kDefault = parquet::kDatasetCodec;
-BENCHMARK_CAPTURE(prepare_events, memory_2GB, 2ull << 30, kDefault)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-BENCHMARK_CAPTURE(prepare_events, memory_256MB, 256ull << 20, kDefault)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-BENCHMARK_CAPTURE(prepare_events, memory_64MB, 64ull << 20, kDefault)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-BENCHMARK_CAPTURE(prepare_events, memory_16MB, 16ull << 20, kDefault)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-BENCHMARK_CAPTURE(prepare_events, memory_2GB_snappy, 2ull << 30, parquet::Codec::Snappy)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-BENCHMARK_CAPTURE(prepare_events, memory_2GB_zstd, 2ull << 30, parquet::Codec::Zstd)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-BENCHMARK_CAPTURE(prepare_events, memory_2GB_uncompressed, 2ull << 30, parquet::Codec::Uncompressed)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-
 // As the command line runs it (see common/allocator.hpp).
 int main(int argc, char** argv) {
   trigml::keep_freed_memory_for_reuse();
+  // Input and output compressed alike: the default (LZ4_RAW) under several memory limits, then
+  // the other codecs `--compression` selects.
+  struct Case {
+    const char* name;
+    uint64_t memory_limit;
+    parquet::Codec codec;
+  };
+  for (const Case& c : {Case{"memory_2GB", 2ull << 30, parquet::kDatasetCodec},
+                        Case{"memory_256MB", 256ull << 20, parquet::kDatasetCodec},
+                        Case{"memory_64MB", 64ull << 20, parquet::kDatasetCodec},
+                        Case{"memory_16MB", 16ull << 20, parquet::kDatasetCodec},
+                        Case{"memory_2GB_snappy", 2ull << 30, parquet::Codec::Snappy},
+                        Case{"memory_2GB_zstd", 2ull << 30, parquet::Codec::Zstd},
+                        Case{"memory_2GB_uncompressed", 2ull << 30, parquet::Codec::Uncompressed}})
+    benchmark::RegisterBenchmark((std::string("prepare_events/") + c.name).c_str(), prepare_events,
+                                 c.memory_limit, c.codec)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(3);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

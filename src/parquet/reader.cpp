@@ -289,24 +289,6 @@ class LevelAssembler {
   bool tracks_validity() const { return track_validity_; }
 
   void add(uint32_t r, uint32_t d, size_t count) {
-    if (d == D_ && r < R_) {
-      // Values that are all present, each starting new lists at levels r..R-1 (a particle row's
-      // first value): what add_one does, without its per-level tests.
-      for (size_t i = 0; i < count; ++i) {
-        if (r == 0)
-          ++out_.rows;
-        else
-          ++out_.offsets[r - 1].back();
-        for (uint32_t k = r; k < R_; ++k) {
-          auto& offsets = out_.offsets[k];
-          offsets.push_back(offsets.back() + 1);
-          if (!out_.list_valid[k].empty()) out_.list_valid[k].push_back(1);
-        }
-      }
-      slots += count, present += count;
-      if (track_validity_) out_.valid.insert(out_.valid.end(), count, 1);
-      return;
-    }
     if (R_ == 0 || (r == R_ && d >= innermost_element_)) {
       // Flat values, or more elements of the innermost open list: leaf slots in bulk.
       if (R_ == 0)

@@ -40,7 +40,9 @@ void register_ingest(CLI::App& app) {
   cmd->add_option("--schema", o->schema, "delphes, nanoaod, or a TOML schema mapping");
   cmd->add_option("--on-error", o->on_error, "fail (default) or skip a corrupt input");
   cmd->add_flag("--resume", o->resume, "Finish an interrupted run: only inputs without a part are read");
-  cmd->add_option("--compression", o->compression, "Parquet pages: lz4_raw (default), snappy, zstd or none");
+  cmd->add_option("--compression", o->compression,
+                  fmt::format("Parquet pages: snappy, zstd, lz4_raw or none (default {})",
+                              parquet::codec_name(parquet::kDatasetCodec)));
   cmd->callback([o] {
     ingest::IngestOptions options;
     if (!o->config.empty()) options = ingest::load_ingest_config(o->config);

@@ -33,7 +33,7 @@ uint64_t parse_bytes(const std::string& text) {
 void register_prepare(CLI::App& app) {
   auto* cmd = app.add_subcommand("prepare", "Balance, split, scale, sort and shuffle an ingested dataset");
   struct Options {
-    std::string input, out, memory = "2GB", compression = "lz4_raw";
+    std::string input, out, memory = "2GB", compression;
     uint64_t seed = 42;
     double test_fraction = 0.2;
     std::vector<double> ratio;
@@ -49,10 +49,12 @@ void register_prepare(CLI::App& app) {
                   "Events per class relative to the smallest class (qcd ttbar wjets)");
   cmd->add_option("--memory-limit", o->memory, "Memory for the shuffle (default 2GB)");
   cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
-  cmd->add_option("--compression", o->compression, "Parquet pages: lz4_raw (default), snappy, zstd or none");
+  cmd->add_option("--compression", o->compression,
+                  fmt::format("Parquet pages: snappy, zstd, lz4_raw or none (default {})",
+                              parquet::codec_name(parquet::kDatasetCodec)));
   cmd->callback([o] {
     prepare::PrepareOptions options;
-    options.codec = parquet::parse_codec(o->compression);
+    if (!o->compression.empty()) options.codec = parquet::parse_codec(o->compression);
     options.input = o->input;
     options.out = o->out;
     options.seed = o->seed;

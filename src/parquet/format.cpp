@@ -6,18 +6,12 @@ using thrift::Type;
 
 std::string codec_name(Codec codec) {
   switch (codec) {
-    case Codec::Uncompressed:
-      return "uncompressed";
-    case Codec::Snappy:
-      return "snappy";
-    case Codec::Gzip:
-      return "gzip";
-    case Codec::Lz4:
-      return "lz4";
-    case Codec::Zstd:
-      return "zstd";
-    case Codec::Lz4Raw:
-      return "lz4_raw";
+    case Codec::Uncompressed: return "uncompressed";
+    case Codec::Snappy: return "snappy";
+    case Codec::Gzip: return "gzip";
+    case Codec::Lz4: return "lz4";
+    case Codec::Zstd: return "zstd";
+    case Codec::Lz4Raw: return "lz4_raw";
   }
   return "codec " + std::to_string(static_cast<int>(codec));
 }
@@ -194,24 +188,12 @@ SchemaElement decode_schema_element(thrift::Reader& r) {
   r.begin_struct();
   for (auto [id, t] = r.field(); t != Type::Stop; std::tie(id, t) = r.field()) {
     switch (id) {
-      case 1:
-        e.type = static_cast<PhysicalType>(r.integer(t));
-        break;
-      case 2:
-        e.type_length = static_cast<int32_t>(r.integer(t));
-        break;
-      case 3:
-        e.repetition = static_cast<Repetition>(r.integer(t));
-        break;
-      case 4:
-        e.name = r.binary();
-        break;
-      case 5:
-        e.num_children = static_cast<int32_t>(r.integer(t));
-        break;
-      case 6:
-        e.converted_type = static_cast<ConvertedType>(r.integer(t));
-        break;
+      case 1: e.type = static_cast<PhysicalType>(r.integer(t)); break;
+      case 2: e.type_length = static_cast<int32_t>(r.integer(t)); break;
+      case 3: e.repetition = static_cast<Repetition>(r.integer(t)); break;
+      case 4: e.name = r.binary(); break;
+      case 5: e.num_children = static_cast<int32_t>(r.integer(t)); break;
+      case 6: e.converted_type = static_cast<ConvertedType>(r.integer(t)); break;
       case 10: {
         r.begin_struct();
         for (auto [lid, lt] = r.field(); lt != Type::Stop; std::tie(lid, lt) = r.field()) {
@@ -221,8 +203,7 @@ SchemaElement decode_schema_element(thrift::Reader& r) {
         r.end_struct();
         break;
       }
-      default:
-        r.skip(t);
+      default: r.skip(t);
     }
   }
   r.end_struct();
@@ -234,9 +215,7 @@ ColumnMetaData decode_column_metadata(thrift::Reader& r) {
   r.begin_struct();
   for (auto [id, t] = r.field(); t != Type::Stop; std::tie(id, t) = r.field()) {
     switch (id) {
-      case 1:
-        c.type = static_cast<PhysicalType>(r.integer(t));
-        break;
+      case 1: c.type = static_cast<PhysicalType>(r.integer(t)); break;
       case 2: {
         auto [et, n] = r.list_header();
         for (size_t i = 0; i < n; ++i) c.encodings.push_back(static_cast<Encoding>(r.integer(et)));
@@ -247,29 +226,14 @@ ColumnMetaData decode_column_metadata(thrift::Reader& r) {
         for (size_t i = 0; i < n; ++i) c.path.push_back(r.binary());
         break;
       }
-      case 4:
-        c.codec = static_cast<Codec>(r.integer(t));
-        break;
-      case 5:
-        c.num_values = r.integer(t);
-        break;
-      case 6:
-        c.total_uncompressed_size = r.integer(t);
-        break;
-      case 7:
-        c.total_compressed_size = r.integer(t);
-        break;
-      case 9:
-        c.data_page_offset = r.integer(t);
-        break;
-      case 11:
-        c.dictionary_page_offset = r.integer(t);
-        break;
-      case 12:
-        c.statistics = decode_statistics(r);
-        break;
-      default:
-        r.skip(t);
+      case 4: c.codec = static_cast<Codec>(r.integer(t)); break;
+      case 5: c.num_values = r.integer(t); break;
+      case 6: c.total_uncompressed_size = r.integer(t); break;
+      case 7: c.total_compressed_size = r.integer(t); break;
+      case 9: c.data_page_offset = r.integer(t); break;
+      case 11: c.dictionary_page_offset = r.integer(t); break;
+      case 12: c.statistics = decode_statistics(r); break;
+      default: r.skip(t);
     }
   }
   r.end_struct();
@@ -284,17 +248,13 @@ FileMetaData decode_file_metadata(rootio::Cursor& cursor) {
   r.begin_struct();
   for (auto [id, t] = r.field(); t != Type::Stop; std::tie(id, t) = r.field()) {
     switch (id) {
-      case 1:
-        m.version = static_cast<int32_t>(r.integer(t));
-        break;
+      case 1: m.version = static_cast<int32_t>(r.integer(t)); break;
       case 2: {
         auto [et, n] = r.list_header();
         for (size_t i = 0; i < n; ++i) m.schema.push_back(decode_schema_element(r));
         break;
       }
-      case 3:
-        m.num_rows = r.integer(t);
-        break;
+      case 3: m.num_rows = r.integer(t); break;
       case 4: {
         auto [et, n] = r.list_header();
         for (size_t g = 0; g < n; ++g) {
@@ -351,11 +311,8 @@ FileMetaData decode_file_metadata(rootio::Cursor& cursor) {
         }
         break;
       }
-      case 6:
-        m.created_by = r.binary();
-        break;
-      default:
-        r.skip(t);
+      case 6: m.created_by = r.binary(); break;
+      default: r.skip(t);
     }
   }
   r.end_struct();
@@ -368,15 +325,9 @@ PageHeader decode_page_header(rootio::Cursor& cursor) {
   r.begin_struct();
   for (auto [id, t] = r.field(); t != Type::Stop; std::tie(id, t) = r.field()) {
     switch (id) {
-      case 1:
-        h.type = static_cast<PageType>(r.integer(t));
-        break;
-      case 2:
-        h.uncompressed_size = static_cast<int32_t>(r.integer(t));
-        break;
-      case 3:
-        h.compressed_size = static_cast<int32_t>(r.integer(t));
-        break;
+      case 1: h.type = static_cast<PageType>(r.integer(t)); break;
+      case 2: h.uncompressed_size = static_cast<int32_t>(r.integer(t)); break;
+      case 3: h.compressed_size = static_cast<int32_t>(r.integer(t)); break;
       case 5:
       case 7:
       case 8: {
@@ -422,8 +373,7 @@ PageHeader decode_page_header(rootio::Cursor& cursor) {
         r.end_struct();
         break;
       }
-      default:
-        r.skip(t);
+      default: r.skip(t);
     }
   }
   r.end_struct();

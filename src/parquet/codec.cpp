@@ -9,7 +9,7 @@
 
 namespace trigml::parquet {
 
-void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out, int zstd_level) {
+void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out, const CodecSettings& settings) {
   const char* data = reinterpret_cast<const char*>(in.data());
   switch (codec) {
     case Codec::Uncompressed:
@@ -25,7 +25,7 @@ void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out, int z
     }
     case Codec::Zstd: {
       out.resize(ZSTD_compressBound(in.size()));
-      size_t length = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), zstd_level);
+      size_t length = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), settings.zstd_level);
       if (ZSTD_isError(length))
         throw InternalError(fmt::format("ZSTD compression failed: {}", ZSTD_getErrorName(length)));
       out.resize(length);
@@ -35,8 +35,8 @@ void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out, int z
       if (in.size() > LZ4_MAX_INPUT_SIZE)
         throw UsageError(fmt::format("a page of {} bytes is too large for LZ4", in.size()));
       out.resize(static_cast<size_t>(LZ4_compressBound(static_cast<int>(in.size()))));
-      int length = LZ4_compress_default(data, reinterpret_cast<char*>(out.data()),
-                                        static_cast<int>(in.size()), static_cast<int>(out.size()));
+      int length = LZ4_compress_fast(data, reinterpret_cast<char*>(out.data()), static_cast<int>(in.size()),
+                                     static_cast<int>(out.size()), settings.lz4_acceleration);
       if (length <= 0 && !in.empty()) throw InternalError("LZ4 compression failed");
       out.resize(static_cast<size_t>(length));
       return;

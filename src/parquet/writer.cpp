@@ -256,7 +256,7 @@ struct Writer::Column {
     if (compressing) {
       if (!values.empty() && !borrowed.empty()) stage_open_page();
       compress(options.codec, values.empty() ? borrowed : std::span<const std::byte>(values), page.body,
-               options.zstd_level);
+               options.codec_settings);
     } else {  // the values buffer itself becomes the page body; a spare one takes its place
       std::swap(page.body, values);
       page.borrowed = borrowed;

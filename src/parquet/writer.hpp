@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/atomic_file.hpp"
+#include "parquet/codec.hpp"
 #include "parquet/format.hpp"
 
 namespace trigml::parquet {
@@ -42,7 +43,7 @@ struct ColumnValues {
 
 struct WriterOptions {
   Codec codec = Codec::Snappy;
-  int zstd_level = 1;
+  CodecSettings codec_settings;
   uint64_t row_group_bytes = 64 << 20;  // uncompressed bytes buffered before a row group is written
   uint64_t page_bytes = 1 << 20;
   std::vector<std::pair<std::string, std::string>> metadata;

@@ -46,7 +46,9 @@ void prepare_events(benchmark::State& state, uint64_t memory_limit, parquet::Cod
   uint64_t events = 0;
   const fs::path input = ingested(codec);  // made once, outside the timing
   for (auto _ : state) {
+    state.PauseTiming();  // deleting the last iteration's output (page cache, inodes) is not prepare's work
     fs::remove_all(out);
+    state.ResumeTiming();
     prepare::PrepareOptions o;
     o.input = input;
     o.out = out;

@@ -162,6 +162,12 @@ void DatasetReader::pop_front() {
 }
 
 bool DatasetReader::next(std::vector<ColumnData>& out) {
+  // The caller is done with what `out` holds: when the next row group is decoded now, it goes
+  // into those buffers instead of a second set (one row group of memory less).
+  if (ready_.empty() && !out.empty()) {
+    spare_.push_back(std::move(out));
+    out.clear();
+  }
   if (ready_.empty() && !decode_more()) return false;
   Group& g = ready_.front();
   if (consumed_ == 0) {

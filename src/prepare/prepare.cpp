@@ -74,8 +74,12 @@ size_t padding(size_t source_bytes) {
 // written out and read back. Each event's particles are sorted by ΔR straight into its record.
 class StagingFile {
  public:
-  StagingFile(fs::path path, size_t spill_bytes) : path_(std::move(path)), spill_bytes_(spill_bytes) {
-    pending_.reserve(std::min<size_t>(spill_bytes_, 64 << 20));
+  // `expected_bytes`, a generous estimate of what will be added, is reserved (up to the spill
+  // size) so that the records are not copied as the buffer grows; pages never written to take no
+  // memory.
+  StagingFile(fs::path path, size_t spill_bytes, size_t expected_bytes)
+      : path_(std::move(path)), spill_bytes_(spill_bytes) {
+    pending_.reserve(std::min(spill_bytes_, expected_bytes));
   }
 
   void add(const EventView& e, std::vector<uint64_t>& order) {
@@ -395,11 +399,14 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
   try {
     Progress progress("prepare", labels.size() + train_events, "events", o.progress);
     const size_t spill_bytes = std::max<size_t>(64 << 10, o.memory_limit / 4 / (buckets + 1));
-    StagingFile test_file(test_path, spill_bytes);
+    const uint64_t test_events = summary.test[0] + summary.test[1] + summary.test[2];
+    auto expected_bytes = [&](uint64_t events) { return static_cast<size_t>(per_event * static_cast<double>(events)); };
+    StagingFile test_file(test_path, spill_bytes, expected_bytes(test_events));
     std::vector<StagingFile> bucket_files;
     bucket_files.reserve(buckets);
     for (uint64_t b = 0; b < buckets; ++b)
-      bucket_files.emplace_back(staging / "shuffle" / fmt::format("bucket-{:05d}.bin", b), spill_bytes);
+      bucket_files.emplace_back(staging / "shuffle" / fmt::format("bucket-{:05d}.bin", b), spill_bytes,
+                                expected_bytes(train_events / buckets + 1));
     {
       std::vector<uint64_t> order;
       for_each_event(

@@ -1,4 +1,4 @@
-// `trigml prepare` per core on an ingested dataset of generated events (default pileup, about 300
+// `trigml prepare` per core on an ingested dataset of generated events (pileup 24: about 300
 // particles per selected event), in input events per second, memory limit default and tight.
 #include <benchmark/benchmark.h>
 
@@ -15,9 +15,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr double kPileup = 24;
+
 // The ingested input, its pages compressed with `codec` (made once per codec and kept).
 fs::path ingested(parquet::Codec codec) {
-  fs::path base = fs::temp_directory_path() / "trigml-bench" / "prepare";
+  fs::path base = fs::temp_directory_path() / "trigml-bench" / fmt::format("prepare-pileup{}", kPileup);
   fs::path out = base / ("ingested-" + parquet::codec_name(codec));
   if (fs::exists(out / "_manifest.json")) return out;
   fs::create_directories(base);
@@ -33,6 +35,7 @@ fs::path ingested(parquet::Codec codec) {
       gen::GeneratorSettings s;
       s.process = process;
       s.seed = 21;
+      s.pileup = kPileup;
       gen::write_delphes_file(f, s, 8000, 2, rootio::WriterOptions{});
     }
     o.classes.push_back({name, ingest::class_label(name), {f.string()}});
@@ -41,10 +44,23 @@ fs::path ingested(parquet::Codec codec) {
   return out;
 }
 
+// Particles per event of an ingested dataset.
+double particles_per_event(const fs::path& dataset) {
+  parquet::DatasetReader reader(dataset, {"particles"});
+  std::vector<parquet::ColumnData> data;
+  uint64_t events = 0, particles = 0;
+  while (reader.next(data)) {
+    events += data[0].rows;
+    particles += static_cast<uint64_t>(data[0].offsets[0].back() - data[0].offsets[0].front());
+  }
+  return static_cast<double>(particles) / static_cast<double>(events);
+}
+
 void prepare_events(benchmark::State& state, uint64_t memory_limit, parquet::Codec codec) {
   fs::path out = fs::temp_directory_path() / "trigml-bench" / "prepare" / "prepared";
   uint64_t events = 0;
   const fs::path input = ingested(codec);  // made once, outside the timing
+  state.counters["particles"] = particles_per_event(input);
   for (auto _ : state) {
     state.PauseTiming();  // deleting the last iteration's output (page cache, inodes) is not prepare's work
     fs::remove_all(out);

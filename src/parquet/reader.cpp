@@ -1,6 +1,7 @@
 #include "parquet/reader.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -278,6 +279,8 @@ struct Dictionary {
 // close lists and are handled one at a time.
 class LevelAssembler {
  public:
+  static constexpr uint32_t kMaxFastDepth = 4;
+
   LevelAssembler(const ColumnInfo& info, ColumnData& out)
       : info_(info),
         out_(out),
@@ -301,6 +304,53 @@ class LevelAssembler {
       return;
     }
     for (size_t i = 0; i < count; ++i) add_one(r, d);
+  }
+
+  // Whether add_all_present() can take a page: lists not too deeply nested, and no null list so far
+  // (whose validity it does not track).
+  bool takes_all_present() const {
+    if (R_ == 0 || R_ > kMaxFastDepth) return false;
+    for (uint32_t k = 0; k < R_; ++k)
+      if (!out_.list_valid[k].empty()) return false;
+    return true;
+  }
+
+  // A page whose `n` values are all present (a single definition run at the maximum, so no list is
+  // empty or null), shaped by its repetition levels alone: a run at the innermost level adds to
+  // the open list; a value at level r < R opens lists at levels r..R-1 and is an element of the
+  // lists from level max(r, 1) - 1 down. The open lists' ends stay in locals meanwhile (the
+  // offsets' last entries are written when a list closes and at the end). A particle, say, is then
+  // two runs and a few additions, not add_one's tests per level.
+  void add_all_present(HybridRunReader& repetition, size_t n, bool chunk_start, rootio::Cursor& in) {
+    std::array<int64_t, kMaxFastDepth> end{};
+    for (uint32_t k = 0; k < R_; ++k) {
+      end[k] = out_.offsets[k].back();
+      reserve_more(out_.offsets[k], n);
+    }
+    for (size_t done = 0; done < n;) {
+      uint32_t r;
+      size_t length;
+      repetition.next(r, length);
+      if (r > R_) in.fail(fmt::format("repetition level {} above the maximum {}", r, R_));
+      if (chunk_start && done == 0 && r != 0)
+        in.fail(fmt::format("the column chunk starts with repetition level {}, not 0", r));
+      done += length;
+      if (r == R_) {
+        end[R_ - 1] += static_cast<int64_t>(length);
+        continue;
+      }
+      if (r == 0) out_.rows += length;
+      for (size_t i = 0; i < length; ++i) {
+        for (uint32_t k = r; k < R_; ++k) {
+          out_.offsets[k].back() = end[k];
+          out_.offsets[k].push_back(end[k]);
+        }
+        for (uint32_t k = std::max(r, 1u) - 1; k < R_; ++k) ++end[k];
+      }
+    }
+    for (uint32_t k = 0; k < R_; ++k) out_.offsets[k].back() = end[k];
+    slots += n, present += n;
+    if (track_validity_) out_.valid.insert(out_.valid.end(), n, 1);
   }
 
   size_t slots = 0, present = 0;
@@ -471,22 +521,27 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
     } else {
       uint32_t r = 0, d = 0;
       size_t r_left = 0, d_left = 0;
-      for (size_t done = 0; done < n;) {
-        if (r_left == 0) {
-          repetition.next(r, r_left);
-          if (r > static_cast<uint32_t>(R))
-            in.fail(fmt::format("repetition level {} above the maximum {}", r, R));
-          if (values_seen == 0 && done == 0 && r != 0)
-            in.fail(fmt::format("the column chunk starts with repetition level {}, not 0", r));
+      auto next_definition = [&] {
+        definition.next(d, d_left);
+        if (d > static_cast<uint32_t>(D)) in.fail(fmt::format("definition level {} above the maximum {}", d, D));
+      };
+      if (n > 0) next_definition();
+      if (d_left == n && d == static_cast<uint32_t>(D) && levels.takes_all_present()) {
+        levels.add_all_present(repetition, n, values_seen == 0, in);
+      } else {
+        for (size_t done = 0; done < n;) {
+          if (r_left == 0) {
+            repetition.next(r, r_left);
+            if (r > static_cast<uint32_t>(R))
+              in.fail(fmt::format("repetition level {} above the maximum {}", r, R));
+            if (values_seen == 0 && done == 0 && r != 0)
+              in.fail(fmt::format("the column chunk starts with repetition level {}, not 0", r));
+          }
+          if (d_left == 0) next_definition();
+          size_t run = std::min(r_left, d_left);
+          levels.add(r, d, run);
+          r_left -= run, d_left -= run, done += run;
         }
-        if (d_left == 0) {
-          definition.next(d, d_left);
-          if (d > static_cast<uint32_t>(D))
-            in.fail(fmt::format("definition level {} above the maximum {}", d, D));
-        }
-        size_t run = std::min(r_left, d_left);
-        levels.add(r, d, run);
-        r_left -= run, d_left -= run, done += run;
       }
     }
     const size_t slots = levels.slots, present = levels.present;

@@ -154,6 +154,9 @@ TEST_P(DuckDbWritesTrigmlReads, ValuesAgree) {
       "'class' || (i % 3)::VARCHAR AS cls, CASE WHEN i % 10 = 0 THEN NULL ELSE i END AS maybe, "
       "[(i % 5)::FLOAT, 1.5::FLOAT][1:(i % 3)] AS lst, "
       "[[j::FLOAT for j in range(i % 4)] for k in range(i % 3)] AS nested, "
+      // Lists that are never empty or null (pages of present values only), two and three deep.
+      "[[(i + j)::FLOAT for j in range(1 + i % 4)] for k in range(1 + i % 3)] AS full, "
+      "[[[(i + k + j)::FLOAT for j in range(1 + (i + m) % 2)] for m in range(2)] for k in range(1 + i % 2)] AS deep, "
       // Null lists only in the last row group, null elements throughout.
       "CASE WHEN i >= 1500 AND i % 7 = 0 THEN NULL ELSE "
       "[CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 5)::FLOAT END, 2.5::FLOAT][1:(i % 3)] END AS holes "
@@ -219,6 +222,31 @@ TEST_P(DuckDbWritesTrigmlReads, ValuesAgree) {
   EXPECT_EQ(static_cast<double>(nested.offsets[0].back()), number(e["nested_lists"]));
   EXPECT_EQ(static_cast<double>(nested.offsets[1].back()), number(e["nested_items"]));
   EXPECT_NEAR(sum_values(nested), number(e["nested_sum"]), 1e-6 * (1 + number(e["nested_sum"])));
+  // Every list's length and every value, against the table's definition.
+  ColumnData full = read("full");
+  ASSERT_EQ(full.offsets.size(), 2u);
+  for (int64_t i = 0, item = 0; i < 2000; ++i) {
+    ASSERT_EQ(full.offsets[0][i + 1] - full.offsets[0][i], 1 + i % 3) << i;
+    for (int64_t k = full.offsets[0][i]; k < full.offsets[0][i + 1]; ++k) {
+      ASSERT_EQ(full.offsets[1][k + 1] - full.offsets[1][k], 1 + i % 4) << i;
+      for (int64_t j = 0; j < 1 + i % 4; ++j) ASSERT_EQ(full.as<float>()[item++], static_cast<float>(i + j));
+    }
+  }
+  ColumnData deep = read("deep");
+  ASSERT_EQ(deep.offsets.size(), 3u);
+  for (int64_t i = 0, item = 0; i < 2000; ++i) {
+    ASSERT_EQ(deep.offsets[0][i + 1] - deep.offsets[0][i], 1 + i % 2) << i;
+    for (int64_t k = 0; k < 1 + i % 2; ++k) {
+      int64_t middle = deep.offsets[0][i] + k;
+      ASSERT_EQ(deep.offsets[1][middle + 1] - deep.offsets[1][middle], 2) << i;
+      for (int64_t m = 0; m < 2; ++m) {
+        int64_t inner = deep.offsets[1][middle] + m;
+        ASSERT_EQ(deep.offsets[2][inner + 1] - deep.offsets[2][inner], 1 + (i + m) % 2) << i;
+        for (int64_t j = 0; j < 1 + (i + m) % 2; ++j)
+          ASSERT_EQ(deep.as<float>()[item++], static_cast<float>(i + k + j));
+      }
+    }
+  }
   // Nulls that first appear in a later row group.
   ColumnData holes = read("holes");
   ASSERT_EQ(holes.list_valid[0].size(), 2000u);

@@ -158,7 +158,7 @@ void HybridRunReader::unpack_group() {
   group_position_ = 0;
 }
 
-void HybridRunReader::next(uint32_t& value, size_t& length) {
+void HybridRunReader::next_run(uint32_t& value, size_t& length) {
   if (bits_ == 0) {
     value = 0;
     length = remaining_;

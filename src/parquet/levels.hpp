@@ -4,6 +4,7 @@
 // level for a whole page), so per-value work is what the encoder and the run reader avoid.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -63,9 +64,26 @@ class HybridRunReader {
   size_t remaining() const { return remaining_; }
   // The next run: its value and length (at least 1, at most remaining()). Call only while
   // remaining() > 0.
-  void next(uint32_t& value, size_t& length);
+  void next(uint32_t& value, size_t& length) {
+    // Inline, the commonest run of levels: RLE, shorter than 64 values of one byte each (so a
+    // one-byte header, even and not zero, then the value), with no bit-packed group under way.
+    if (group_position_ == group_size_ && packed_groups_left_ == 0 && bits_ > 0 && bits_ <= 8 &&
+        in_.remaining() >= 2) {
+      const std::byte* at = in_.data().data() + in_.position();
+      const auto header = static_cast<uint8_t>(at[0]);
+      if ((header & 0x81) == 0 && header != 0) {
+        value = static_cast<uint8_t>(at[1]);
+        length = std::min<size_t>(header >> 1, remaining_);
+        remaining_ -= length;
+        in_.skip(2);
+        return;
+      }
+    }
+    next_run(value, length);
+  }
 
  private:
+  void next_run(uint32_t& value, size_t& length);
   void unpack_group();
 
   rootio::Cursor in_;

@@ -1,6 +1,7 @@
 #include "parquet/levels.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace trigml::parquet {
 
@@ -37,6 +38,27 @@ void HybridEncoder::add(uint32_t value, uint64_t count) {
   commit_run();
   run_value_ = value;
   run_length_ = count;
+}
+
+void HybridEncoder::add_lists(uint32_t first, uint32_t later, uint32_t inner, uint64_t lists, uint64_t width) {
+  if (lists == 0 || width == 0) return;
+  uint64_t done = 0;
+  for (; done < std::min<uint64_t>(lists, 2); ++done) add(done == 0 ? first : later, 1), add(inner, width - 1);
+  // Settled: list `done - 1` waits as a held (later, 1) and an open (inner, width - 1), with no
+  // bit-packed group pending, so each further list commits the one before it as two one-byte-
+  // header RLE runs.
+  const bool settled = held_length_ == 1 && held_value_ == later && run_length_ == width - 1 &&
+                       run_value_ == inner && later != inner && group_size_ == 0 && packed_groups_ == 0;
+  if (settled && width - 1 >= 8 && width - 1 < 64 && bits_ <= 8 && done < lists) {
+    const std::byte pattern[4] = {std::byte{2}, std::byte(static_cast<uint8_t>(later)),
+                                  std::byte(static_cast<uint8_t>((width - 1) << 1)),
+                                  std::byte(static_cast<uint8_t>(inner))};
+    const size_t at = bytes_.size();
+    bytes_.resize(at + 4 * (lists - done));
+    for (size_t i = at; i < bytes_.size(); i += 4) std::memcpy(&bytes_[i], pattern, 4);
+    return;
+  }
+  for (; done < lists; ++done) add(later, 1), add(inner, width - 1);
 }
 
 // Runs of 8 or more are RLE runs. A shorter run is held until the next run is known: next to a

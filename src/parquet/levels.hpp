@@ -28,6 +28,11 @@ class HybridEncoder {
   explicit HybridEncoder(int bits = 0) : bits_(bits) {}
   void reset(int bits);
   void add(uint32_t value, uint64_t count);
+  // The repetition levels of `lists` lists of `width` values each: per list `first` (for the first
+  // list) or `later`, then `inner` width - 1 times. The same as add() for each run, but once
+  // the runs settle into their pattern (two RLE runs a list) the pattern's bytes are written
+  // directly.
+  void add_lists(uint32_t first, uint32_t later, uint32_t inner, uint64_t lists, uint64_t width);
   // Appends the encoding of everything added since the last finish() to `out` and starts afresh.
   void finish(std::vector<std::byte>& out);
   // Bytes encoded so far (a lower bound of what finish() appends).

@@ -421,10 +421,7 @@ void Writer::append(uint64_t rows, std::span<const ColumnValues> batch) {
           } else if (v.inner_width) {
             auto lists = static_cast<uint64_t>(last - first);
             item_begin = first * v.inner_width, item_end = last * v.inner_width;
-            for (uint64_t k = 0; k < lists; ++k) {
-              c.repetition.add(k == 0 ? 0 : 1, 1);
-              c.repetition.add(2, v.inner_width - 1);
-            }
+            c.repetition.add_lists(0, 1, 2, lists, v.inner_width);
             c.definition.add(2, lists * v.inner_width);
             c.page_level_count += lists * v.inner_width;
           } else {

@@ -45,6 +45,29 @@ TEST(Levels, RepetitionLevelsOfParticleRowsEncodeAsRleRuns) {
   EXPECT_EQ(seen, expected);
 }
 
+// add_lists() writes the bytes that adding each list's two runs would, whatever came before
+// (nothing, a short run, a long run, runs that leave a bit-packed group open) and for widths on
+// both sides of its direct path (RLE runs of 8 to 63).
+TEST(Levels, AddListsEncodesAsRunByRunAdds) {
+  for (int before = 0; before < 4; ++before)
+    for (uint64_t width : {1, 2, 8, 9, 19, 64, 65, 200})
+      for (uint64_t lists : {1, 2, 3, 7, 40}) {
+        HybridEncoder bulk(2), each(2);
+        auto prefix = [&](HybridEncoder& e) {
+          if (before == 1) e.add(1, 3);
+          if (before == 2) e.add(0, 20);
+          if (before == 3) e.add(1, 1), e.add(0, 2), e.add(2, 1);
+        };
+        prefix(bulk), prefix(each);
+        bulk.add_lists(0, 1, 2, lists, width);
+        for (uint64_t k = 0; k < lists; ++k) each.add(k == 0 ? 0 : 1, 1), each.add(2, width - 1);
+        bulk.add(0, 1), each.add(0, 1);  // the next row
+        std::vector<std::byte> a, b;
+        bulk.finish(a), each.finish(b);
+        ASSERT_EQ(a, b) << "before " << before << " width " << width << " lists " << lists;
+      }
+}
+
 TEST(Levels, ShortRunsInARowAreBitPackedAndToppedUpFromTheNextLongRun) {
   // 1, 0, 1 then twenty 0s at bit width 1: the three short runs share a bit-packed group that
   // five of the zeros complete (LSB first 1,0,1,0,0,0,0,0 = 0x05, header 0x03); the other 15 zeros

@@ -322,8 +322,23 @@ class LevelAssembler {
   // offsets' last entries are written when a list closes and at the end). A particle, say, is then
   // two runs and a few additions, not add_one's tests per level.
   void add_all_present(HybridRunReader& repetition, size_t n, bool chunk_start, rootio::Cursor& in) {
-    std::array<int64_t, kMaxFastDepth> end{};
-    for (uint32_t k = 0; k < R_; ++k) {
+    switch (R_) {
+      case 1: return add_all_present_at_depth<1>(repetition, n, chunk_start, in);
+      case 2: return add_all_present_at_depth<2>(repetition, n, chunk_start, in);
+      case 3: return add_all_present_at_depth<3>(repetition, n, chunk_start, in);
+      default: return add_all_present_at_depth<kMaxFastDepth>(repetition, n, chunk_start, in);
+    }
+  }
+
+  size_t slots = 0, present = 0;
+
+ private:
+  // The depth a template argument, so that the ends live in registers and the loops over levels
+  // unroll.
+  template <uint32_t kDepth>
+  void add_all_present_at_depth(HybridRunReader& repetition, size_t n, bool chunk_start, rootio::Cursor& in) {
+    std::array<int64_t, kDepth> end{};
+    for (uint32_t k = 0; k < kDepth; ++k) {
       end[k] = out_.offsets[k].back();
       reserve_more(out_.offsets[k], n);
     }
@@ -331,31 +346,28 @@ class LevelAssembler {
       uint32_t r;
       size_t length;
       repetition.next(r, length);
-      if (r > R_) in.fail(fmt::format("repetition level {} above the maximum {}", r, R_));
+      if (r > kDepth) in.fail(fmt::format("repetition level {} above the maximum {}", r, kDepth));
       if (chunk_start && done == 0 && r != 0)
         in.fail(fmt::format("the column chunk starts with repetition level {}, not 0", r));
       done += length;
-      if (r == R_) {
-        end[R_ - 1] += static_cast<int64_t>(length);
+      if (r == kDepth) {
+        end[kDepth - 1] += static_cast<int64_t>(length);
         continue;
       }
       if (r == 0) out_.rows += length;
       for (size_t i = 0; i < length; ++i) {
-        for (uint32_t k = r; k < R_; ++k) {
+        for (uint32_t k = r; k < kDepth; ++k) {
           out_.offsets[k].back() = end[k];
           out_.offsets[k].push_back(end[k]);
         }
-        for (uint32_t k = std::max(r, 1u) - 1; k < R_; ++k) ++end[k];
+        for (uint32_t k = std::max(r, 1u) - 1; k < kDepth; ++k) ++end[k];
       }
     }
-    for (uint32_t k = 0; k < R_; ++k) out_.offsets[k].back() = end[k];
+    for (uint32_t k = 0; k < kDepth; ++k) out_.offsets[k].back() = end[k];
     slots += n, present += n;
     if (track_validity_) out_.valid.insert(out_.valid.end(), n, 1);
   }
 
-  size_t slots = 0, present = 0;
-
- private:
   void add_one(uint32_t r, uint32_t d) {
     if (r == 0) ++out_.rows;
     for (uint32_t k = 0; k < R_; ++k) {

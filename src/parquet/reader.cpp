@@ -338,10 +338,7 @@ class LevelAssembler {
   template <uint32_t kDepth>
   void add_all_present_at_depth(HybridRunReader& repetition, size_t n, bool chunk_start, rootio::Cursor& in) {
     std::array<int64_t, kDepth> end{};
-    for (uint32_t k = 0; k < kDepth; ++k) {
-      end[k] = out_.offsets[k].back();
-      reserve_more(out_.offsets[k], n);
-    }
+    for (uint32_t k = 0; k < kDepth; ++k) end[k] = out_.offsets[k].back();
     for (size_t done = 0; done < n;) {
       uint32_t r;
       size_t length;
@@ -539,6 +536,13 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       };
       if (n > 0) next_definition();
       if (d_left == n && d == static_cast<uint32_t>(D) && levels.takes_all_present()) {
+        // Present PLAIN numbers need their bytes: a corrupt count fails here, before any list is
+        // made for it.
+        const size_t value_room =
+            v2_values_compressed ? static_cast<size_t>(h.uncompressed_size) - level_bytes : in.remaining();
+        if (h.encoding == Encoding::Plain && plain_width(info.physical) >= 4 && n > value_room / width)
+          in.fail(fmt::format("page holds {} bytes of values for {} present values of {} bytes", value_room, n,
+                              width));
         levels.add_all_present(repetition, n, values_seen == 0, in);
       } else {
         for (size_t done = 0; done < n;) {

@@ -139,24 +139,22 @@ void ParticleScaler::finish() {
       stddev[k] = 1;  // a constant feature: centred, not divided
     }
   }
-  for (size_t j = 0; j < kBlock; ++j)
-    block_mean_[j] = static_cast<float>(mean[j % width]),
-    block_inverse_stddev_[j] = static_cast<float>(1 / stddev[j % width]);
+  for (size_t j = 0; j < kBlock; ++j) block_mean_[j] = mean[j % width], block_inverse_stddev_[j] = 1 / stddev[j % width];
 }
 
 void ParticleScaler::transform(std::span<const float> values, std::span<float> out) const {
   // Unscaled features have mean 0 and deviation 1, which leaves them exactly as they are: no
-  // branch in the loop. In single precision, with the inverse deviation (a product, not a
-  // division): twice the values per SIMD instruction of double precision, and a result within an
-  // ulp or two of the float that (x - mean) / std in double precision rounds to (the mean's own
-  // rounding to float moves it by |mean| / std × 2⁻²⁴ of the unit scale).
+  // branch in the loop. A product with the inverse deviation, not a division (several times
+  // slower): in double precision the two differ by an ulp at most, which changes the float
+  // result only when it straddles a float's rounding point.
   constexpr size_t width = physics::kParticleFeatures;
   const size_t n = values.size() / width * width;
   size_t i = 0;
   for (; i + kBlock <= n; i += kBlock)
     for (size_t j = 0; j < kBlock; ++j)
-      out[i + j] = (values[i + j] - block_mean_[j]) * block_inverse_stddev_[j];
-  for (size_t j = 0; i + j < n; ++j) out[i + j] = (values[i + j] - block_mean_[j]) * block_inverse_stddev_[j];
+      out[i + j] = static_cast<float>((values[i + j] - block_mean_[j]) * block_inverse_stddev_[j]);
+  for (size_t j = 0; i + j < n; ++j)
+    out[i + j] = static_cast<float>((values[i + j] - block_mean_[j]) * block_inverse_stddev_[j]);
 }
 
 namespace {

@@ -59,7 +59,7 @@ struct ParticleScaler {
   // loops over it vectorise; the per-feature values are repeated over the block.
   static constexpr size_t kBlock = 8 * physics::kParticleFeatures;
   std::array<double, kBlock> block_sum_{}, block_sum_squares_{};
-  std::array<float, kBlock> block_mean_{}, block_inverse_stddev_{};  // transform() works in float
+  std::array<double, kBlock> block_mean_{}, block_inverse_stddev_{};
 };
 
 // Writes one event's rows to `sorted` (the same size, not overlapping) ordered by ΔR to the lepton

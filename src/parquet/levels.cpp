@@ -42,8 +42,9 @@ void HybridEncoder::add(uint32_t value, uint64_t count) {
 
 void HybridEncoder::add_lists(uint32_t first, uint32_t later, uint32_t inner, uint64_t lists, uint64_t width) {
   if (lists == 0 || width == 0) return;
+  auto add_list = [&](uint64_t k) { add(k == 0 ? first : later, 1), add(inner, width - 1); };
   uint64_t done = 0;
-  for (; done < std::min<uint64_t>(lists, 2); ++done) add(done == 0 ? first : later, 1), add(inner, width - 1);
+  for (; done < std::min<uint64_t>(lists, 2); ++done) add_list(done);
   // Settled: list `done - 1` waits as a held (later, 1) and an open (inner, width - 1), with no
   // bit-packed group pending, so each further list commits the one before it as two one-byte-
   // header RLE runs.
@@ -58,7 +59,7 @@ void HybridEncoder::add_lists(uint32_t first, uint32_t later, uint32_t inner, ui
     for (size_t i = at; i < bytes_.size(); i += 4) std::memcpy(&bytes_[i], pattern, 4);
     return;
   }
-  for (; done < lists; ++done) add(later, 1), add(inner, width - 1);
+  for (; done < lists; ++done) add_list(done);
 }
 
 // Runs of 8 or more are RLE runs. A shorter run is held until the next run is known: next to a

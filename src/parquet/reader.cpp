@@ -274,6 +274,14 @@ struct Dictionary {
   size_t size = 0;
 };
 
+// A repetition level read from a page: within the column's maximum, and 0 where a column chunk
+// starts.
+inline void check_repetition(uint32_t level, uint32_t max_level, bool chunk_start, rootio::Cursor& in) {
+  if (level > max_level) in.fail(fmt::format("repetition level {} above the maximum {}", level, max_level));
+  if (chunk_start && level != 0)
+    in.fail(fmt::format("the column chunk starts with repetition level {}, not 0", level));
+}
+
 // Turns runs of (repetition, definition) levels into rows, list offsets, list validity and leaf
 // slots of `out`. A run that continues the innermost list is one addition; other levels open or
 // close lists and are handled one at a time.
@@ -343,9 +351,7 @@ class LevelAssembler {
       uint32_t r;
       size_t length;
       repetition.next(r, length);
-      if (r > kDepth) in.fail(fmt::format("repetition level {} above the maximum {}", r, kDepth));
-      if (chunk_start && done == 0 && r != 0)
-        in.fail(fmt::format("the column chunk starts with repetition level {}, not 0", r));
+      check_repetition(r, kDepth, chunk_start && done == 0, in);
       done += length;
       if (r == kDepth) {
         end[kDepth - 1] += static_cast<int64_t>(length);
@@ -548,10 +554,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
         for (size_t done = 0; done < n;) {
           if (r_left == 0) {
             repetition.next(r, r_left);
-            if (r > static_cast<uint32_t>(R))
-              in.fail(fmt::format("repetition level {} above the maximum {}", r, R));
-            if (values_seen == 0 && done == 0 && r != 0)
-              in.fail(fmt::format("the column chunk starts with repetition level {}, not 0", r));
+            check_repetition(r, static_cast<uint32_t>(R), values_seen == 0 && done == 0, in);
           }
           if (d_left == 0) next_definition();
           size_t run = std::min(r_left, d_left);

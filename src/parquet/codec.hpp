@@ -20,7 +20,8 @@ struct CodecSettings {
 };
 
 // Replaces `out` with the compressed bytes (a ByteBuffer: sized to the bound without zero-filling).
-void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out, const CodecSettings& settings = {});
+void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out,
+              const CodecSettings& settings = {});
 // Decompresses into exactly out.size() bytes; throws FormatError (with `where`) on corrupt input.
 void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte> out,
                 const ErrorContext& where);

@@ -40,7 +40,8 @@ void HybridEncoder::add(uint32_t value, uint64_t count) {
   run_length_ = count;
 }
 
-void HybridEncoder::add_lists(uint32_t first, uint32_t later, uint32_t inner, uint64_t lists, uint64_t width) {
+void HybridEncoder::add_lists(uint32_t first, uint32_t later, uint32_t inner, uint64_t lists,
+                              uint64_t width) {
   if (lists == 0 || width == 0) return;
   auto add_list = [&](uint64_t k) { add(k == 0 ? first : later, 1), add(inner, width - 1); };
   uint64_t done = 0;

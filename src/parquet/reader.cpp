@@ -538,7 +538,8 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       size_t r_left = 0, d_left = 0;
       auto next_definition = [&] {
         definition.next(d, d_left);
-        if (d > static_cast<uint32_t>(D)) in.fail(fmt::format("definition level {} above the maximum {}", d, D));
+        if (d > static_cast<uint32_t>(D))
+          in.fail(fmt::format("definition level {} above the maximum {}", d, D));
       };
       if (n > 0) next_definition();
       if (d_left == n && d == static_cast<uint32_t>(D) && levels.takes_all_present()) {
@@ -547,8 +548,8 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
         const size_t value_room =
             v2_values_compressed ? static_cast<size_t>(h.uncompressed_size) - level_bytes : in.remaining();
         if (h.encoding == Encoding::Plain && plain_width(info.physical) >= 4 && n > value_room / width)
-          in.fail(fmt::format("page holds {} bytes of values for {} present values of {} bytes", value_room, n,
-                              width));
+          in.fail(fmt::format("page holds {} bytes of values for {} present values of {} bytes", value_room,
+                              n, width));
         levels.add_all_present(repetition, n, values_seen == 0, in);
       } else {
         for (size_t done = 0; done < n;) {

@@ -400,7 +400,9 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
     Progress progress("prepare", labels.size() + train_events, "events", o.progress);
     const size_t spill_bytes = std::max<size_t>(64 << 10, o.memory_limit / 4 / (buckets + 1));
     const uint64_t test_events = summary.test[0] + summary.test[1] + summary.test[2];
-    auto expected_bytes = [&](uint64_t events) { return static_cast<size_t>(per_event * static_cast<double>(events)); };
+    auto expected_bytes = [&](uint64_t events) {
+      return static_cast<size_t>(per_event * static_cast<double>(events));
+    };
     StagingFile test_file(test_path, spill_bytes, expected_bytes(test_events));
     std::vector<StagingFile> bucket_files;
     bucket_files.reserve(buckets);

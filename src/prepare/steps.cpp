@@ -139,7 +139,8 @@ void ParticleScaler::finish() {
       stddev[k] = 1;  // a constant feature: centred, not divided
     }
   }
-  for (size_t j = 0; j < kBlock; ++j) block_mean_[j] = mean[j % width], block_inverse_stddev_[j] = 1 / stddev[j % width];
+  for (size_t j = 0; j < kBlock; ++j)
+    block_mean_[j] = mean[j % width], block_inverse_stddev_[j] = 1 / stddev[j % width];
 }
 
 void ParticleScaler::transform(std::span<const float> values, std::span<float> out) const {
@@ -208,7 +209,8 @@ void sort_by_delta_r(std::span<const float> rows, std::span<float> sorted, std::
   radix_sort_upper_half(keys, std::span(order).subspan(n - 1));
   // Rows copied with a size known at compile time: a few vector moves, not a call to memmove.
   constexpr size_t row_bytes = width * sizeof(float);
-  for (size_t i = 0; i + 1 < n; ++i) std::memcpy(&sorted[i * width], &rows[(keys[i] & 0xffffffffu) * width], row_bytes);
+  for (size_t i = 0; i + 1 < n; ++i)
+    std::memcpy(&sorted[i * width], &rows[(keys[i] & 0xffffffffu) * width], row_bytes);
   std::memcpy(&sorted[(n - 1) * width], rows.data(), row_bytes);
 }
 

@@ -156,7 +156,8 @@ TEST_P(DuckDbWritesTrigmlReads, ValuesAgree) {
       "[[j::FLOAT for j in range(i % 4)] for k in range(i % 3)] AS nested, "
       // Lists that are never empty or null (pages of present values only), two and three deep.
       "[[(i + j)::FLOAT for j in range(1 + i % 4)] for k in range(1 + i % 3)] AS full, "
-      "[[[(i + k + j)::FLOAT for j in range(1 + (i + m) % 2)] for m in range(2)] for k in range(1 + i % 2)] AS deep, "
+      "[[[(i + k + j)::FLOAT for j in range(1 + (i + m) % 2)] for m in range(2)] for k in range(1 + i % 2)] "
+      "AS deep, "
       // Null lists only in the last row group, null elements throughout.
       "CASE WHEN i >= 1500 AND i % 7 = 0 THEN NULL ELSE "
       "[CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 5)::FLOAT END, 2.5::FLOAT][1:(i % 3)] END AS holes "

@@ -173,8 +173,12 @@ TEST(ParquetCodecs, EverySpeedSettingRoundTrips) {
   }
   auto in = std::as_bytes(std::span(rows));
   std::map<std::pair<Codec, int>, size_t> sizes;
-  for (auto [codec, setting] : {std::pair{Codec::Lz4Raw, 1}, {Codec::Lz4Raw, 4}, {Codec::Lz4Raw, 64},
-                                {Codec::Zstd, -3}, {Codec::Zstd, 1}, {Codec::Zstd, 9}}) {
+  for (auto [codec, setting] : {std::pair{Codec::Lz4Raw, 1},
+                                {Codec::Lz4Raw, 4},
+                                {Codec::Lz4Raw, 64},
+                                {Codec::Zstd, -3},
+                                {Codec::Zstd, 1},
+                                {Codec::Zstd, 9}}) {
     CodecSettings settings;
     (codec == Codec::Lz4Raw ? settings.lz4_acceleration : settings.zstd_level) = setting;
     ByteBuffer packed;

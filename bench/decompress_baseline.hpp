@@ -21,7 +21,7 @@ class DecompressBaseline {
     for (const rootio::Branch* branch : branches) {
       for (size_t i = 0; i < branch->basket_count(); ++i) {
         auto raw = file.source().read(branch->basket_seek[i], static_cast<uint64_t>(branch->basket_bytes[i]));
-        rootio::Cursor cursor(raw, &origin_);
+        io::Cursor cursor(raw, &origin_);
         rootio::Key key = rootio::read_key_header(cursor);
         baskets_.push_back({std::vector<std::byte>(raw.begin() + key.key_length, raw.end()),
                             static_cast<size_t>(key.object_length), key.compressed()});
@@ -58,7 +58,7 @@ class DecompressBaseline {
     size_t uncompressed = 0;
     bool compressed = false;
   };
-  rootio::BufferOrigin origin_;
+  io::BufferOrigin origin_;
   std::vector<Basket> baskets_;
   ByteBuffer out_;
   uint64_t payload_bytes_ = 0;

@@ -37,7 +37,7 @@ std::string generated(rootio::Compression compression) {
 
 std::vector<const rootio::Branch*> ingestion_branches(const rootio::Tree& tree) {
   std::vector<const rootio::Branch*> out;
-  for (const auto& name : physics::resolve_schema(physics::delphes_schema(), tree).branches())
+  for (const auto& name : ingest::resolve_schema(ingest::delphes_schema(), tree).branches())
     out.push_back(&tree.branch(name));
   return out;
 }
@@ -72,7 +72,7 @@ void decompress_ingestion_branches(benchmark::State& state, rootio::Compression 
 }
 
 void ingest_events(benchmark::State& state, rootio::Compression compression) {
-  ingest::EventReader reader(generated(compression), physics::delphes_schema());
+  ingest::EventReader reader(generated(compression), ingest::delphes_schema());
   ingest::FeatureBatch batch;
   ingest::SelectionCounts counts;
   reader.read(0, std::min<uint64_t>(5000, reader.entries()), batch, counts);  // warm buffers
@@ -85,18 +85,23 @@ void ingest_events(benchmark::State& state, rootio::Compression compression) {
     }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * reader.entries()));
-  state.counters["selected_fraction"] = static_cast<double>(counts.selected) / static_cast<double>(counts.read);
+  state.counters["selected_fraction"] =
+      static_cast<double>(counts.selected) / static_cast<double>(counts.read);
 }
 
 }  // namespace
 
 BENCHMARK_CAPTURE(read_ingestion_branches, zlib, rootio::Compression::Zlib)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(decompress_ingestion_branches, zlib, rootio::Compression::Zlib)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(decompress_ingestion_branches, zlib, rootio::Compression::Zlib)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(read_ingestion_branches, lz4, rootio::Compression::LZ4)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(decompress_ingestion_branches, lz4, rootio::Compression::LZ4)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(decompress_ingestion_branches, lz4, rootio::Compression::LZ4)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(read_ingestion_branches, zstd, rootio::Compression::ZSTD)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(decompress_ingestion_branches, zstd, rootio::Compression::ZSTD)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(read_ingestion_branches, uncompressed, rootio::Compression::None)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(decompress_ingestion_branches, zstd, rootio::Compression::ZSTD)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(read_ingestion_branches, uncompressed, rootio::Compression::None)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(ingest_events, zlib, rootio::Compression::Zlib)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(ingest_events, lz4, rootio::Compression::LZ4)->Unit(benchmark::kMillisecond);
 

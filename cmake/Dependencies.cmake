@@ -17,3 +17,24 @@ find_package(Snappy REQUIRED)
 if(TRIGML_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+if(TRIGML_WITH_XROOTD)
+  # Debian's libxrootd-client-dev ships no CMake package: the client library and its headers.
+  find_library(XROOTD_CLIENT_LIBRARY XrdCl)
+  find_path(XROOTD_INCLUDE_DIR XrdCl/XrdClFile.hh PATH_SUFFIXES xrootd)
+  if(NOT XROOTD_CLIENT_LIBRARY OR NOT XROOTD_INCLUDE_DIR)
+    message(FATAL_ERROR "XRootD client not found: install libxrootd-client-dev (scripts/bootstrap) or configure "
+                        "with -DTRIGML_WITH_XROOTD=OFF")
+  endif()
+  add_library(XRootD::XrdCl UNKNOWN IMPORTED)
+  set_target_properties(XRootD::XrdCl PROPERTIES IMPORTED_LOCATION ${XROOTD_CLIENT_LIBRARY})
+  # XRootD's headers warn under our flags: system includes.
+  target_include_directories(XRootD::XrdCl SYSTEM INTERFACE ${XROOTD_INCLUDE_DIR})
+endif()
+if(TRIGML_WITH_HTTP)
+  find_package(CURL)
+  if(NOT CURL_FOUND)
+    message(FATAL_ERROR "libcurl not found: install libcurl4-openssl-dev (scripts/bootstrap) or configure with "
+                        "-DTRIGML_WITH_HTTP=OFF")
+  endif()
+endif()

@@ -9,9 +9,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace trigml;
-  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data), reinterpret_cast<const std::byte*>(data) + size);
+  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data),
+                               reinterpret_cast<const std::byte*>(data) + size);
   try {
-    auto reader = parquet::FileReader::open(std::make_unique<rootio::MemorySource>("fuzz.parquet", std::move(bytes)));
+    auto reader =
+        parquet::FileReader::open(std::make_unique<io::MemorySource>("fuzz.parquet", std::move(bytes)));
     parquet::ColumnData column;
     for (size_t g = 0; g < reader->row_groups() && g < 16; ++g)
       for (size_t c = 0; c < reader->columns().size() && c < 64; ++c) {

@@ -10,9 +10,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace trigml::rootio;
-  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data), reinterpret_cast<const std::byte*>(data) + size);
+  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data),
+                               reinterpret_cast<const std::byte*>(data) + size);
   try {
-    auto file = RootFile::open(std::make_unique<MemorySource>("fuzz.root", std::move(bytes)));
+    auto file = RootFile::open(std::make_unique<trigml::io::MemorySource>("fuzz.root", std::move(bytes)));
     for (const auto& entry : file->keys()) {
       if (entry.key.class_name != "TTree") continue;
       try {

@@ -33,7 +33,9 @@ void register_ingest(CLI::App& app) {
     bool resume = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("--class", o->classes, "CLASS=PATH (qcd, ttbar, wjets; PATH a file, glob or directory)");
+  cmd->add_option(
+      "--class", o->classes,
+      "CLASS=PATH (qcd, ttbar, wjets; PATH a file, glob, directory, root:// or https:// URL, or @list.txt)");
   cmd->add_option("--config", o->config, "TOML file with [classes], out, threads, schema, on_error");
   cmd->add_option("--out", o->out, "Output dataset directory");
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");

@@ -1,9 +1,10 @@
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "commands.hpp"
+#include "io/source.hpp"
+#include "io/url.hpp"
 #include "rootio/file.hpp"
 #include "rootio/interpretation.hpp"
 #include "rootio/tree.hpp"
@@ -18,7 +19,8 @@ std::string compression_name(int setting) {
   int level = setting % 100;
   if (level == 0) return "none";
   switch (algorithm) {
-    case 0: case 1: return fmt::format("zlib-{}", level);
+    case 0:
+    case 1: return fmt::format("zlib-{}", level);
     case 2: return fmt::format("lzma-{}", level);
     case 3: return fmt::format("old-{}", level);
     case 4: return fmt::format("lz4-{}", level);
@@ -30,7 +32,7 @@ std::string compression_name(int setting) {
 nlohmann::ordered_json describe_root_file(const std::string& path) {
   auto file = rootio::RootFile::open(path);
   nlohmann::ordered_json out;
-  out["file"] = path;
+  out["file"] = io::printable_location(path);
   out["format"] = "root";
   out["root_version"] = file->header().version % 1000000;
   out["bytes"] = file->source().size();
@@ -72,6 +74,14 @@ nlohmann::ordered_json describe_root_file(const std::string& path) {
     }
     out["trees"].push_back(std::move(t));
   }
+  if (io::is_remote(path)) {
+    io::SourceStats stats = file->source().stats();
+    out["network"] = {{"requests", stats.requests},
+                      {"vector_reads", stats.vector_reads},
+                      {"ranges", stats.ranges},
+                      {"bytes", stats.bytes},
+                      {"retries", stats.retries}};
+  }
   return out;
 }
 
@@ -85,8 +95,9 @@ void print_text(const nlohmann::ordered_json& info) {
     std::printf("  %-40s %-16s cycle %-3d %10lld bytes\n", k["path"].get<std::string>().c_str(),
                 k["class"].get<std::string>().c_str(), k["cycle"].get<int>(), k["bytes"].get<long long>());
   for (const auto& t : info["trees"]) {
-    std::printf("tree %s;%d: %llu entries, %zu branches\n", t["path"].get<std::string>().c_str(), t["cycle"].get<int>(),
-                static_cast<unsigned long long>(t["entries"].get<uint64_t>()), t["branches"].size());
+    std::printf("tree %s;%d: %llu entries, %zu branches\n", t["path"].get<std::string>().c_str(),
+                t["cycle"].get<int>(), static_cast<unsigned long long>(t["entries"].get<uint64_t>()),
+                t["branches"].size());
     std::printf("  %-44s %-28s %7s %12s %12s %s\n", "branch", "type", "baskets", "compressed", "uncompressed",
                 "compression");
     for (const auto& b : t["branches"])
@@ -94,6 +105,14 @@ void print_text(const nlohmann::ordered_json& info) {
                   b["type"].get<std::string>().c_str(), b["baskets"].get<size_t>(),
                   b["compressed_bytes"].get<long long>(), b["uncompressed_bytes"].get<long long>(),
                   b["compression"].get<std::string>().c_str());
+  }
+  if (info.contains("network")) {
+    const auto& n = info["network"];
+    std::printf(
+        "network: %llu requests (%llu vector reads), %llu ranges, %llu bytes read of %llu, %llu retries\n",
+        n["requests"].get<unsigned long long>(), n["vector_reads"].get<unsigned long long>(),
+        n["ranges"].get<unsigned long long>(), n["bytes"].get<unsigned long long>(),
+        info["bytes"].get<unsigned long long>(), n["retries"].get<unsigned long long>());
   }
 }
 

@@ -1,11 +1,11 @@
 // `inspect` and `dump` for Parquet files and dataset directories.
 #include <cstdio>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "io/url.hpp"
 #include "parquet/dataset.hpp"
 
 namespace trigml::cli {
@@ -13,13 +13,14 @@ namespace trigml::cli {
 namespace fs = std::filesystem;
 
 bool is_parquet_path(const std::string& path) {
-  if (fs::is_directory(path)) return true;
+  // A remote dataset is named by its directory URL, ending in '/'.
+  if (io::is_remote(path) ? path.ends_with("/") : fs::is_directory(path)) return true;
   return path.size() >= 8 && path.compare(path.size() - 8, 8, ".parquet") == 0;
 }
 
 void inspect_parquet(const std::string& path, bool json) {
   nlohmann::ordered_json out;
-  out["path"] = path;
+  out["path"] = io::printable_location(path);
   out["format"] = "parquet";
   uint64_t rows = 0, bytes = 0;
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
@@ -27,7 +28,7 @@ void inspect_parquet(const std::string& path, bool json) {
   for (const fs::path& file : parquet::dataset_files(path)) {
     auto reader = parquet::FileReader::open(file.string());
     rows += reader->rows();
-    bytes += fs::file_size(file);
+    bytes += reader->bytes();
     nlohmann::ordered_json groups = nlohmann::ordered_json::array();
     for (const auto& g : reader->metadata().row_groups) {
       int64_t compressed = 0;
@@ -39,8 +40,11 @@ void inspect_parquet(const std::string& path, bool json) {
     }
     if (columns.empty())
       for (const auto& c : reader->columns()) columns.push_back({{"name", c.name}, {"type", c.type_name()}});
-    files.push_back({{"file", file.string()}, {"rows", reader->rows()}, {"bytes", fs::file_size(file)},
-                     {"created_by", reader->metadata().created_by}, {"row_groups", groups}});
+    files.push_back({{"file", io::printable_location(file.string())},
+                     {"rows", reader->rows()},
+                     {"bytes", reader->bytes()},
+                     {"created_by", reader->metadata().created_by},
+                     {"row_groups", groups}});
   }
   out["rows"] = rows;
   out["bytes"] = bytes;
@@ -50,8 +54,8 @@ void inspect_parquet(const std::string& path, bool json) {
     std::printf("%s\n", out.dump(1).c_str());
     return;
   }
-  std::printf("%s: Parquet, %llu rows in %zu file(s), %llu bytes\n", path.c_str(), static_cast<unsigned long long>(rows),
-              files.size(), static_cast<unsigned long long>(bytes));
+  std::printf("%s: Parquet, %llu rows in %zu file(s), %llu bytes\n", path.c_str(),
+              static_cast<unsigned long long>(rows), files.size(), static_cast<unsigned long long>(bytes));
   std::printf("columns:\n");
   for (const auto& c : columns)
     std::printf("  %-24s %s\n", c["name"].get<std::string>().c_str(), c["type"].get<std::string>().c_str());
@@ -68,12 +72,15 @@ void inspect_parquet(const std::string& path, bool json) {
 namespace {
 
 // One row of a column as JSON.
-nlohmann::ordered_json row_value(const parquet::ColumnData& d, const parquet::ColumnInfo& info, uint64_t row) {
-  std::function<nlohmann::ordered_json(size_t, uint64_t)> level = [&](size_t k, uint64_t index) -> nlohmann::ordered_json {
+nlohmann::ordered_json row_value(const parquet::ColumnData& d, const parquet::ColumnInfo& info,
+                                 uint64_t row) {
+  std::function<nlohmann::ordered_json(size_t, uint64_t)> level =
+      [&](size_t k, uint64_t index) -> nlohmann::ordered_json {
     if (k < d.offsets.size()) {
       if (!d.list_valid[k].empty() && !d.list_valid[k][index]) return nullptr;
       auto out = nlohmann::ordered_json::array();
-      for (int64_t i = d.offsets[k][index]; i < d.offsets[k][index + 1]; ++i) out.push_back(level(k + 1, static_cast<uint64_t>(i)));
+      for (int64_t i = d.offsets[k][index]; i < d.offsets[k][index + 1]; ++i)
+        out.push_back(level(k + 1, static_cast<uint64_t>(i)));
       return out;
     }
     if (!d.valid.empty() && !d.valid[index]) return nullptr;
@@ -86,7 +93,8 @@ nlohmann::ordered_json row_value(const parquet::ColumnData& d, const parquet::Co
       case parquet::PhysicalType::Int64: return d.as<int64_t>()[index];
       case parquet::PhysicalType::Float: return static_cast<double>(d.as<float>()[index]);
       case parquet::PhysicalType::Double: return d.as<double>()[index];
-      default: throw UnsupportedError(fmt::format("printing {} values", parquet::physical_type_name(info.physical)));
+      default:
+        throw UnsupportedError(fmt::format("printing {} values", parquet::physical_type_name(info.physical)));
     }
   };
   return level(0, row);
@@ -94,7 +102,8 @@ nlohmann::ordered_json row_value(const parquet::ColumnData& d, const parquet::Co
 
 }  // namespace
 
-void dump_parquet(const std::string& path, const std::vector<std::string>& names, const std::string& range, bool json) {
+void dump_parquet(const std::string& path, const std::vector<std::string>& names, const std::string& range,
+                  bool json) {
   parquet::DatasetManifest manifest = parquet::read_manifest(path);
   uint64_t total = manifest.rows();
   auto [first, last] = parse_range(range, total, "rows");

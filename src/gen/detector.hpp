@@ -6,9 +6,9 @@
 
 #include <memory>
 
+#include "common/random.hpp"
 #include "gen/event_batch.hpp"
 #include "gen/event_record.hpp"
-#include "gen/random.hpp"
 
 namespace trigml::gen {
 

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/random.hpp"
 #include "gen/detector.hpp"
 #include "gen/event_record.hpp"
 #include "gen/hadronization.hpp"
 #include "gen/hard_process.hpp"
-#include "gen/random.hpp"
 
 namespace trigml::gen {
 namespace {
@@ -65,12 +65,9 @@ Process parse_process(std::string_view name) {
 
 std::string_view process_name(Process process) {
   switch (process) {
-    case Process::Qcd:
-      return "qcd";
-    case Process::TopPair:
-      return "ttbar";
-    case Process::WJets:
-      return "wjets";
+    case Process::Qcd: return "qcd";
+    case Process::TopPair: return "ttbar";
+    case Process::WJets: return "wjets";
   }
   throw InternalError(fmt::format("process value {} out of range", static_cast<int>(process)));
 }
@@ -105,15 +102,9 @@ struct EventGenerator::Workspace {
       record.clear();
       record.primary_vertex = beam_spot(rng);
       switch (settings.process) {
-        case Process::TopPair:
-          generate_top_pair(record, rng);
-          break;
-        case Process::WJets:
-          generate_w_jets(record, rng);
-          break;
-        case Process::Qcd:
-          generate_heavy_flavour_dijet(record, rng);
-          break;
+        case Process::TopPair: generate_top_pair(record, rng); break;
+        case Process::WJets: generate_w_jets(record, rng); break;
+        case Process::Qcd: generate_heavy_flavour_dijet(record, rng); break;
       }
       radiate_final_state(record, rng);
       hadronize_heavy_flavour(record, rng);

@@ -3,8 +3,8 @@
 // (underlying event and pileup). Units: GeV, mm, radians.
 #pragma once
 
+#include "common/random.hpp"
 #include "gen/event_record.hpp"
-#include "gen/random.hpp"
 
 namespace trigml::gen {
 

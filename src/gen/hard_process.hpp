@@ -4,8 +4,8 @@
 // Units: GeV, mm, radians.
 #pragma once
 
+#include "common/random.hpp"
 #include "gen/event_record.hpp"
-#include "gen/random.hpp"
 
 namespace trigml::gen {
 

@@ -36,28 +36,70 @@ namespace {
 
 // Which branch of the schema feeds which input, in the order of SchemaMapping::branches().
 enum class Input {
-  ElectronPt, ElectronEta, ElectronPhi, ElectronCharge, ElectronIsoAll, ElectronIsoCharged, MuonPt, MuonEta, MuonPhi,
-  MuonCharge, MuonIsoAll, MuonIsoCharged, JetPt, JetEta, JetBTag, Met, MetPhi, TrackPt, TrackEta, TrackPhi,
-  TrackCharge, TrackX, TrackY, TrackZ, PhotonEt, PhotonEta, PhotonPhi, NeutralEt, NeutralEta, NeutralPhi, Count
+  ElectronPt,
+  ElectronEta,
+  ElectronPhi,
+  ElectronCharge,
+  ElectronIsoAll,
+  ElectronIsoCharged,
+  MuonPt,
+  MuonEta,
+  MuonPhi,
+  MuonCharge,
+  MuonIsoAll,
+  MuonIsoCharged,
+  JetPt,
+  JetEta,
+  JetBTag,
+  Met,
+  MetPhi,
+  TrackPt,
+  TrackEta,
+  TrackPhi,
+  TrackCharge,
+  TrackX,
+  TrackY,
+  TrackZ,
+  PhotonEt,
+  PhotonEta,
+  PhotonPhi,
+  NeutralEt,
+  NeutralEta,
+  NeutralPhi,
+  Count
 };
 
-std::vector<std::pair<Input, std::string>> inputs_of(const physics::SchemaMapping& s) {
-  std::vector<std::pair<Input, std::string>> all = {
-      {Input::ElectronPt, s.electron_pt},       {Input::ElectronEta, s.electron_eta},
-      {Input::ElectronPhi, s.electron_phi},     {Input::ElectronCharge, s.electron_charge},
-      {Input::ElectronIsoAll, s.electron_iso_all}, {Input::ElectronIsoCharged, s.electron_iso_charged},
-      {Input::MuonPt, s.muon_pt},               {Input::MuonEta, s.muon_eta},
-      {Input::MuonPhi, s.muon_phi},             {Input::MuonCharge, s.muon_charge},
-      {Input::MuonIsoAll, s.muon_iso_all},      {Input::MuonIsoCharged, s.muon_iso_charged},
-      {Input::JetPt, s.jet_pt},                 {Input::JetEta, s.jet_eta},
-      {Input::JetBTag, s.jet_btag},             {Input::Met, s.met},
-      {Input::MetPhi, s.met_phi},               {Input::TrackPt, s.track_pt},
-      {Input::TrackEta, s.track_eta},           {Input::TrackPhi, s.track_phi},
-      {Input::TrackCharge, s.track_charge},     {Input::TrackX, s.track_x},
-      {Input::TrackY, s.track_y},               {Input::TrackZ, s.track_z},
-      {Input::PhotonEt, s.photon_et},           {Input::PhotonEta, s.photon_eta},
-      {Input::PhotonPhi, s.photon_phi},         {Input::NeutralEt, s.neutral_et},
-      {Input::NeutralEta, s.neutral_eta},       {Input::NeutralPhi, s.neutral_phi}};
+std::vector<std::pair<Input, std::string>> inputs_of(const ingest::SchemaMapping& s) {
+  std::vector<std::pair<Input, std::string>> all = {{Input::ElectronPt, s.electron_pt},
+                                                    {Input::ElectronEta, s.electron_eta},
+                                                    {Input::ElectronPhi, s.electron_phi},
+                                                    {Input::ElectronCharge, s.electron_charge},
+                                                    {Input::ElectronIsoAll, s.electron_iso_all},
+                                                    {Input::ElectronIsoCharged, s.electron_iso_charged},
+                                                    {Input::MuonPt, s.muon_pt},
+                                                    {Input::MuonEta, s.muon_eta},
+                                                    {Input::MuonPhi, s.muon_phi},
+                                                    {Input::MuonCharge, s.muon_charge},
+                                                    {Input::MuonIsoAll, s.muon_iso_all},
+                                                    {Input::MuonIsoCharged, s.muon_iso_charged},
+                                                    {Input::JetPt, s.jet_pt},
+                                                    {Input::JetEta, s.jet_eta},
+                                                    {Input::JetBTag, s.jet_btag},
+                                                    {Input::Met, s.met},
+                                                    {Input::MetPhi, s.met_phi},
+                                                    {Input::TrackPt, s.track_pt},
+                                                    {Input::TrackEta, s.track_eta},
+                                                    {Input::TrackPhi, s.track_phi},
+                                                    {Input::TrackCharge, s.track_charge},
+                                                    {Input::TrackX, s.track_x},
+                                                    {Input::TrackY, s.track_y},
+                                                    {Input::TrackZ, s.track_z},
+                                                    {Input::PhotonEt, s.photon_et},
+                                                    {Input::PhotonEta, s.photon_eta},
+                                                    {Input::PhotonPhi, s.photon_phi},
+                                                    {Input::NeutralEt, s.neutral_et},
+                                                    {Input::NeutralEta, s.neutral_eta},
+                                                    {Input::NeutralPhi, s.neutral_phi}};
   std::vector<std::pair<Input, std::string>> used;
   for (auto& [input, branch] : all)
     if (!branch.empty()) used.emplace_back(input, branch);
@@ -70,11 +112,11 @@ bool is_integer_input(Input input) {
 
 }  // namespace
 
-EventReader::EventReader(const std::string& path, const physics::SchemaMapping& schema,
+EventReader::EventReader(const std::string& path, const ingest::SchemaMapping& schema,
                          physics::SelectionConfig selection)
     : file_(rootio::RootFile::open(path)), builder_(selection) {
   tree_ = rootio::Tree::open(file_, schema.tree);
-  schema_ = physics::resolve_schema(schema, *tree_);
+  schema_ = ingest::resolve_schema(schema, *tree_);
   physics::SelectionConfig config = selection;
   config.btag_threshold = schema_.btag_threshold;
   builder_ = physics::FeatureBuilder(config);
@@ -98,9 +140,10 @@ void EventReader::read(uint64_t first, uint64_t last, FeatureBatch& out, Selecti
   for (size_t b = 0; b < inputs.size(); ++b) {
     const rootio::Column& c = columns[b];
     if (c.kind != rootio::Column::Kind::Numeric || c.offsets.size() > 1 || !c.shape.empty())
-      throw UnsupportedError(fmt::format("branch '{}' is not a number per entry or a list of numbers per entry",
-                                         inputs[b].second),
-                             {file_->name()});
+      throw UnsupportedError(
+          fmt::format("branch '{}' is not a number per entry or a list of numbers per entry",
+                      inputs[b].second),
+          {file_->name()});
     View& v = views[static_cast<size_t>(inputs[b].first)];
     v.offsets = c.offsets.empty() ? nullptr : &c.offsets[0];
     size_t n = c.value_count();

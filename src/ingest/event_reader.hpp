@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ingest/schema.hpp"
 #include "physics/features.hpp"
-#include "physics/schema.hpp"
 #include "rootio/file.hpp"
 #include "rootio/tree.hpp"
 
@@ -18,10 +18,10 @@ namespace trigml::ingest {
 // Selected events in columns, in the layout of the ingest output.
 struct FeatureBatch {
   std::array<std::vector<float>, physics::kHighLevelFeatures> high_level;
-  std::vector<float> particle_values;          // rows × 19, row-major
-  std::vector<int64_t> particle_rows{0};       // events + 1 cumulative row counts
+  std::vector<float> particle_values;     // rows × 19, row-major
+  std::vector<int64_t> particle_rows{0};  // events + 1 cumulative row counts
   std::vector<int16_t> n_tracks, n_photons, n_neutral;
-  std::vector<int64_t> entry;                  // entry number in the source file
+  std::vector<int64_t> entry;  // entry number in the source file
 
   size_t events() const { return entry.size(); }
   void clear();
@@ -39,20 +39,22 @@ struct SelectionCounts {
 
 class EventReader {
  public:
-  EventReader(const std::string& path, const physics::SchemaMapping& schema, physics::SelectionConfig selection = {});
+  EventReader(const std::string& path, const ingest::SchemaMapping& schema,
+              physics::SelectionConfig selection = {});
   uint64_t entries() const { return tree_->entries(); }
-  const physics::SchemaMapping& schema() const { return schema_; }
+  const ingest::SchemaMapping& schema() const { return schema_; }
+  const rootio::RootFile& file() const { return *file_; }
   // Reads entries [first, last), appends the selected ones to `out`, counts what was rejected.
   void read(uint64_t first, uint64_t last, FeatureBatch& out, SelectionCounts& counts);
 
  private:
   std::shared_ptr<rootio::RootFile> file_;
   std::shared_ptr<rootio::Tree> tree_;
-  physics::SchemaMapping schema_;
+  ingest::SchemaMapping schema_;
   std::unique_ptr<rootio::TreeReader> reader_;
   physics::FeatureBuilder builder_;
   physics::EventFeatures features_;
-  std::vector<std::vector<float>> as_float_;     // per branch, when its values are not float
+  std::vector<std::vector<float>> as_float_;  // per branch, when its values are not float
   std::vector<std::vector<int32_t>> as_int_;
 };
 

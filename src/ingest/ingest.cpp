@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "common/terminal.hpp"
+#include "io/url.hpp"
 #include "parquet/dataset.hpp"
 
 namespace trigml::ingest {
@@ -69,7 +70,7 @@ nlohmann::json counts_json(const SelectionCounts& c) {
 
 // Reads one input file and writes its selected events as one part.
 SelectionCounts ingest_file(const Input& input, const fs::path& part_path,
-                            const physics::SchemaMapping& schema, const IngestOptions& options,
+                            const ingest::SchemaMapping& schema, const IngestOptions& options,
                             Progress& progress) {
   EventReader reader(input.path, schema);
   auto columns = output_schema();
@@ -79,7 +80,8 @@ SelectionCounts ingest_file(const Input& input, const fs::path& part_path,
   FeatureBatch batch;
   SelectionCounts counts;
   std::string class_name = input.spec->name;
-  std::string source = input.path;
+  // Where the events came from, as printed: a URL without its credentials.
+  std::string source = io::printable_location(input.path);
   std::vector<int32_t> labels;
   for (uint64_t first = 0; first < reader.entries();) {
     uint64_t last = std::min(reader.entries(), first + options.chunk_events);
@@ -109,7 +111,7 @@ SelectionCounts ingest_file(const Input& input, const fs::path& part_path,
   meta["class"] = class_name;
   meta["label"] = input.spec->label;
   meta["schema_mapping"] = reader.schema().name;
-  meta["input"] = {{"file", source}, {"bytes", fs::file_size(source)}, {"entries", reader.entries()}};
+  meta["input"] = {{"file", source}, {"bytes", reader.file().source().size()}, {"entries", reader.entries()}};
   meta["counts"] = counts_json(counts);
   writer.set_metadata("trigml", meta.dump());
   writer.close();
@@ -124,7 +126,7 @@ IngestSummary run_ingest(const IngestOptions& options) {
     throw UsageError("no input classes: give --class qcd=PATH, ttbar=PATH, wjets=PATH");
   if (options.out.empty()) throw UsageError("no output directory (--out)");
   if (options.chunk_events == 0) throw UsageError("chunk size must be positive");
-  physics::SchemaMapping schema = physics::schema_by_name(options.schema);
+  ingest::SchemaMapping schema = ingest::schema_by_name(options.schema);
   std::vector<Input> inputs;
   for (const ClassSpec& spec : options.classes)
     for (const std::string& pattern : spec.inputs)

@@ -1,3 +1,4 @@
+#include <fnmatch.h>
 #include <glob.h>
 #include <toml++/toml.h>
 
@@ -5,6 +6,8 @@
 
 #include "common/error.hpp"
 #include "ingest/ingest.hpp"
+#include "io/source.hpp"
+#include "io/url.hpp"
 
 namespace trigml::ingest {
 
@@ -21,10 +24,54 @@ int32_t class_label(const std::string& name) {
   return static_cast<int32_t>(it - names.begin());
 }
 
+namespace {
+
+bool has_wildcard(std::string_view text) {
+  return text.find_first_of("*?[") != std::string_view::npos;
+}
+
+// root://host//dir/*.root: the server lists the directory, the last component is matched.
+std::vector<std::string> expand_remote(const std::string& pattern) {
+  io::Url url = io::parse_url(pattern);
+  size_t slash = url.path.rfind('/');
+  std::string directory = url.path.substr(0, slash + 1), name = url.path.substr(slash + 1);
+  if (has_wildcard(directory))
+    throw UsageError("wildcards are taken in the last component of a URL only", {url.printable()});
+  if (!has_wildcard(name) && !name.empty()) return {pattern};
+  std::vector<std::string> out;
+  for (const std::string& entry : io::list_remote_directory(url.with_path(directory).full())) {
+    bool wanted = name.empty() ? entry.size() > 5 && entry.ends_with(".root")
+                               : ::fnmatch(name.c_str(), entry.c_str(), FNM_PERIOD) == 0;
+    if (wanted) out.push_back(url.with_path(directory + entry).full());
+  }
+  if (out.empty()) throw NotFoundError("no file on the server matches the pattern", {url.printable()});
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> expand_inputs(const std::string& pattern) {
   namespace fs = std::filesystem;
   std::vector<std::string> out;
-  if (fs::is_directory(pattern)) {
+  if (pattern.starts_with("@")) {
+    // A list file: one path, URL or pattern a line; blank lines and '#' comments are skipped.
+    std::string text = io::read_text(pattern.substr(1));
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = std::min(text.find('\n', start), text.size());
+      std::string line = text.substr(start, end - start);
+      start = end + 1;
+      line.erase(0, line.find_first_not_of(" \t\r"));
+      line.erase(line.find_last_not_of(" \t\r") + 1);
+      if (line.empty() || line[0] == '#') continue;
+      for (std::string& item : expand_inputs(line)) out.push_back(std::move(item));
+    }
+    if (out.empty()) throw NotFoundError("the list file names no inputs", {pattern.substr(1)});
+    return out;
+  }
+  if (io::is_remote(pattern)) {
+    out = expand_remote(pattern);
+  } else if (fs::is_directory(pattern)) {
     for (const auto& entry : fs::directory_iterator(pattern))
       if (entry.is_regular_file() && entry.path().extension() == ".root")
         out.push_back(entry.path().string());

@@ -1,10 +1,11 @@
 #include "parquet/dataset.hpp"
 
 #include <algorithm>
-#include <fstream>
 
 #include "common/atomic_file.hpp"
 #include "common/parallel.hpp"
+#include "io/source.hpp"
+#include "io/url.hpp"
 
 namespace trigml::parquet {
 
@@ -49,7 +50,30 @@ void write_manifest(const fs::path& directory, const DatasetManifest& manifest) 
   out.commit();
 }
 
+namespace {
+
+bool ends_with(const std::string& text, std::string_view suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A remote dataset is a URL of one .parquet file, or of a directory with a manifest (servers do
+// not all list directories).
+std::string remote_manifest_url(const std::string& url) {
+  return ends_with(url, "/") ? url + kManifestName : url + "/" + kManifestName;
+}
+
+}  // namespace
+
 std::vector<fs::path> dataset_files(const fs::path& path) {
+  if (io::is_remote(path.string())) {
+    std::string url = path.string();
+    if (ends_with(url, ".parquet")) return {path};
+    std::vector<fs::path> files;
+    std::string base = ends_with(url, "/") ? url : url + "/";
+    for (const auto& part : read_manifest(path).parts) files.emplace_back(base + part.file);
+    return files;
+  }
   if (!fs::exists(path)) throw NotFoundError("no such dataset or file", {path.string()});
   if (!fs::is_directory(path)) return {path};
   std::vector<fs::path> files;
@@ -66,8 +90,13 @@ std::vector<fs::path> dataset_files(const fs::path& path) {
 
 DatasetManifest read_manifest(const fs::path& path) {
   DatasetManifest manifest;
-  fs::path file = path / kManifestName;
-  if (!fs::is_directory(path) || !fs::exists(file)) {
+  const bool remote = io::is_remote(path.string());
+  fs::path file = remote ? fs::path(remote_manifest_url(path.string())) : path / kManifestName;
+  if (remote && ends_with(path.string(), ".parquet")) {
+    manifest.parts.push_back({path.string(), FileReader::open(path.string())->rows()});
+    return manifest;
+  }
+  if (!remote && (!fs::is_directory(path) || !fs::exists(file))) {
     for (const auto& part : dataset_files(path)) {
       auto reader = FileReader::open(part.string());
       manifest.parts.push_back(
@@ -75,10 +104,9 @@ DatasetManifest read_manifest(const fs::path& path) {
     }
     return manifest;
   }
-  std::ifstream in(file);
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(io::read_text(file.string()));
     for (const auto& c : j.at("schema"))
       manifest.schema.push_back({c.at("name").get<std::string>(),
                                  column_type_from_name(c.at("type").get<std::string>(), file.string())});
@@ -86,7 +114,8 @@ DatasetManifest read_manifest(const fs::path& path) {
       manifest.parts.push_back({p.at("file").get<std::string>(), p.at("rows").get<uint64_t>()});
     if (j.contains("metadata")) manifest.metadata = j["metadata"];
   } catch (const nlohmann::json::exception& e) {
-    throw FormatError(fmt::format("invalid dataset manifest: {}", e.what()), {file.string()});
+    throw FormatError(fmt::format("invalid dataset manifest: {}", e.what()),
+                      {io::printable_location(file.string())});
   }
   return manifest;
 }

@@ -242,7 +242,7 @@ ColumnMetaData decode_column_metadata(thrift::Reader& r) {
 
 }  // namespace
 
-FileMetaData decode_file_metadata(rootio::Cursor& cursor) {
+FileMetaData decode_file_metadata(io::Cursor& cursor) {
   thrift::Reader r(cursor);
   FileMetaData m;
   r.begin_struct();
@@ -319,7 +319,7 @@ FileMetaData decode_file_metadata(rootio::Cursor& cursor) {
   return m;
 }
 
-PageHeader decode_page_header(rootio::Cursor& cursor) {
+PageHeader decode_page_header(io::Cursor& cursor) {
   thrift::Reader r(cursor);
   PageHeader h;
   r.begin_struct();

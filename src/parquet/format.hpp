@@ -98,7 +98,7 @@ struct PageHeader {
 
 void encode(const FileMetaData& metadata, std::vector<std::byte>& out);
 void encode(const PageHeader& header, std::vector<std::byte>& out);
-FileMetaData decode_file_metadata(rootio::Cursor& cursor);
-PageHeader decode_page_header(rootio::Cursor& cursor);
+FileMetaData decode_file_metadata(io::Cursor& cursor);
+PageHeader decode_page_header(io::Cursor& cursor);
 
 }  // namespace trigml::parquet

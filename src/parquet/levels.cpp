@@ -157,7 +157,7 @@ void encode_hybrid(std::span<const uint16_t> values, int bits, std::vector<std::
   encoder.finish(out);
 }
 
-HybridRunReader::HybridRunReader(rootio::Cursor in, int bits, size_t count)
+HybridRunReader::HybridRunReader(io::Cursor in, int bits, size_t count)
     : in_(in), bits_(bits), remaining_(count) {
   if (bits > 32) in_.fail(fmt::format("level or index bit width {} is impossible", bits));
 }
@@ -225,7 +225,7 @@ void HybridRunReader::next_run(uint32_t& value, size_t& length) {
   remaining_ -= length;
 }
 
-void decode_hybrid(rootio::Cursor& in, int bits, size_t count, std::vector<uint32_t>& out) {
+void decode_hybrid(io::Cursor& in, int bits, size_t count, std::vector<uint32_t>& out) {
   out.clear();
   out.reserve(count);
   HybridRunReader runs(in, bits, count);

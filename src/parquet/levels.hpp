@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "rootio/cursor.hpp"
+#include "io/cursor.hpp"
 
 namespace trigml::parquet {
 
@@ -65,7 +65,7 @@ void encode_hybrid(std::span<const uint16_t> values, int bits, std::vector<std::
 // every value is 0 and nothing is read. FormatError via the cursor on bad input.
 class HybridRunReader {
  public:
-  HybridRunReader(rootio::Cursor in, int bits, size_t count);
+  HybridRunReader(io::Cursor in, int bits, size_t count);
   size_t remaining() const { return remaining_; }
   // The next run: its value and length (at least 1, at most remaining()). Call only while
   // remaining() > 0.
@@ -91,7 +91,7 @@ class HybridRunReader {
   void next_run(uint32_t& value, size_t& length);
   void unpack_group();
 
-  rootio::Cursor in_;
+  io::Cursor in_;
   int bits_;
   size_t remaining_;
   uint64_t packed_groups_left_ = 0;
@@ -101,6 +101,6 @@ class HybridRunReader {
 };
 
 // Decodes `count` values from `in` (exactly its bytes); FormatError via the cursor on bad input.
-void decode_hybrid(rootio::Cursor& in, int bits, size_t count, std::vector<uint32_t>& out);
+void decode_hybrid(io::Cursor& in, int bits, size_t count, std::vector<uint32_t>& out);
 
 }  // namespace trigml::parquet

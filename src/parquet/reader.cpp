@@ -108,16 +108,16 @@ void ColumnData::append_rows(const ColumnData& from, uint64_t first, uint64_t co
 }
 
 std::unique_ptr<FileReader> FileReader::open(const std::string& path) {
-  return open(std::make_unique<rootio::LocalFileSource>(path));
+  return open(io::open_source(path));
 }
 
-std::unique_ptr<FileReader> FileReader::open(std::unique_ptr<rootio::ByteSource> source) {
+std::unique_ptr<FileReader> FileReader::open(std::unique_ptr<io::ByteSource> source) {
   std::unique_ptr<FileReader> reader(new FileReader(std::move(source)));
   reader->read_footer();
   return reader;
 }
 
-FileReader::FileReader(std::unique_ptr<rootio::ByteSource> source) : source_(std::move(source)) {}
+FileReader::FileReader(std::unique_ptr<io::ByteSource> source) : source_(std::move(source)) {}
 
 void FileReader::read_footer() {
   uint64_t size = source_->size();
@@ -134,8 +134,8 @@ void FileReader::read_footer() {
     throw FormatError(fmt::format("footer length {} exceeds the file", footer_length), {name(), size - 8});
   uint64_t footer_offset = size - 8 - footer_length;
   auto footer = source_->read(footer_offset, footer_length);
-  rootio::BufferOrigin origin{name(), "file footer", footer_offset, false};
-  rootio::Cursor cursor(footer, &origin);
+  io::BufferOrigin origin{name(), "file footer", footer_offset, false};
+  io::Cursor cursor(footer, &origin);
   metadata_ = decode_file_metadata(cursor);
   if (metadata_.schema.empty())
     throw FormatError("footer has an empty schema", {name(), footer_offset, "file footer"});
@@ -215,15 +215,11 @@ namespace {
 size_t plain_width(PhysicalType type) {
   switch (type) {
     case PhysicalType::Int32:
-    case PhysicalType::Float:
-      return 4;
+    case PhysicalType::Float: return 4;
     case PhysicalType::Int64:
-    case PhysicalType::Double:
-      return 8;
-    case PhysicalType::Int96:
-      return 12;
-    default:
-      return 0;
+    case PhysicalType::Double: return 8;
+    case PhysicalType::Int96: return 12;
+    default: return 0;
   }
 }
 
@@ -241,7 +237,7 @@ void reserve_more(Vector& v, size_t extra) {
 }
 
 // Appends `count` PLAIN fixed-width values (booleans unpacked to one byte each) to `out`.
-void decode_plain_fixed(rootio::Cursor& in, PhysicalType type, size_t count, ByteBuffer& out) {
+void decode_plain_fixed(io::Cursor& in, PhysicalType type, size_t count, ByteBuffer& out) {
   if (type == PhysicalType::Boolean) {
     auto data = in.bytes((count + 7) / 8);
     size_t at = out.size();
@@ -258,7 +254,7 @@ void decode_plain_fixed(rootio::Cursor& in, PhysicalType type, size_t count, Byt
 }
 
 // Appends views of `count` PLAIN byte arrays (into the cursor's buffer) to `out`.
-void decode_plain_strings(rootio::Cursor& in, size_t count, std::vector<std::span<const std::byte>>& out) {
+void decode_plain_strings(io::Cursor& in, size_t count, std::vector<std::span<const std::byte>>& out) {
   for (size_t i = 0; i < count; ++i) {
     uint32_t length;
     std::memcpy(&length, in.bytes(4).data(), 4);
@@ -276,7 +272,7 @@ struct Dictionary {
 
 // A repetition level read from a page: within the column's maximum, and 0 where a column chunk
 // starts.
-inline void check_repetition(uint32_t level, uint32_t max_level, bool chunk_start, rootio::Cursor& in) {
+inline void check_repetition(uint32_t level, uint32_t max_level, bool chunk_start, io::Cursor& in) {
   if (level > max_level) in.fail(fmt::format("repetition level {} above the maximum {}", level, max_level));
   if (chunk_start && level != 0)
     in.fail(fmt::format("the column chunk starts with repetition level {}, not 0", level));
@@ -329,7 +325,7 @@ class LevelAssembler {
   // lists from level max(r, 1) - 1 down. The open lists' ends stay in locals meanwhile (the
   // offsets' last entries are written when a list closes and at the end). A particle, say, is then
   // two runs and a few additions, not add_one's tests per level.
-  void add_all_present(HybridRunReader& repetition, size_t n, bool chunk_start, rootio::Cursor& in) {
+  void add_all_present(HybridRunReader& repetition, size_t n, bool chunk_start, io::Cursor& in) {
     switch (R_) {
       case 1: return add_all_present_at_depth<1>(repetition, n, chunk_start, in);
       case 2: return add_all_present_at_depth<2>(repetition, n, chunk_start, in);
@@ -344,7 +340,7 @@ class LevelAssembler {
   // The depth a template argument, so that the ends live in registers and the loops over levels
   // unroll.
   template <uint32_t kDepth>
-  void add_all_present_at_depth(HybridRunReader& repetition, size_t n, bool chunk_start, rootio::Cursor& in) {
+  void add_all_present_at_depth(HybridRunReader& repetition, size_t n, bool chunk_start, io::Cursor& in) {
     std::array<int64_t, kDepth> end{};
     for (uint32_t k = 0; k < kDepth; ++k) end[k] = out_.offsets[k].back();
     for (size_t done = 0; done < n;) {
@@ -427,8 +423,8 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
     owned_chunk = source_->read(start, length);
     chunk = owned_chunk;
   }
-  rootio::BufferOrigin origin{name(), where_object, start, false};
-  rootio::Cursor cursor(chunk, &origin);
+  io::BufferOrigin origin{name(), where_object, start, false};
+  io::Cursor cursor(chunk, &origin);
 
   const int R = info.max_repetition, D = info.max_definition;
   const size_t width = slot_width(info.physical);
@@ -481,9 +477,9 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       decompress(meta.codec, stored, page, where);
       body = page;
     }
-    rootio::BufferOrigin page_origin{name(), where_object + fmt::format(", page at {}", start + header_at),
-                                     start + header_at, true};
-    rootio::Cursor in(body, &page_origin);
+    io::BufferOrigin page_origin{name(), where_object + fmt::format(", page at {}", start + header_at),
+                                 start + header_at, true};
+    io::Cursor in(body, &page_origin);
     if (h.type == PageType::DictionaryPage) {
       if (h.num_values < 0) in.fail("negative dictionary size");
       auto count = static_cast<size_t>(h.num_values);
@@ -509,7 +505,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
 
     // Levels, a run at a time.
     auto level_stream = [&](int max_level, int32_t v2_bytes) {
-      if (max_level == 0) return HybridRunReader(rootio::Cursor({}, &page_origin), 0, n);
+      if (max_level == 0) return HybridRunReader(io::Cursor({}, &page_origin), 0, n);
       size_t bytes;
       if (v2) {
         bytes = static_cast<size_t>(v2_bytes);
@@ -523,7 +519,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       }
       size_t at = in.position();
       in.skip(bytes);
-      return HybridRunReader(rootio::Cursor(body.first(at + bytes), &page_origin, at),
+      return HybridRunReader(io::Cursor(body.first(at + bytes), &page_origin, at),
                              bit_width(static_cast<uint32_t>(max_level)), n);
     };
     HybridRunReader repetition = level_stream(R, h.repetition_levels_bytes);
@@ -587,7 +583,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       }
       page.resize(value_bytes);
       decompress(meta.codec, compressed, page, where);
-      in = rootio::Cursor(page, &page_origin);
+      in = io::Cursor(page, &page_origin);
     }
     std::optional<HybridRunReader> indices;
     if (dictionary_encoded) {

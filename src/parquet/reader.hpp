@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/buffer.hpp"
+#include "io/source.hpp"
 #include "parquet/format.hpp"
-#include "rootio/source.hpp"
 
 namespace trigml::parquet {
 
@@ -59,9 +59,10 @@ struct ColumnData {
 class FileReader {
  public:
   static std::unique_ptr<FileReader> open(const std::string& path);
-  static std::unique_ptr<FileReader> open(std::unique_ptr<rootio::ByteSource> source);
+  static std::unique_ptr<FileReader> open(std::unique_ptr<io::ByteSource> source);
 
   const std::string& name() const { return source_->name(); }
+  uint64_t bytes() const { return source_->size(); }
   const FileMetaData& metadata() const { return metadata_; }
   uint64_t rows() const { return static_cast<uint64_t>(metadata_.num_rows); }
   size_t row_groups() const { return metadata_.row_groups.size(); }
@@ -74,10 +75,10 @@ class FileReader {
   void read(size_t row_group, size_t column, ColumnData& out) const;
 
  private:
-  explicit FileReader(std::unique_ptr<rootio::ByteSource> source);
+  explicit FileReader(std::unique_ptr<io::ByteSource> source);
   void read_footer();
 
-  std::unique_ptr<rootio::ByteSource> source_;
+  std::unique_ptr<io::ByteSource> source_;
   FileMetaData metadata_;
   std::vector<ColumnInfo> columns_;
 };

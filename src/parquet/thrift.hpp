@@ -7,13 +7,24 @@
 #include <string>
 #include <vector>
 
-#include "rootio/cursor.hpp"
+#include "io/cursor.hpp"
 
 namespace trigml::parquet::thrift {
 
 enum class Type : uint8_t {
-  Stop = 0, True = 1, False = 2, Byte = 3, I16 = 4, I32 = 5, I64 = 6, Double = 7, Binary = 8, List = 9, Set = 10,
-  Map = 11, Struct = 12
+  Stop = 0,
+  True = 1,
+  False = 2,
+  Byte = 3,
+  I16 = 4,
+  I32 = 5,
+  I64 = 6,
+  Double = 7,
+  Binary = 8,
+  List = 9,
+  Set = 10,
+  Map = 11,
+  Struct = 12
 };
 
 class Writer {
@@ -37,7 +48,9 @@ class Writer {
   void varint(uint64_t v);
   void binary(std::span<const std::byte> v);
   void string(const std::string& v) { binary({reinterpret_cast<const std::byte*>(v.data()), v.size()}); }
-  static uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+  static uint64_t zigzag(int64_t v) {
+    return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  }
 
  private:
   void byte(uint8_t b) { out_.push_back(std::byte{b}); }
@@ -48,7 +61,7 @@ class Writer {
 // Reads fields one by one; unknown fields are skipped, so newer writers' additions are harmless.
 class Reader {
  public:
-  explicit Reader(rootio::Cursor& cursor) : cursor_(cursor) {}
+  explicit Reader(io::Cursor& cursor) : cursor_(cursor) {}
   void begin_struct() { last_field_.push_back(0); }
   void end_struct() { last_field_.pop_back(); }
   // The next field's id and type; Type::Stop at the end of the struct.
@@ -60,10 +73,10 @@ class Reader {
   std::pair<Type, size_t> list_header();
   void skip(Type type);
   uint64_t varint();
-  rootio::Cursor& cursor() { return cursor_; }
+  io::Cursor& cursor() { return cursor_; }
 
  private:
-  rootio::Cursor& cursor_;
+  io::Cursor& cursor_;
   std::vector<int16_t> last_field_;
   int depth_ = 0;
 };

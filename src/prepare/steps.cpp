@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "common/error.hpp"
+#include "common/random.hpp"
 #include "physics/kinematics.hpp"
 
 namespace trigml::prepare {
@@ -14,10 +15,7 @@ namespace trigml::prepare {
 uint64_t random_key(uint64_t seed, uint64_t stream, uint64_t index) {
   // SplitMix64 finaliser over a combination of the three: a bijection of its input, so distinct
   // indices in one stream never collide.
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull + stream * 0xD1B54A32D192ED03ull + index;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return mix64(seed * 0x9E3779B97F4A7C15ull + stream * 0xD1B54A32D192ED03ull + index);
 }
 
 namespace {

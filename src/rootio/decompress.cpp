@@ -16,7 +16,8 @@ constexpr size_t kBlockHeaderSize = 9;
 constexpr size_t kLz4ChecksumSize = 8;
 
 uint32_t three_bytes(const std::byte* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16);
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+         (static_cast<uint32_t>(p[2]) << 16);
 }
 
 CompressionAlgorithm classify(const std::byte* header) {
@@ -49,13 +50,13 @@ ZSTD_DCtx* thread_zstd() {
   return context.handle;
 }
 
-[[noreturn]] void block_error(const BufferOrigin& origin, size_t block_offset, const std::string& what) {
+[[noreturn]] void block_error(const io::BufferOrigin& origin, size_t block_offset, const std::string& what) {
   ErrorContext context{origin.file, origin.file_offset, origin.describe()};
   context.object += fmt::format(", compressed block at byte {} of the payload", block_offset);
   throw FormatError(what, context);
 }
 
-void inflate_zlib(std::span<const std::byte> in, std::span<std::byte> out, const BufferOrigin& origin,
+void inflate_zlib(std::span<const std::byte> in, std::span<std::byte> out, const io::BufferOrigin& origin,
                   size_t block_offset) {
   size_t produced = 0;
   libdeflate_result result;
@@ -64,9 +65,11 @@ void inflate_zlib(std::span<const std::byte> in, std::span<std::byte> out, const
   bool zlib_header = in.size() >= 2 && (static_cast<unsigned>(in[0]) & 0x0f) == 8 &&
                      ((static_cast<unsigned>(in[0]) << 8) | static_cast<unsigned>(in[1])) % 31 == 0;
   if (zlib_header) {
-    result = libdeflate_zlib_decompress(thread_deflate(), in.data(), in.size(), out.data(), out.size(), &produced);
+    result =
+        libdeflate_zlib_decompress(thread_deflate(), in.data(), in.size(), out.data(), out.size(), &produced);
   } else {
-    result = libdeflate_deflate_decompress(thread_deflate(), in.data(), in.size(), out.data(), out.size(), &produced);
+    result = libdeflate_deflate_decompress(thread_deflate(), in.data(), in.size(), out.data(), out.size(),
+                                           &produced);
   }
   if (result != LIBDEFLATE_SUCCESS || produced != out.size())
     block_error(origin, block_offset,
@@ -74,7 +77,7 @@ void inflate_zlib(std::span<const std::byte> in, std::span<std::byte> out, const
                             static_cast<int>(result), produced, out.size()));
 }
 
-void inflate_lzma(std::span<const std::byte> in, std::span<std::byte> out, const BufferOrigin& origin,
+void inflate_lzma(std::span<const std::byte> in, std::span<std::byte> out, const io::BufferOrigin& origin,
                   size_t block_offset) {
   lzma_stream stream = LZMA_STREAM_INIT;
   if (lzma_stream_decoder(&stream, UINT64_MAX, 0) != LZMA_OK)
@@ -88,34 +91,38 @@ void inflate_lzma(std::span<const std::byte> in, std::span<std::byte> out, const
   lzma_end(&stream);
   if ((ret != LZMA_STREAM_END && ret != LZMA_OK) || produced != out.size())
     block_error(origin, block_offset,
-                fmt::format("LZMA block is corrupt (liblzma code {}, {} of {} bytes produced)", static_cast<int>(ret),
-                            produced, out.size()));
+                fmt::format("LZMA block is corrupt (liblzma code {}, {} of {} bytes produced)",
+                            static_cast<int>(ret), produced, out.size()));
 }
 
-void inflate_lz4(std::span<const std::byte> in, std::span<std::byte> out, const BufferOrigin& origin,
+void inflate_lz4(std::span<const std::byte> in, std::span<std::byte> out, const io::BufferOrigin& origin,
                  size_t block_offset) {
-  if (in.size() < kLz4ChecksumSize) block_error(origin, block_offset, "LZ4 block is shorter than its checksum");
-  uint64_t stored = load_big_endian<uint64_t>(in.data());
+  if (in.size() < kLz4ChecksumSize)
+    block_error(origin, block_offset, "LZ4 block is shorter than its checksum");
+  uint64_t stored = io::load_big_endian<uint64_t>(in.data());
   auto payload = in.subspan(kLz4ChecksumSize);
   uint64_t computed = XXH64(payload.data(), payload.size(), 0);
   if (stored != computed)
     block_error(origin, block_offset,
-                fmt::format("LZ4 block checksum mismatch: stored xxhash64 {:016x}, computed {:016x}", stored, computed));
-  int produced = LZ4_decompress_safe(reinterpret_cast<const char*>(payload.data()), reinterpret_cast<char*>(out.data()),
-                                     static_cast<int>(payload.size()), static_cast<int>(out.size()));
+                fmt::format("LZ4 block checksum mismatch: stored xxhash64 {:016x}, computed {:016x}", stored,
+                            computed));
+  int produced =
+      LZ4_decompress_safe(reinterpret_cast<const char*>(payload.data()), reinterpret_cast<char*>(out.data()),
+                          static_cast<int>(payload.size()), static_cast<int>(out.size()));
   if (produced < 0 || static_cast<size_t>(produced) != out.size())
     block_error(origin, block_offset,
                 fmt::format("LZ4 block is corrupt ({} of {} bytes produced)", produced, out.size()));
 }
 
-void inflate_zstd(std::span<const std::byte> in, std::span<std::byte> out, const BufferOrigin& origin,
+void inflate_zstd(std::span<const std::byte> in, std::span<std::byte> out, const io::BufferOrigin& origin,
                   size_t block_offset) {
   size_t produced = ZSTD_decompressDCtx(thread_zstd(), out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(produced) || produced != out.size())
-    block_error(origin, block_offset,
-                fmt::format("ZSTD block is corrupt ({})",
-                            ZSTD_isError(produced) ? ZSTD_getErrorName(produced)
-                                                   : fmt::format("{} of {} bytes produced", produced, out.size())));
+    block_error(
+        origin, block_offset,
+        fmt::format("ZSTD block is corrupt ({})",
+                    ZSTD_isError(produced) ? ZSTD_getErrorName(produced)
+                                           : fmt::format("{} of {} bytes produced", produced, out.size())));
 }
 
 }  // namespace
@@ -138,15 +145,15 @@ CompressionAlgorithm peek_algorithm(std::span<const std::byte> compressed) {
 }
 
 CompressionAlgorithm decompress(std::span<const std::byte> compressed, std::span<std::byte> out,
-                                const BufferOrigin& origin) {
+                                const io::BufferOrigin& origin) {
   size_t in_pos = 0;
   size_t out_pos = 0;
   CompressionAlgorithm seen = CompressionAlgorithm::None;
   while (out_pos < out.size()) {
     if (compressed.size() - in_pos < kBlockHeaderSize)
       block_error(origin, in_pos,
-                  fmt::format("compressed payload ends after {} bytes, {} of {} bytes decompressed", in_pos, out_pos,
-                              out.size()));
+                  fmt::format("compressed payload ends after {} bytes, {} of {} bytes decompressed", in_pos,
+                              out_pos, out.size()));
     const std::byte* header = compressed.data() + in_pos;
     CompressionAlgorithm algorithm = classify(header);
     if (algorithm == CompressionAlgorithm::None) {
@@ -165,8 +172,8 @@ CompressionAlgorithm decompress(std::span<const std::byte> compressed, std::span
                               compressed.size() - in_pos - kBlockHeaderSize));
     if (block_out > out.size() - out_pos)
       block_error(origin, in_pos,
-                  fmt::format("block claims {} uncompressed bytes but only {} of the object remain", block_out,
-                              out.size() - out_pos));
+                  fmt::format("block claims {} uncompressed bytes but only {} of the object remain",
+                              block_out, out.size() - out_pos));
     if (block_out == 0) block_error(origin, in_pos, "block claims 0 uncompressed bytes");
     auto block = compressed.subspan(in_pos + kBlockHeaderSize, block_in);
     auto target = out.subspan(out_pos, block_out);
@@ -177,7 +184,8 @@ CompressionAlgorithm decompress(std::span<const std::byte> compressed, std::span
       case CompressionAlgorithm::Zstd: inflate_zstd(block, target, origin, in_pos); break;
       default: break;
     }
-    seen = (seen == CompressionAlgorithm::None || seen == algorithm) ? algorithm : CompressionAlgorithm::Mixed;
+    seen =
+        (seen == CompressionAlgorithm::None || seen == algorithm) ? algorithm : CompressionAlgorithm::Mixed;
     in_pos += kBlockHeaderSize + block_in;
     out_pos += block_out;
   }

@@ -7,7 +7,7 @@
 #include <span>
 #include <string_view>
 
-#include "rootio/cursor.hpp"
+#include "io/cursor.hpp"
 
 namespace trigml::rootio {
 
@@ -18,7 +18,7 @@ std::string_view algorithm_name(CompressionAlgorithm algorithm);
 // Decompresses `compressed` (one or more blocks) into exactly `out.size()` bytes and returns the
 // algorithm used. Errors name the origin (file, key) and the block's byte offset.
 CompressionAlgorithm decompress(std::span<const std::byte> compressed, std::span<std::byte> out,
-                                const BufferOrigin& origin);
+                                const io::BufferOrigin& origin);
 
 // The algorithm of the first block, without decompressing (for `inspect`).
 CompressionAlgorithm peek_algorithm(std::span<const std::byte> compressed);

@@ -11,13 +11,17 @@ namespace {
 
 constexpr size_t kMaxKeyHeader = 4096;  // class name, name and title are short; this bounds one read
 
-bool is_directory_class(std::string_view name) { return name == "TDirectory" || name == "TDirectoryFile"; }
+bool is_directory_class(std::string_view name) {
+  return name == "TDirectory" || name == "TDirectoryFile";
+}
 
 }  // namespace
 
-std::string Key::describe() const { return fmt::format("key '{};{}' ({})", name, cycle, class_name); }
+std::string Key::describe() const {
+  return fmt::format("key '{};{}' ({})", name, cycle, class_name);
+}
 
-Key read_key_header(Cursor& cursor, KeyNames names) {
+Key read_key_header(io::Cursor& cursor, KeyNames names) {
   Key key;
   size_t start = cursor.position();
   key.nbytes = cursor.i32();
@@ -41,31 +45,33 @@ Key read_key_header(Cursor& cursor, KeyNames names) {
     for (int i = 0; i < 3; ++i) cursor.skip_tstring();
   }
   if (key.nbytes < 0 || key.object_length < 0 || key.key_length < 0)
-    cursor.fail_at(start, fmt::format("key header has negative sizes (nbytes {}, objlen {}, keylen {})", key.nbytes,
-                                      key.object_length, key.key_length));
+    cursor.fail_at(start, fmt::format("key header has negative sizes (nbytes {}, objlen {}, keylen {})",
+                                      key.nbytes, key.object_length, key.key_length));
   if (static_cast<size_t>(key.key_length) < cursor.position() - start)
-    cursor.fail_at(start, fmt::format("key header length {} is shorter than its {} bytes of fields", key.key_length,
-                                      cursor.position() - start));
+    cursor.fail_at(start, fmt::format("key header length {} is shorter than its {} bytes of fields",
+                                      key.key_length, cursor.position() - start));
   return key;
 }
 
-std::shared_ptr<RootFile> RootFile::open(const std::string& location) { return open(open_source(location)); }
+std::shared_ptr<RootFile> RootFile::open(const std::string& location) {
+  return open(io::open_source(location));
+}
 
-std::shared_ptr<RootFile> RootFile::open(std::unique_ptr<ByteSource> source) {
+std::shared_ptr<RootFile> RootFile::open(std::unique_ptr<io::ByteSource> source) {
   std::shared_ptr<RootFile> file(new RootFile(std::move(source)));
   file->read_header();
   file->read_streamers();
   return file;
 }
 
-RootFile::RootFile(std::unique_ptr<ByteSource> source) : source_(std::move(source)) {}
+RootFile::RootFile(std::unique_ptr<io::ByteSource> source) : source_(std::move(source)) {}
 
 void RootFile::read_header() {
   constexpr uint64_t kHeaderBytes = 64;
   uint64_t available = std::min<uint64_t>(kHeaderBytes, source_->size());
   auto bytes = source_->read(0, available);
-  BufferOrigin origin{name(), "file header", 0, false};
-  Cursor cursor(bytes, &origin);
+  io::BufferOrigin origin{name(), "file header", 0, false};
+  io::Cursor cursor(bytes, &origin);
   if (bytes.size() < 4 || std::string_view(reinterpret_cast<const char*>(bytes.data()), 4) != "root")
     throw FormatError("not a ROOT file: the first bytes are not 'root'", {name(), 0});
   cursor.skip(4);
@@ -109,8 +115,8 @@ std::vector<Key> RootFile::read_directory_keys(uint64_t directory_offset, uint32
   uint64_t length = std::max<uint64_t>(directory_bytes, kDirectoryRecord);
   length = std::min<uint64_t>(length, source_->size() - std::min(source_->size(), directory_offset));
   auto bytes = source_->read(directory_offset, length);
-  BufferOrigin origin{name(), fmt::format("{} record", where), directory_offset, false};
-  Cursor cursor(bytes, &origin);
+  io::BufferOrigin origin{name(), fmt::format("{} record", where), directory_offset, false};
+  io::Cursor cursor(bytes, &origin);
   int16_t version = cursor.i16();
   cursor.u32();  // creation time
   cursor.u32();  // modification time
@@ -132,8 +138,8 @@ std::vector<Key> RootFile::read_directory_keys(uint64_t directory_offset, uint32
                                   seek_keys + nbytes_keys, source_->size()),
                       {name(), directory_offset});
   auto list_bytes = source_->read(seek_keys, nbytes_keys);
-  BufferOrigin list_origin{name(), fmt::format("keys list of the {}", where), seek_keys, false};
-  Cursor list(list_bytes, &list_origin);
+  io::BufferOrigin list_origin{name(), fmt::format("keys list of the {}", where), seek_keys, false};
+  io::Cursor list(list_bytes, &list_origin);
   Key list_key = read_key_header(list);
   list.seek(static_cast<size_t>(list_key.key_length));
   int32_t count = list.i32();
@@ -153,13 +159,13 @@ void RootFile::read_streamers() {
                       {name(), header_.seek_info});
   uint64_t length = std::min<uint64_t>(kMaxKeyHeader, source_->size() - header_.seek_info);
   auto bytes = source_->read(header_.seek_info, length);
-  BufferOrigin origin{name(), "streamer-info key", header_.seek_info, false};
-  Cursor cursor(bytes, &origin);
+  io::BufferOrigin origin{name(), "streamer-info key", header_.seek_info, false};
+  io::Cursor cursor(bytes, &origin);
   Key key = read_key_header(cursor);
   key.seek_key = header_.seek_info;
   auto payload = read_payload(key);
-  BufferOrigin payload_origin{name(), key.describe(), key.seek_key, true};
-  Cursor object_cursor(payload, &payload_origin);
+  io::BufferOrigin payload_origin{name(), key.describe(), key.seek_key, true};
+  io::Cursor object_cursor(payload, &payload_origin);
   ObjectReader reader(object_cursor, nullptr, key.key_length);
   Value list = reader.read_class("TList");
   streamers_ = parse_streamer_list(list);
@@ -168,8 +174,8 @@ void RootFile::read_streamers() {
 std::vector<std::byte> RootFile::read_payload(const Key& key, CompressionAlgorithm* algorithm) const {
   uint64_t payload_bytes = static_cast<uint64_t>(key.nbytes) - static_cast<uint64_t>(key.key_length);
   if (key.nbytes < key.key_length)
-    throw FormatError(fmt::format("{} is shorter ({} bytes) than its header ({} bytes)", key.describe(), key.nbytes,
-                                  key.key_length),
+    throw FormatError(fmt::format("{} is shorter ({} bytes) than its header ({} bytes)", key.describe(),
+                                  key.nbytes, key.key_length),
                       {name(), key.seek_key});
   auto compressed = source_->read(key.seek_key + static_cast<uint64_t>(key.key_length), payload_bytes);
   if (!key.compressed()) {
@@ -178,10 +184,11 @@ std::vector<std::byte> RootFile::read_payload(const Key& key, CompressionAlgorit
   }
   constexpr uint64_t kMaxObjectBytes = uint64_t{1} << 32;
   if (static_cast<uint64_t>(key.object_length) > kMaxObjectBytes)
-    throw FormatError(fmt::format("{} claims an impossible uncompressed size {}", key.describe(), key.object_length),
-                      {name(), key.seek_key});
+    throw FormatError(
+        fmt::format("{} claims an impossible uncompressed size {}", key.describe(), key.object_length),
+        {name(), key.seek_key});
   std::vector<std::byte> out(static_cast<size_t>(key.object_length));
-  BufferOrigin origin{name(), key.describe(), key.seek_key, false};
+  io::BufferOrigin origin{name(), key.describe(), key.seek_key, false};
   CompressionAlgorithm used = decompress(compressed, out, origin);
   if (algorithm) *algorithm = used;
   return out;
@@ -189,8 +196,8 @@ std::vector<std::byte> RootFile::read_payload(const Key& key, CompressionAlgorit
 
 Value RootFile::read_object(const Key& key) const {
   auto payload = read_payload(key);
-  BufferOrigin origin{name(), key.describe(), key.seek_key, true};
-  Cursor cursor(payload, &origin);
+  io::BufferOrigin origin{name(), key.describe(), key.seek_key, true};
+  io::Cursor cursor(payload, &origin);
   ObjectReader reader(cursor, &streamers_, key.key_length);
   return reader.read_class(key.class_name);
 }
@@ -231,7 +238,8 @@ KeyEntry RootFile::find_key(std::string_view path, std::optional<int> cycle) con
   }
   if (!best) {
     std::string available;
-    for (const KeyEntry& entry : all) available += fmt::format("{}{};{}", available.empty() ? "" : ", ", entry.path, entry.key.cycle);
+    for (const KeyEntry& entry : all)
+      available += fmt::format("{}{};{}", available.empty() ? "" : ", ", entry.path, entry.key.cycle);
     throw NotFoundError(fmt::format("no key '{}'{} (the file has: {})", wanted,
                                     cycle ? fmt::format(" with cycle {}", *cycle) : "", available),
                         {name()});

@@ -22,17 +22,55 @@ NumberSource number_source(int code, std::optional<PackedFloatRange> packed = st
   NumberSource s;
   s.code = code;
   switch (code) {
-    case kChar: case kLegacyChar: s.out = ElementType::Int8; s.bytes = 1; break;
-    case kShort: s.out = ElementType::Int16; s.bytes = 2; break;
-    case kInt: case kCounter: s.out = ElementType::Int32; s.bytes = 4; break;
-    case kLong: case kLong64: s.out = ElementType::Int64; s.bytes = 8; break;
-    case kFloat: s.out = ElementType::Float32; s.bytes = 4; break;
-    case kDouble: s.out = ElementType::Float64; s.bytes = 8; break;
-    case kUChar: s.out = ElementType::UInt8; s.bytes = 1; break;
-    case kUShort: s.out = ElementType::UInt16; s.bytes = 2; break;
-    case kUInt: case kBits: s.out = ElementType::UInt32; s.bytes = 4; break;
-    case kULong: case kULong64: s.out = ElementType::UInt64; s.bytes = 8; break;
-    case kBool: s.out = ElementType::Bool; s.bytes = 1; break;
+    case kChar:
+    case kLegacyChar:
+      s.out = ElementType::Int8;
+      s.bytes = 1;
+      break;
+    case kShort:
+      s.out = ElementType::Int16;
+      s.bytes = 2;
+      break;
+    case kInt:
+    case kCounter:
+      s.out = ElementType::Int32;
+      s.bytes = 4;
+      break;
+    case kLong:
+    case kLong64:
+      s.out = ElementType::Int64;
+      s.bytes = 8;
+      break;
+    case kFloat:
+      s.out = ElementType::Float32;
+      s.bytes = 4;
+      break;
+    case kDouble:
+      s.out = ElementType::Float64;
+      s.bytes = 8;
+      break;
+    case kUChar:
+      s.out = ElementType::UInt8;
+      s.bytes = 1;
+      break;
+    case kUShort:
+      s.out = ElementType::UInt16;
+      s.bytes = 2;
+      break;
+    case kUInt:
+    case kBits:
+      s.out = ElementType::UInt32;
+      s.bytes = 4;
+      break;
+    case kULong:
+    case kULong64:
+      s.out = ElementType::UInt64;
+      s.bytes = 8;
+      break;
+    case kBool:
+      s.out = ElementType::Bool;
+      s.bytes = 1;
+      break;
     case kDouble32:
       s.out = ElementType::Float64;
       s.packed = packed;
@@ -82,13 +120,16 @@ inline void swap_in_place_loop(std::byte* values, size_t count) {
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) void swap_copy_16(const std::byte* in, std::byte* out, size_t n) {
+__attribute__((target_clones("avx2", "default"))) void swap_copy_16(const std::byte* in, std::byte* out,
+                                                                    size_t n) {
   swap_copy_loop<uint16_t>(in, out, n);
 }
-__attribute__((target_clones("avx2", "default"))) void swap_copy_32(const std::byte* in, std::byte* out, size_t n) {
+__attribute__((target_clones("avx2", "default"))) void swap_copy_32(const std::byte* in, std::byte* out,
+                                                                    size_t n) {
   swap_copy_loop<uint32_t>(in, out, n);
 }
-__attribute__((target_clones("avx2", "default"))) void swap_copy_64(const std::byte* in, std::byte* out, size_t n) {
+__attribute__((target_clones("avx2", "default"))) void swap_copy_64(const std::byte* in, std::byte* out,
+                                                                    size_t n) {
   swap_copy_loop<uint64_t>(in, out, n);
 }
 
@@ -117,11 +158,12 @@ void decode_numbers(const NumberSource& source, const std::byte* in, size_t coun
     double value;
     const std::byte* at = in + i * source.bytes;
     if (p.factor != 0) {
-      value = load_big_endian<uint32_t>(at) / p.factor + p.xmin;
+      value = io::load_big_endian<uint32_t>(at) / p.factor + p.xmin;
     } else if (source.bytes == 3) {
-      value = unpack_truncated_float(static_cast<uint8_t>(at[0]), load_big_endian<uint16_t>(at + 1), p.nbits);
+      value =
+          unpack_truncated_float(static_cast<uint8_t>(at[0]), io::load_big_endian<uint16_t>(at + 1), p.nbits);
     } else {
-      value = load_big_endian<float>(at);
+      value = io::load_big_endian<float>(at);
     }
     if (source.out == ElementType::Float32) {
       float f = static_cast<float>(value);
@@ -149,29 +191,24 @@ void convert_in_place(const NumberSource& source, std::byte* values, size_t coun
       if (source.out == ElementType::Bool)
         for (size_t i = 0; i < count; ++i) values[i] = std::byte{values[i] != std::byte{0}};
       return;
-    case 2:
-      swap_in_place_16(values, count);
-      return;
-    case 4:
-      swap_in_place_32(values, count);
-      return;
-    case 8:
-      swap_in_place_64(values, count);
-      return;
+    case 2: swap_in_place_16(values, count); return;
+    case 4: swap_in_place_32(values, count); return;
+    case 8: swap_in_place_64(values, count); return;
   }
 }
 
 [[noreturn]] void basket_error(const BasketView& basket, size_t position, const std::string& what) {
-  throw FormatError(what, context_at(basket.origin, position));
+  throw FormatError(what, io::context_at(basket.origin, position));
 }
 
 void check_offsets(const BasketView& basket, uint64_t from, uint64_t to) {
-  if (basket.offsets.size() < to + 1) basket_error(basket, 0, "basket has no entry offsets for a variable-size branch");
+  if (basket.offsets.size() < to + 1)
+    basket_error(basket, 0, "basket has no entry offsets for a variable-size branch");
   for (uint64_t e = from; e < to; ++e)
     if (basket.offsets[e] > basket.offsets[e + 1] || basket.offsets[e + 1] > basket.data.size())
       basket_error(basket, basket.offsets[e],
-                   fmt::format("entry offsets are corrupt: entry {} spans bytes [{}, {}) of a {}-byte basket", e,
-                               basket.offsets[e], basket.offsets[e + 1], basket.data.size()));
+                   fmt::format("entry offsets are corrupt: entry {} spans bytes [{}, {}) of a {}-byte basket",
+                               e, basket.offsets[e], basket.offsets[e + 1], basket.data.size()));
 }
 
 // Fills one jagged level from byte offsets. An entry's cumulative item count is a linear function
@@ -181,8 +218,8 @@ void check_offsets(const BasketView& basket, uint64_t from, uint64_t to) {
 // first entry's start, every entry is whole exactly when every end lies a whole number of items
 // after that start. Compiled for AVX2 as well as the baseline, like the byte swaps.
 template <size_t kItem>
-inline bool fill_level_loop(const uint32_t* offsets, uint64_t from, uint64_t to, uint32_t size, uint64_t items,
-                            uint64_t* level, uint32_t item) {
+inline bool fill_level_loop(const uint32_t* offsets, uint64_t from, uint64_t to, uint32_t size,
+                            uint64_t items, uint64_t* level, uint32_t item) {
   const uint32_t begin = offsets[from];
   uint32_t bad = begin > size;
   for (uint64_t e = from; e < to; ++e) {
@@ -196,36 +233,46 @@ inline bool fill_level_loop(const uint32_t* offsets, uint64_t from, uint64_t to,
 }
 
 // Multiversioned entry points are plain functions: clang cannot multiversion a template.
-__attribute__((target_clones("avx2", "default"))) bool fill_level_1(const uint32_t* offsets, uint64_t from, uint64_t to,
-                                                                    uint32_t size, uint64_t items, uint64_t* level,
+__attribute__((target_clones("avx2", "default"))) bool fill_level_1(const uint32_t* offsets, uint64_t from,
+                                                                    uint64_t to, uint32_t size,
+                                                                    uint64_t items, uint64_t* level,
                                                                     uint32_t item) {
   return fill_level_loop<1>(offsets, from, to, size, items, level, item);
 }
-__attribute__((target_clones("avx2", "default"))) bool fill_level_2(const uint32_t* offsets, uint64_t from, uint64_t to,
-                                                                    uint32_t size, uint64_t items, uint64_t* level,
+__attribute__((target_clones("avx2", "default"))) bool fill_level_2(const uint32_t* offsets, uint64_t from,
+                                                                    uint64_t to, uint32_t size,
+                                                                    uint64_t items, uint64_t* level,
                                                                     uint32_t item) {
   return fill_level_loop<2>(offsets, from, to, size, items, level, item);
 }
-__attribute__((target_clones("avx2", "default"))) bool fill_level_4(const uint32_t* offsets, uint64_t from, uint64_t to,
-                                                                    uint32_t size, uint64_t items, uint64_t* level,
+__attribute__((target_clones("avx2", "default"))) bool fill_level_4(const uint32_t* offsets, uint64_t from,
+                                                                    uint64_t to, uint32_t size,
+                                                                    uint64_t items, uint64_t* level,
                                                                     uint32_t item) {
   return fill_level_loop<4>(offsets, from, to, size, items, level, item);
 }
-__attribute__((target_clones("avx2", "default"))) bool fill_level_8(const uint32_t* offsets, uint64_t from, uint64_t to,
-                                                                    uint32_t size, uint64_t items, uint64_t* level,
+__attribute__((target_clones("avx2", "default"))) bool fill_level_8(const uint32_t* offsets, uint64_t from,
+                                                                    uint64_t to, uint32_t size,
+                                                                    uint64_t items, uint64_t* level,
                                                                     uint32_t item) {
   return fill_level_loop<8>(offsets, from, to, size, items, level, item);
 }
 __attribute__((target_clones("avx2", "default"))) bool fill_level_any(const uint32_t* offsets, uint64_t from,
-                                                                      uint64_t to, uint32_t size, uint64_t items,
-                                                                      uint64_t* level, uint32_t item) {
+                                                                      uint64_t to, uint32_t size,
+                                                                      uint64_t items, uint64_t* level,
+                                                                      uint32_t item) {
   return fill_level_loop<0>(offsets, from, to, size, items, level, item);
 }
 
 class NumericInterpretation final : public Interpretation {
  public:
-  NumericInterpretation(NumberSource source, std::vector<uint32_t> shape, bool jagged, size_t header, std::string name)
-      : source_(std::move(source)), shape_(std::move(shape)), jagged_(jagged), header_(header), name_(std::move(name)) {
+  NumericInterpretation(NumberSource source, std::vector<uint32_t> shape, bool jagged, size_t header,
+                        std::string name)
+      : source_(std::move(source)),
+        shape_(std::move(shape)),
+        jagged_(jagged),
+        header_(header),
+        name_(std::move(name)) {
     width_ = 1;
     for (uint32_t d : shape_) width_ *= d;
   }
@@ -298,11 +345,12 @@ class NumericInterpretation final : public Interpretation {
     if (!jagged_) {
       if (to * item > basket.data.size())
         basket_error(basket, 0,
-                     fmt::format("basket holds {} bytes, too few for {} entries of {} bytes", basket.data.size(), to,
-                                 item));
+                     fmt::format("basket holds {} bytes, too few for {} entries of {} bytes",
+                                 basket.data.size(), to, item));
       return {from * item, to * item};
     }
-    if (basket.offsets.size() < to + 1) basket_error(basket, 0, "basket has no entry offsets for a jagged branch");
+    if (basket.offsets.size() < to + 1)
+      basket_error(basket, 0, "basket has no entry offsets for a jagged branch");
     auto& level = out.offsets[0];
     size_t base = level.size();
     level.resize(base + (to - from));
@@ -313,21 +361,11 @@ class NumericInterpretation final : public Interpretation {
     const auto item_bytes = static_cast<uint32_t>(item);
     bool valid = true;
     switch (item) {
-      case 1:
-        valid = fill_level_1(offsets, from, to, size, items, filled, item_bytes);
-        break;
-      case 2:
-        valid = fill_level_2(offsets, from, to, size, items, filled, item_bytes);
-        break;
-      case 4:
-        valid = fill_level_4(offsets, from, to, size, items, filled, item_bytes);
-        break;
-      case 8:
-        valid = fill_level_8(offsets, from, to, size, items, filled, item_bytes);
-        break;
-      default:
-        valid = fill_level_any(offsets, from, to, size, items, filled, item_bytes);
-        break;
+      case 1: valid = fill_level_1(offsets, from, to, size, items, filled, item_bytes); break;
+      case 2: valid = fill_level_2(offsets, from, to, size, items, filled, item_bytes); break;
+      case 4: valid = fill_level_4(offsets, from, to, size, items, filled, item_bytes); break;
+      case 8: valid = fill_level_8(offsets, from, to, size, items, filled, item_bytes); break;
+      default: valid = fill_level_any(offsets, from, to, size, items, filled, item_bytes); break;
     }
     if (!valid) {
       check_offsets(basket, from, to);
@@ -355,7 +393,7 @@ class EntryInterpretation : public Interpretation {
   void append(const BasketView& basket, uint64_t from, uint64_t to, Column& out) const override {
     check_offsets(basket, from, to);
     for (uint64_t e = from; e < to; ++e) {
-      Cursor cursor(basket.data.first(basket.offsets[e + 1]), basket.origin, basket.offsets[e]);
+      io::Cursor cursor(basket.data.first(basket.offsets[e + 1]), basket.origin, basket.offsets[e]);
       decode_entry(cursor, basket, out);
       if (cursor.position() != basket.offsets[e + 1])
         cursor.fail(fmt::format("entry {} of {} bytes was not fully decoded as {} ({} bytes used)", e,
@@ -366,14 +404,14 @@ class EntryInterpretation : public Interpretation {
   }
 
  protected:
-  virtual void decode_entry(Cursor& cursor, const BasketView& basket, Column& out) const = 0;
+  virtual void decode_entry(io::Cursor& cursor, const BasketView& basket, Column& out) const = 0;
 
-  static void skip_version_header(Cursor& cursor) {
+  static void skip_version_header(io::Cursor& cursor) {
     uint32_t first = cursor.u32();
     if (!(first & 0x40000000)) cursor.fail("expected a byte-count and version header");
     cursor.u16();
   }
-  static void append_string(Cursor& cursor, Column& out) {
+  static void append_string(io::Cursor& cursor, Column& out) {
     std::string s = cursor.tstring();
     const auto* bytes = reinterpret_cast<const std::byte*>(s.data());
     out.values.insert(out.values.end(), bytes, bytes + s.size());
@@ -396,7 +434,7 @@ class StringInterpretation final : public EntryInterpretation {
   std::string type_name() const override { return name_; }
 
  protected:
-  void decode_entry(Cursor& cursor, const BasketView&, Column& out) const override {
+  void decode_entry(io::Cursor& cursor, const BasketView&, Column& out) const override {
     if (cursor.remaining() == 0) {
       out.offsets.back().push_back(out.values.size());
       return;
@@ -417,10 +455,11 @@ class VectorStringInterpretation final : public EntryInterpretation {
   std::string type_name() const override { return name_; }
 
  protected:
-  void decode_entry(Cursor& cursor, const BasketView&, Column& out) const override {
+  void decode_entry(io::Cursor& cursor, const BasketView&, Column& out) const override {
     skip_version_header(cursor);
     int32_t n = cursor.i32();
-    if (n < 0 || static_cast<size_t>(n) > cursor.remaining()) cursor.fail(fmt::format("vector of {} strings", n));
+    if (n < 0 || static_cast<size_t>(n) > cursor.remaining())
+      cursor.fail(fmt::format("vector of {} strings", n));
     for (int32_t i = 0; i < n; ++i) append_string(cursor, out);
     out.offsets[0].push_back(out.offsets[1].size() - 1);
   }
@@ -431,7 +470,8 @@ class VectorStringInterpretation final : public EntryInterpretation {
 
 class VectorVectorInterpretation final : public EntryInterpretation {
  public:
-  VectorVectorInterpretation(NumberSource source, std::string name) : source_(std::move(source)), name_(std::move(name)) {}
+  VectorVectorInterpretation(NumberSource source, std::string name)
+      : source_(std::move(source)), name_(std::move(name)) {}
   Column make_column() const override {
     Column c;
     c.kind = Column::Kind::Numeric;
@@ -442,17 +482,18 @@ class VectorVectorInterpretation final : public EntryInterpretation {
   std::string type_name() const override { return name_; }
 
  protected:
-  void decode_entry(Cursor& cursor, const BasketView&, Column& out) const override {
+  void decode_entry(io::Cursor& cursor, const BasketView&, Column& out) const override {
     skip_version_header(cursor);
     int32_t n = cursor.i32();
-    if (n < 0 || static_cast<size_t>(n) * 4 > cursor.remaining()) cursor.fail(fmt::format("vector of {} vectors", n));
+    if (n < 0 || static_cast<size_t>(n) * 4 > cursor.remaining())
+      cursor.fail(fmt::format("vector of {} vectors", n));
     auto& inner = out.offsets[1];
     for (int32_t i = 0; i < n; ++i) {
       int32_t m = cursor.i32();
       if (m < 0 || static_cast<size_t>(m) * source_.bytes > cursor.remaining())
         cursor.fail(fmt::format("inner vector of {} values", m));
-      decode_numbers(source_, cursor.bytes(static_cast<size_t>(m) * source_.bytes).data(), static_cast<size_t>(m),
-                     out.values);
+      decode_numbers(source_, cursor.bytes(static_cast<size_t>(m) * source_.bytes).data(),
+                     static_cast<size_t>(m), out.values);
       inner.push_back(inner.back() + static_cast<uint64_t>(m));
     }
     out.offsets[0].push_back(inner.size() - 1);
@@ -476,10 +517,12 @@ class BitsInterpretation final : public EntryInterpretation {
     return c;
   }
   size_t fixed_entry_bytes() const override { return in_collection_ ? 0 : 4; }
-  std::string type_name() const override { return in_collection_ ? "uint32[] (TObject bits)" : "uint32 (TObject bits)"; }
+  std::string type_name() const override {
+    return in_collection_ ? "uint32[] (TObject bits)" : "uint32 (TObject bits)";
+  }
 
  protected:
-  void decode_entry(Cursor& cursor, const BasketView&, Column& out) const override {
+  void decode_entry(io::Cursor& cursor, const BasketView&, Column& out) const override {
     constexpr uint32_t kIsReferenced = 1 << 4;
     size_t count = 0;
     while (in_collection_ ? cursor.remaining() > 0 : count == 0) {
@@ -501,8 +544,8 @@ class ObjectInterpretation final : public EntryInterpretation {
  public:
   using Reader = std::function<Value(ObjectReader&, size_t entry_end)>;
   // collection: each entry is a list of items (possibly empty), never null.
-  ObjectInterpretation(const StreamerRegistry& streamers, Reader reader, std::string name, size_t fixed_bytes = 0,
-                       bool collection = false)
+  ObjectInterpretation(const StreamerRegistry& streamers, Reader reader, std::string name,
+                       size_t fixed_bytes = 0, bool collection = false)
       : streamers_(streamers),
         reader_(std::move(reader)),
         name_(std::move(name)),
@@ -517,7 +560,7 @@ class ObjectInterpretation final : public EntryInterpretation {
   std::string type_name() const override { return name_; }
 
  protected:
-  void decode_entry(Cursor& cursor, const BasketView& basket, Column& out) const override {
+  void decode_entry(io::Cursor& cursor, const BasketView& basket, Column& out) const override {
     if (cursor.remaining() == 0 && !collection_) {
       // ROOT wrote no bytes for this object (it does so for split std::bitset members): null.
       out.objects.emplace_back();
@@ -572,8 +615,8 @@ std::unique_ptr<Interpretation> interpret_type(const Branch& branch, const Strea
   TypeDesc type = parse_type(class_name);
   if (type.kind == TypeDesc::Kind::Sequence && type.name == "vector") {
     const TypeDesc& item = type.arguments[0];
-    if (item.kind == TypeDesc::Kind::Basic && basic_type_size(item.basic) > 0 && item.basic != type_code::kDouble32 &&
-        item.basic != type_code::kFloat16) {
+    if (item.kind == TypeDesc::Kind::Basic && basic_type_size(item.basic) > 0 &&
+        item.basic != type_code::kDouble32 && item.basic != type_code::kFloat16) {
       NumberSource s = number_source(item.basic);
       return std::make_unique<NumericInterpretation>(s, std::vector<uint32_t>{}, true, 10, class_name);
     }
@@ -591,7 +634,8 @@ std::unique_ptr<Interpretation> interpret_type(const Branch& branch, const Strea
     VersionHeader header;
     header.version = branch.class_version;
     return std::make_unique<ObjectInterpretation>(
-        streamers, [type, header](ObjectReader& reader, size_t) { return reader.read_members(type.name, header); },
+        streamers,
+        [type, header](ObjectReader& reader, size_t) { return reader.read_members(type.name, header); },
         class_name);
   }
   return std::make_unique<ObjectInterpretation>(
@@ -617,16 +661,19 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
       for (const Leaf& leaf : branch.leaves) {
         int code = leaf_type_code(leaf);
         if (code < 0 || leaf.count || leaf.length != 1)
-          unsupported(branch, file, fmt::format("leaf-list member {} of class {}", leaf.name, leaf.class_name));
+          unsupported(branch, file,
+                      fmt::format("leaf-list member {} of class {}", leaf.name, leaf.class_name));
         fields.emplace_back(leaf.name, number_source(code));
         entry_bytes += fields.back().second.bytes;
-        name += fmt::format("{}{}:{}", name.empty() ? "" : ", ", leaf.name, describe_number(fields.back().second));
+        name += fmt::format("{}{}:{}", name.empty() ? "" : ", ", leaf.name,
+                            describe_number(fields.back().second));
       }
       return std::make_unique<ObjectInterpretation>(
           streamers,
           [fields](ObjectReader& reader, size_t) {
             auto record = std::make_shared<Record>();
-            for (const auto& [field, source] : fields) record->fields.emplace_back(field, reader.read_basic(source.code));
+            for (const auto& [field, source] : fields)
+              record->fields.emplace_back(field, reader.read_basic(source.code));
             return Value(record);
           },
           "{" + name + "}", entry_bytes);
@@ -636,7 +683,8 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
     int code = leaf_type_code(leaf);
     if (code < 0) unsupported(branch, file, fmt::format("leaf class {}", leaf.class_name));
     std::optional<PackedFloatRange> packed;
-    if (code == kDouble32 || code == kFloat16) packed = parse_packed_float_range(leaf.title, code == kFloat16);
+    if (code == kDouble32 || code == kFloat16)
+      packed = parse_packed_float_range(leaf.title, code == kFloat16);
     NumberSource source = number_source(code, packed);
     std::vector<uint32_t> shape = leaf.dimensions;
     if (!leaf.count && shape.empty() && leaf.length > 1) shape = {static_cast<uint32_t>(leaf.length)};
@@ -650,10 +698,11 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
     std::string children;
     for (size_t i = 0; i < branch.branches.size() && i < 6; ++i)
       children += fmt::format("{}{}", i ? ", " : "", branch.branches[i]->name);
-    throw UsageError(fmt::format("branch '{}' is a split object and holds no values itself: read its sub-branches "
-                                 "({}{})",
-                                 branch.name, children, branch.branches.size() > 6 ? ", ..." : ""),
-                     {file});
+    throw UsageError(
+        fmt::format("branch '{}' is a split object and holds no values itself: read its sub-branches "
+                    "({}{})",
+                    branch.name, children, branch.branches.size() > 6 ? ", ..." : ""),
+        {file});
   }
   if (branch.element_type == 3 || branch.element_type == 4) {
     // The top branch of a split TClonesArray or STL collection holds the size per entry.
@@ -672,7 +721,8 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
   bool in_collection = branch.element_type == 31 || branch.element_type == 41;
   int type = element.type;
   std::vector<uint32_t> shape;
-  for (int d = 0; d < element.array_dim && d < 5; ++d) shape.push_back(static_cast<uint32_t>(element.max_index[d]));
+  for (int d = 0; d < element.array_dim && d < 5; ++d)
+    shape.push_back(static_cast<uint32_t>(element.max_index[d]));
 
   if (type == kBits) return std::make_unique<BitsInterpretation>(in_collection);
   if (type > 0 && type < kOffsetL && type != kCharStar) {
@@ -682,9 +732,9 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
   }
   if (type > kOffsetL && type < kOffsetP) {
     NumberSource source = number_source(type - kOffsetL, element.packed);
-    return std::make_unique<NumericInterpretation>(source, shape, in_collection, 0,
-                                                   describe_number(source) + (in_collection ? "[]" : "") +
-                                                       shape_suffix(shape));
+    return std::make_unique<NumericInterpretation>(
+        source, shape, in_collection, 0,
+        describe_number(source) + (in_collection ? "[]" : "") + shape_suffix(shape));
   }
   if (type > kOffsetP && type < kObject && !in_collection) {
     // A counted array member ("Slice[N]"): one presence byte, then the values.
@@ -694,7 +744,8 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
   }
   if (!in_collection && parse_type(element.type_name).kind == TypeDesc::Kind::StdString)
     return std::make_unique<StringInterpretation>(6, "string");
-  if (!in_collection && (type == kSTL || type == kSTLstring)) return interpret_type(branch, streamers, element.type_name);
+  if (!in_collection && (type == kSTL || type == kSTLstring))
+    return interpret_type(branch, streamers, element.type_name);
   if (!in_collection && type == kTString) return std::make_unique<StringInterpretation>(0, "TString");
 
   // Objects, pointers, strings and containers: decoded through the streamer element.
@@ -705,7 +756,8 @@ std::unique_ptr<Interpretation> interpret(const Branch& branch, const StreamerRe
         [element](ObjectReader& reader, size_t entry_end) {
           auto list = std::make_shared<List>();
           Record scratch;
-          while (reader.cursor().position() < entry_end) list->push_back(reader.read_element_value(element, scratch));
+          while (reader.cursor().position() < entry_end)
+            list->push_back(reader.read_element_value(element, scratch));
           return Value(list);
         },
         name, 0, true);

@@ -8,8 +8,8 @@
 #include <span>
 #include <string>
 
+#include "io/cursor.hpp"
 #include "rootio/column.hpp"
-#include "rootio/cursor.hpp"
 
 namespace trigml::rootio {
 
@@ -17,11 +17,11 @@ struct Branch;
 class StreamerRegistry;
 
 struct BasketView {
-  std::span<const std::byte> data;        // the payload up to the entry offsets
-  std::span<const uint32_t> offsets;      // entries + 1 byte offsets into data, or empty
+  std::span<const std::byte> data;    // the payload up to the entry offsets
+  std::span<const uint32_t> offsets;  // entries + 1 byte offsets into data, or empty
   uint64_t entries = 0;
   int key_length = 0;
-  const BufferOrigin* origin = nullptr;
+  const io::BufferOrigin* origin = nullptr;
 };
 
 class Interpretation {

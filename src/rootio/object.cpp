@@ -41,9 +41,10 @@ std::vector<std::string_view> split_arguments(std::string_view text) {
 
 struct DepthGuard {
   int& depth;
-  const Cursor& cursor;
-  DepthGuard(int& d, const Cursor& c) : depth(d), cursor(c) {
-    if (++depth > kMaxDepth) cursor.fail("objects nested more than 100 deep (corrupt or self-referencing data)");
+  const io::Cursor& cursor;
+  DepthGuard(int& d, const io::Cursor& c) : depth(d), cursor(c) {
+    if (++depth > kMaxDepth)
+      cursor.fail("objects nested more than 100 deep (corrupt or self-referencing data)");
   }
   ~DepthGuard() { --depth; }
 };
@@ -59,18 +60,42 @@ std::shared_ptr<Record> new_record(std::string class_name) {
 int basic_type_code(std::string_view name) {
   using namespace type_code;
   static const std::pair<std::string_view, int> table[] = {
-      {"char", kChar},           {"Char_t", kChar},         {"int8_t", kChar},
-      {"short", kShort},         {"Short_t", kShort},       {"int16_t", kShort},
-      {"int", kInt},             {"Int_t", kInt},           {"int32_t", kInt},
-      {"long", kLong},           {"Long_t", kLong},         {"float", kFloat},
-      {"Float_t", kFloat},       {"double", kDouble},       {"Double_t", kDouble},
-      {"Double32_t", kDouble32}, {"unsigned char", kUChar}, {"UChar_t", kUChar},
-      {"uint8_t", kUChar},       {"unsigned short", kUShort}, {"UShort_t", kUShort},
-      {"uint16_t", kUShort},     {"unsigned int", kUInt},   {"unsigned", kUInt},
-      {"UInt_t", kUInt},         {"uint32_t", kUInt},       {"unsigned long", kULong},
-      {"ULong_t", kULong},       {"long long", kLong64},    {"Long64_t", kLong64},
-      {"int64_t", kLong64},      {"unsigned long long", kULong64}, {"ULong64_t", kULong64},
-      {"uint64_t", kULong64},    {"bool", kBool},           {"Bool_t", kBool},
+      {"char", kChar},
+      {"Char_t", kChar},
+      {"int8_t", kChar},
+      {"short", kShort},
+      {"Short_t", kShort},
+      {"int16_t", kShort},
+      {"int", kInt},
+      {"Int_t", kInt},
+      {"int32_t", kInt},
+      {"long", kLong},
+      {"Long_t", kLong},
+      {"float", kFloat},
+      {"Float_t", kFloat},
+      {"double", kDouble},
+      {"Double_t", kDouble},
+      {"Double32_t", kDouble32},
+      {"unsigned char", kUChar},
+      {"UChar_t", kUChar},
+      {"uint8_t", kUChar},
+      {"unsigned short", kUShort},
+      {"UShort_t", kUShort},
+      {"uint16_t", kUShort},
+      {"unsigned int", kUInt},
+      {"unsigned", kUInt},
+      {"UInt_t", kUInt},
+      {"uint32_t", kUInt},
+      {"unsigned long", kULong},
+      {"ULong_t", kULong},
+      {"long long", kLong64},
+      {"Long64_t", kLong64},
+      {"int64_t", kLong64},
+      {"unsigned long long", kULong64},
+      {"ULong64_t", kULong64},
+      {"uint64_t", kULong64},
+      {"bool", kBool},
+      {"Bool_t", kBool},
       {"Float16_t", kFloat16},
   };
   for (const auto& [n, code] : table)
@@ -81,10 +106,24 @@ int basic_type_code(std::string_view name) {
 size_t basic_type_size(int code) {
   using namespace type_code;
   switch (code) {
-    case kChar: case kUChar: case kBool: case kLegacyChar: return 1;
-    case kShort: case kUShort: return 2;
-    case kInt: case kUInt: case kFloat: case kCounter: case kBits: case kDouble32: case kFloat16: return 4;
-    case kLong: case kULong: case kLong64: case kULong64: case kDouble: return 8;
+    case kChar:
+    case kUChar:
+    case kBool:
+    case kLegacyChar: return 1;
+    case kShort:
+    case kUShort: return 2;
+    case kInt:
+    case kUInt:
+    case kFloat:
+    case kCounter:
+    case kBits:
+    case kDouble32:
+    case kFloat16: return 4;
+    case kLong:
+    case kULong:
+    case kLong64:
+    case kULong64:
+    case kDouble: return 8;
     default: return 0;
   }
 }
@@ -141,7 +180,7 @@ TypeDesc parse_type(std::string_view raw) {
   return type;
 }
 
-ObjectReader::ObjectReader(Cursor& cursor, const StreamerRegistry* streamers, int64_t key_length)
+ObjectReader::ObjectReader(io::Cursor& cursor, const StreamerRegistry* streamers, int64_t key_length)
     : cursor_(cursor), streamers_(streamers), key_length_(key_length) {}
 
 VersionHeader ObjectReader::read_version() {
@@ -151,8 +190,9 @@ VersionHeader ObjectReader::read_version() {
   if (first & kByteCountMask) {
     header.byte_count = first & ~kByteCountMask;
     if (header.byte_count < 2 || header.byte_count > cursor_.size() - header.start - 4)
-      cursor_.fail_at(header.start, fmt::format("object byte count {} runs past the end of its {}-byte buffer",
-                                                header.byte_count, cursor_.size()));
+      cursor_.fail_at(header.start,
+                      fmt::format("object byte count {} runs past the end of its {}-byte buffer",
+                                  header.byte_count, cursor_.size()));
   } else {
     cursor_.seek(header.start);
   }
@@ -165,10 +205,11 @@ VersionHeader ObjectReader::read_version() {
 void ObjectReader::check_end(const VersionHeader& header, std::string_view what) {
   if (header.byte_count == 0) return;
   if (cursor_.position() != header.end())
-    cursor_.fail_at(header.start, fmt::format("{} (version {}) should occupy {} bytes but {} were read: the streamer "
-                                              "record does not match the data",
-                                              what, header.version, header.byte_count + 4,
-                                              cursor_.position() - header.start));
+    cursor_.fail_at(
+        header.start,
+        fmt::format("{} (version {}) should occupy {} bytes but {} were read: the streamer "
+                    "record does not match the data",
+                    what, header.version, header.byte_count + 4, cursor_.position() - header.start));
 }
 
 Value ObjectReader::read_object_any() {
@@ -212,8 +253,8 @@ Value ObjectReader::read_object_any() {
                                       : class_refs_.size() + object_refs_.size() + 1;
   object_refs_[object_reference] = object;
   if (counted && cursor_.position() != begin + 4 + byte_count)
-    cursor_.fail_at(begin, fmt::format("object of class {} should occupy {} bytes but {} were read", class_name,
-                                       byte_count + 4, cursor_.position() - begin));
+    cursor_.fail_at(begin, fmt::format("object of class {} should occupy {} bytes but {} were read",
+                                       class_name, byte_count + 4, cursor_.position() - begin));
   return object;
 }
 
@@ -234,16 +275,21 @@ void ObjectReader::read_tobject_into(Record& record) {
 Value ObjectReader::read_basic(int code, const PackedFloatRange* packed) {
   using namespace type_code;
   switch (code) {
-    case kChar: case kLegacyChar: return Value(static_cast<int64_t>(cursor_.i8()));
+    case kChar:
+    case kLegacyChar: return Value(static_cast<int64_t>(cursor_.i8()));
     case kShort: return Value(static_cast<int64_t>(cursor_.i16()));
-    case kInt: case kCounter: return Value(static_cast<int64_t>(cursor_.i32()));
-    case kLong: case kLong64: return Value(cursor_.i64());
+    case kInt:
+    case kCounter: return Value(static_cast<int64_t>(cursor_.i32()));
+    case kLong:
+    case kLong64: return Value(cursor_.i64());
     case kFloat: return Value(static_cast<double>(cursor_.f32()));
     case kDouble: return Value(cursor_.f64());
     case kUChar: return Value(static_cast<int64_t>(cursor_.u8()));
     case kUShort: return Value(static_cast<int64_t>(cursor_.u16()));
-    case kUInt: case kBits: return Value(static_cast<int64_t>(cursor_.u32()));
-    case kULong: case kULong64: return Value(cursor_.u64());
+    case kUInt:
+    case kBits: return Value(static_cast<int64_t>(cursor_.u32()));
+    case kULong:
+    case kULong64: return Value(cursor_.u64());
     case kBool: return Value(cursor_.u8() != 0);
     case kDouble32: {
       if (packed && packed->factor != 0) return Value(cursor_.u32() / packed->factor + packed->xmin);
@@ -264,7 +310,7 @@ Value ObjectReader::read_basic(int code, const PackedFloatRange* packed) {
     }
     default:
       throw UnsupportedError(fmt::format("basic type code {} is not a number type", code),
-                             context_at(cursor_.origin(), cursor_.position()));
+                             io::context_at(cursor_.origin(), cursor_.position()));
   }
 }
 
@@ -303,7 +349,8 @@ Value ObjectReader::read_type(const TypeDesc& type, bool header) {
 Value ObjectReader::read_many(const TypeDesc& type, int64_t count) {
   size_t minimum = type.kind == TypeDesc::Kind::Basic ? basic_type_size(type.basic) : 1;
   if (count < 0 || static_cast<uint64_t>(count) * minimum > cursor_.remaining())
-    cursor_.fail(fmt::format("container length {} is impossible with {} bytes left", count, cursor_.remaining()));
+    cursor_.fail(
+        fmt::format("container length {} is impossible with {} bytes left", count, cursor_.remaining()));
   auto list = std::make_shared<List>();
   list->reserve(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) list->push_back(read_type(type, false));
@@ -319,7 +366,7 @@ Value ObjectReader::read_sequence(const TypeDesc& type, bool header) {
   if (h.memberwise) {
     if (item.kind != TypeDesc::Kind::Class)
       throw UnsupportedError(fmt::format("memberwise {}<{}>", type.name, item.name),
-                             context_at(cursor_.origin(), h.start));
+                             io::context_at(cursor_.origin(), h.start));
     int32_t n = cursor_.i32();
     out = read_memberwise_objects(item.name, n);
   } else {
@@ -334,14 +381,15 @@ Value ObjectReader::read_sequence(const TypeDesc& type, bool header) {
 Value ObjectReader::read_memberwise_objects(const std::string& class_name, int64_t count) {
   // Member-wise streaming: the element class's version, then each member for all elements.
   uint16_t version = cursor_.u16();
-  const StreamerInfo* info = streamers_ ? streamers_->find(class_name, version & ~kStreamedMemberWise) : nullptr;
+  const StreamerInfo* info =
+      streamers_ ? streamers_->find(class_name, version & ~kStreamedMemberWise) : nullptr;
   if (version == 0) {
     uint32_t checksum = cursor_.u32();
     if (streamers_) info = streamers_->find_by_checksum(class_name, checksum);
   }
   if (!info)
     throw UnsupportedError(fmt::format("no streamer record for class {} (member-wise container)", class_name),
-                           context_at(cursor_.origin(), cursor_.position()));
+                           io::context_at(cursor_.origin(), cursor_.position()));
   if (count < 0 || static_cast<size_t>(count) > cursor_.remaining())
     cursor_.fail(fmt::format("container length {} is impossible", count));
   std::vector<std::shared_ptr<Record>> records;
@@ -349,8 +397,9 @@ Value ObjectReader::read_memberwise_objects(const std::string& class_name, int64
   for (const auto& element : info->elements) {
     if (element.kind == StreamerElement::Kind::Base)
       throw UnsupportedError(fmt::format("member-wise streaming of class {} with base classes", class_name),
-                             context_at(cursor_.origin(), cursor_.position()));
-    for (auto& record : records) record->fields.emplace_back(element.name, read_element_value(element, *record));
+                             io::context_at(cursor_.origin(), cursor_.position()));
+    for (auto& record : records)
+      record->fields.emplace_back(element.name, read_element_value(element, *record));
   }
   auto list = std::make_shared<List>();
   for (auto& record : records) list->emplace_back(std::move(record));
@@ -369,7 +418,8 @@ Value ObjectReader::read_map(const TypeDesc& type, bool header) {
     int32_t n = cursor_.i32();
     // Each block of STL keys or values (strings, containers) is preceded by its own version header.
     auto has_header = [](const TypeDesc& t) {
-      return t.kind == TypeDesc::Kind::StdString || t.kind == TypeDesc::Kind::Sequence || t.kind == TypeDesc::Kind::Map;
+      return t.kind == TypeDesc::Kind::StdString || t.kind == TypeDesc::Kind::Sequence ||
+             t.kind == TypeDesc::Kind::Map;
     };
     if (has_header(key_type)) cursor_.skip(6);
     Value keys = read_many(key_type, n);
@@ -383,7 +433,8 @@ Value ObjectReader::read_map(const TypeDesc& type, bool header) {
     }
   } else {
     int32_t n = cursor_.i32();
-    if (n < 0 || static_cast<size_t>(n) > cursor_.remaining()) cursor_.fail(fmt::format("map size {} is impossible", n));
+    if (n < 0 || static_cast<size_t>(n) > cursor_.remaining())
+      cursor_.fail(fmt::format("map size {} is impossible", n));
     for (int32_t i = 0; i < n; ++i) {
       auto pair = new_record("pair");
       pair->fields.emplace_back("first", read_type(key_type, false));
@@ -415,8 +466,8 @@ Value ObjectReader::read_class(const std::string& class_name) {
     return Value(record);
   }
   if (name.rfind("TArray", 0) == 0 && name.size() == 7) {
-    static const std::pair<char, int> codes[] = {{'C', type_code::kChar}, {'S', type_code::kShort},
-                                                 {'I', type_code::kInt},  {'L', type_code::kLong64},
+    static const std::pair<char, int> codes[] = {{'C', type_code::kChar},  {'S', type_code::kShort},
+                                                 {'I', type_code::kInt},   {'L', type_code::kLong64},
                                                  {'F', type_code::kFloat}, {'D', type_code::kDouble}};
     for (const auto& [letter, code] : codes) {
       if (name[6] != letter) continue;
@@ -450,11 +501,12 @@ Value ObjectReader::read_members(const std::string& class_name, const VersionHea
     if (!info) info = streamers_->find(class_name, header.version);
   }
   if (!info)
-    throw UnsupportedError(fmt::format("no streamer record for class {} version {}", class_name, header.version),
-                           context_at(cursor_.origin(), header.start));
+    throw UnsupportedError(
+        fmt::format("no streamer record for class {} version {}", class_name, header.version),
+        io::context_at(cursor_.origin(), header.start));
   if (header.memberwise)
     throw UnsupportedError(fmt::format("member-wise streamed object of class {}", class_name),
-                           context_at(cursor_.origin(), header.start));
+                           io::context_at(cursor_.origin(), header.start));
   auto record = new_record(class_name);
   for (const auto& element : info->elements) read_element(element, *record);
   check_end(header, class_name);
@@ -505,8 +557,8 @@ Value ObjectReader::read_element_value(const StreamerElement& element, Record& r
       uint8_t present = cursor_.u8();
       const Value* count = record.find(element.count_name);
       if (!count)
-        cursor_.fail(fmt::format("member {} counts its length with {}, which was not read before it", element.name,
-                                 element.count_name));
+        cursor_.fail(fmt::format("member {} counts its length with {}, which was not read before it",
+                                 element.name, element.count_name));
       auto list = std::make_shared<List>();
       if (present) {
         int64_t n = count->as_int();
@@ -539,7 +591,8 @@ Value ObjectReader::read_element_value(const StreamerElement& element, Record& r
     case Kind::Loop: {
       uint8_t present = cursor_.u8();
       const Value* count = record.find(element.count_name);
-      if (!count) cursor_.fail(fmt::format("loop member {} has no count {}", element.name, element.count_name));
+      if (!count)
+        cursor_.fail(fmt::format("loop member {} has no count {}", element.name, element.count_name));
       auto list = std::make_shared<List>();
       if (present) {
         int64_t n = count->as_int();
@@ -553,9 +606,9 @@ Value ObjectReader::read_element_value(const StreamerElement& element, Record& r
     case Kind::Base:
     case Kind::Artificial: break;
   }
-  throw UnsupportedError(fmt::format("streamer element {} of type {} ({})", element.name, element.type_name,
-                                     element.type),
-                         context_at(cursor_.origin(), cursor_.position()));
+  throw UnsupportedError(
+      fmt::format("streamer element {} of type {} ({})", element.name, element.type_name, element.type),
+      io::context_at(cursor_.origin(), cursor_.position()));
 }
 
 Value ObjectReader::read_custom(const std::string& name, const VersionHeader& header, bool& handled) {
@@ -579,7 +632,8 @@ Value ObjectReader::read_custom(const std::string& name, const VersionHeader& he
     if (header.version > 1) cursor_.tstring();
     int32_t n = cursor_.i32();
     cursor_.i32();  // lower bound
-    if (n < 0 || static_cast<size_t>(n) > cursor_.remaining()) cursor_.fail(fmt::format("TObjArray of {} objects", n));
+    if (n < 0 || static_cast<size_t>(n) > cursor_.remaining())
+      cursor_.fail(fmt::format("TObjArray of {} objects", n));
     auto list = std::make_shared<List>();
     for (int32_t i = 0; i < n; ++i) list->push_back(read_object_any());
     return Value(list);
@@ -589,7 +643,8 @@ Value ObjectReader::read_custom(const std::string& name, const VersionHeader& he
     if (header.version > 3) read_tobject_into(*record);
     cursor_.tstring();
     int32_t n = cursor_.i32();
-    if (n < 0 || static_cast<size_t>(n) > cursor_.remaining()) cursor_.fail(fmt::format("TList of {} objects", n));
+    if (n < 0 || static_cast<size_t>(n) > cursor_.remaining())
+      cursor_.fail(fmt::format("TList of {} objects", n));
     auto list = std::make_shared<List>();
     for (int32_t i = 0; i < n; ++i) {
       list->push_back(read_object_any());
@@ -606,9 +661,12 @@ Value ObjectReader::read_custom(const std::string& name, const VersionHeader& he
     std::string class_and_version = cursor_.tstring();
     std::string item_class = class_and_version.substr(0, class_and_version.find(';'));
     int32_t n = cursor_.i32();
-    if (n < 0) throw UnsupportedError("member-wise streamed TClonesArray", context_at(cursor_.origin(), header.start));
+    if (n < 0)
+      throw UnsupportedError("member-wise streamed TClonesArray",
+                             io::context_at(cursor_.origin(), header.start));
     cursor_.i32();  // lower bound
-    if (static_cast<size_t>(n) > cursor_.remaining()) cursor_.fail(fmt::format("TClonesArray of {} objects", n));
+    if (static_cast<size_t>(n) > cursor_.remaining())
+      cursor_.fail(fmt::format("TClonesArray of {} objects", n));
     auto list = std::make_shared<List>();
     for (int32_t i = 0; i < n; ++i) {
       if (cursor_.u8() == 0) {
@@ -624,7 +682,8 @@ Value ObjectReader::read_custom(const std::string& name, const VersionHeader& he
     read_tobject_into(*record);
     record->fields.emplace_back("name", Value(cursor_.tstring()));
     int32_t n = cursor_.i32();
-    if (n < 0 || static_cast<size_t>(n) * 4 > cursor_.remaining()) cursor_.fail(fmt::format("TRefArray of {} references", n));
+    if (n < 0 || static_cast<size_t>(n) * 4 > cursor_.remaining())
+      cursor_.fail(fmt::format("TRefArray of {} references", n));
     record->fields.emplace_back("fLast", Value(static_cast<int64_t>(n) - 1));
     record->fields.emplace_back("fLowerBound", Value(static_cast<int64_t>(cursor_.i32())));
     cursor_.u16();  // process id
@@ -682,7 +741,8 @@ Value ObjectReader::read_embedded_basket() {
     auto offsets = std::make_shared<List>();
     for (int32_t i = 0; i < entries; ++i) {
       int64_t offset = static_cast<int64_t>(cursor_.i32()) - key_length;
-      if (offset < 0 || offset > border) cursor_.fail(fmt::format("embedded basket entry offset {} is impossible", offset));
+      if (offset < 0 || offset > border)
+        cursor_.fail(fmt::format("embedded basket entry offset {} is impossible", offset));
       offsets->emplace_back(offset);
     }
     offsets->emplace_back(border);
@@ -690,7 +750,8 @@ Value ObjectReader::read_embedded_basket() {
   }
   cursor_.skip(static_cast<size_t>(key_length));  // the second key header repeats the first
   auto data = cursor_.bytes(static_cast<size_t>(border));
-  record->fields.emplace_back("data", Value(std::string(reinterpret_cast<const char*>(data.data()), data.size())));
+  record->fields.emplace_back("data",
+                              Value(std::string(reinterpret_cast<const char*>(data.data()), data.size())));
   return Value(record);
 }
 
@@ -707,7 +768,8 @@ Value ObjectReader::read_streamer_element(const std::string& name, const Version
     if (h.version == 1) max_index_count = cursor_.i32();
     if (max_index_count < 0 || max_index_count > 5) cursor_.fail("impossible fMaxIndex length");
     auto max_index = std::make_shared<List>();
-    for (int32_t i = 0; i < max_index_count; ++i) max_index->emplace_back(static_cast<int64_t>(cursor_.i32()));
+    for (int32_t i = 0; i < max_index_count; ++i)
+      max_index->emplace_back(static_cast<int64_t>(cursor_.i32()));
     record.fields.emplace_back("fMaxIndex", Value(max_index));
     std::string type_name = canonical_type_name(cursor_.tstring());
     if (type == type_code::kUChar && (type_name == "Bool_t" || type_name == "bool")) type = type_code::kBool;
@@ -726,7 +788,8 @@ Value ObjectReader::read_streamer_element(const std::string& name, const Version
   }
   read_element_base(*record);
   if (name == "TStreamerBase") {
-    if (header.version >= 2) record->fields.emplace_back("fBaseVersion", Value(static_cast<int64_t>(cursor_.i32())));
+    if (header.version >= 2)
+      record->fields.emplace_back("fBaseVersion", Value(static_cast<int64_t>(cursor_.i32())));
   } else if (name == "TStreamerBasicPointer" || name == "TStreamerLoop") {
     record->fields.emplace_back("fCountVersion", Value(static_cast<int64_t>(cursor_.i32())));
     record->fields.emplace_back("fCountName", Value(cursor_.tstring()));
@@ -744,7 +807,8 @@ StreamerRegistry parse_streamer_list(const Value& list) {
   if (!items) throw FormatError("the streamer-info record is not a list");
   for (const Value& item : *items) {
     const Record* info_record = item.record();
-    if (!info_record || info_record->class_name != "TStreamerInfo") continue;  // TList also holds schema rules
+    if (!info_record || info_record->class_name != "TStreamerInfo")
+      continue;  // TList also holds schema rules
     StreamerInfo info;
     info.class_name = canonical_type_name(info_record->at("fName").as_string());
     info.checksum = static_cast<uint32_t>(info_record->at("fCheckSum").as_int());

@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "rootio/cursor.hpp"
+#include "io/cursor.hpp"
 #include "rootio/streamer.hpp"
 #include "rootio/value.hpp"
 
@@ -20,8 +20,8 @@ namespace trigml::rootio {
 struct TypeDesc {
   enum class Kind { Basic, StdString, TString, Sequence, Map, Bitset, Class };
   Kind kind = Kind::Class;
-  int basic = 0;                  // type_code of a Basic
-  std::string name;               // class name, or the container's template name
+  int basic = 0;     // type_code of a Basic
+  std::string name;  // class name, or the container's template name
   std::vector<TypeDesc> arguments;
   int bitset_size = 0;
 };
@@ -33,8 +33,8 @@ size_t basic_type_size(int code);
 float unpack_truncated_float(uint8_t exponent, uint16_t mantissa, int nbits);
 
 struct VersionHeader {
-  size_t start = 0;          // position of the header
-  uint32_t byte_count = 0;   // 0 when the object has no byte count
+  size_t start = 0;         // position of the header
+  uint32_t byte_count = 0;  // 0 when the object has no byte count
   int version = 0;
   bool memberwise = false;
   size_t end() const { return start + 4 + byte_count; }
@@ -44,10 +44,10 @@ class ObjectReader {
  public:
   // key_length: positions in back-references count from the start of the key, so they are
   // buffer positions plus the key's header length.
-  ObjectReader(Cursor& cursor, const StreamerRegistry* streamers, int64_t key_length);
+  ObjectReader(io::Cursor& cursor, const StreamerRegistry* streamers, int64_t key_length);
 
-  Value read_object_any();                                  // a pointer: null, back-reference or new object
-  Value read_class(const std::string& class_name);          // an object with its own version header
+  Value read_object_any();                          // a pointer: null, back-reference or new object
+  Value read_class(const std::string& class_name);  // an object with its own version header
   Value read_type(const TypeDesc& type, bool header = true);
   Value read_basic(int code, const PackedFloatRange* packed = nullptr);
   VersionHeader read_version();
@@ -59,7 +59,7 @@ class ObjectReader {
   // One member described by a streamer element (counted arrays look up their count in `record`).
   Value read_element_value(const StreamerElement& element, Record& record);
 
-  Cursor& cursor() { return cursor_; }
+  io::Cursor& cursor() { return cursor_; }
 
  private:
   Value read_custom(const std::string& class_name, const VersionHeader& header, bool& handled);
@@ -72,7 +72,7 @@ class ObjectReader {
   Value read_streamer_element(const std::string& class_name, const VersionHeader& header);
   Value read_embedded_basket();
 
-  Cursor& cursor_;
+  io::Cursor& cursor_;
   const StreamerRegistry* streamers_;
   int64_t key_length_;
   std::unordered_map<uint64_t, std::string> class_refs_;

@@ -67,8 +67,8 @@ std::unique_ptr<Branch> build_branch(const Record& record, const Branch* parent,
   const List* seek = list_field(record, "fBasketSeek");
   if (written < 0 || !bytes || !entry || !seek || static_cast<size_t>(written) > bytes->size() ||
       static_cast<size_t>(written) >= entry->size() + 1 || static_cast<size_t>(written) > seek->size())
-    throw FormatError(fmt::format("branch '{}' has inconsistent basket tables ({} baskets written)", branch->name,
-                                  written));
+    throw FormatError(fmt::format("branch '{}' has inconsistent basket tables ({} baskets written)",
+                                  branch->name, written));
   for (int64_t i = 0; i < written; ++i) {
     branch->basket_bytes.push_back(static_cast<int32_t>((*bytes)[static_cast<size_t>(i)].as_int()));
     branch->basket_entry.push_back((*entry)[static_cast<size_t>(i)].as_int());
@@ -139,7 +139,8 @@ std::unique_ptr<Branch> build_branch(const Record& record, const Branch* parent,
   }
   if (const List* children = list_field(record, "fBranches")) {
     for (const Value& child : *children)
-      if (const Record* c = child.record()) branch->branches.push_back(build_branch(*c, branch.get(), context));
+      if (const Record* c = child.record())
+        branch->branches.push_back(build_branch(*c, branch.get(), context));
   }
   return branch;
 }
@@ -167,10 +168,13 @@ std::pair<uint64_t, uint64_t> Branch::basket_entries(size_t i) const {
 
 Tree::~Tree() = default;
 
-std::shared_ptr<Tree> Tree::open(std::shared_ptr<RootFile> file, std::string_view path, std::optional<int> cycle) {
+std::shared_ptr<Tree> Tree::open(std::shared_ptr<RootFile> file, std::string_view path,
+                                 std::optional<int> cycle) {
   KeyEntry entry = file->find_key(path, cycle);
-  if (entry.key.class_name != "TTree" && entry.key.class_name != "TNtuple" && entry.key.class_name != "TNtupleD")
-    throw NotFoundError(fmt::format("'{}' is a {}, not a TTree", entry.path, entry.key.class_name), {file->name()});
+  if (entry.key.class_name != "TTree" && entry.key.class_name != "TNtuple" &&
+      entry.key.class_name != "TNtupleD")
+    throw NotFoundError(fmt::format("'{}' is a {}, not a TTree", entry.path, entry.key.class_name),
+                        {file->name()});
   std::shared_ptr<Tree> tree(new Tree());
   tree->file_ = file;
   try {
@@ -190,7 +194,8 @@ void Tree::build(const Value& tree_object) {
   name_ = string_field(*record, "fName");
   title_ = string_field(*record, "fTitle");
   int64_t entries = int_field(*record, "fEntries");
-  if (entries < 0) throw FormatError(fmt::format("tree '{}' has a negative entry count", name_), {file_->name()});
+  if (entries < 0)
+    throw FormatError(fmt::format("tree '{}' has a negative entry count", name_), {file_->name()});
   entries_ = static_cast<uint64_t>(entries);
   auto_flush_ = int_field(*record, "fAutoFlush");
   BuildContext context;
@@ -307,10 +312,10 @@ struct TreeReader::Slot {
 // are reused from basket to basket and from read to read.
 struct TreeReader::Loaded {
   ByteBuffer payload;
-  UninitializedVector<uint32_t> offsets;  // entries + 1 byte offsets into `data`, or empty
+  UninitializedVector<uint32_t> offsets;       // entries + 1 byte offsets into `data`, or empty
   std::span<const uint32_t> embedded_offsets;  // an embedded basket's, used where they are
   std::span<const std::byte> data;
-  BufferOrigin origin;
+  io::BufferOrigin origin;
   uint64_t first_entry = 0;
   uint64_t entries = 0;
   int key_length = 0;
@@ -352,7 +357,7 @@ __attribute__((target_clones("avx2", "default"))) uint32_t payload_offsets(const
                                                                            uint32_t* out) {
   uint32_t largest = 0;
   for (size_t i = 0; i < count; ++i) {
-    uint32_t offset = load_big_endian<uint32_t>(stored + 4 * i) - key_length;
+    uint32_t offset = io::load_big_endian<uint32_t>(stored + 4 * i) - key_length;
     largest = std::max(largest, offset);
     out[i] = offset;
   }
@@ -373,7 +378,7 @@ void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loa
   loaded.entries = stop - start;
   loaded.offsets.clear();
   loaded.embedded_offsets = {};
-  BufferOrigin& origin = loaded.origin;
+  io::BufferOrigin& origin = loaded.origin;
   origin.basket_index = basket;
   if (basket >= branch.basket_count()) {
     const EmbeddedBasket& e = branch.embedded[basket - branch.basket_count()];
@@ -389,7 +394,7 @@ void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loa
   origin.basket_embedded = false;
   origin.file_offset = seek;
   origin.decompressed = false;
-  Cursor cursor(slot.raw, &origin);
+  io::Cursor cursor(slot.raw, &origin);
   Key key = read_key_header(cursor, KeyNames::Skip);
   if (key.nbytes != static_cast<int32_t>(slot.raw.size()))
     cursor.fail_at(0, fmt::format("basket key says {} bytes but the branch's table says {}", key.nbytes,
@@ -403,7 +408,8 @@ void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loa
   int32_t stored_entries = cursor.i32();
   int32_t last_byte = cursor.i32();
   if (stored_entries < 0 || static_cast<uint64_t>(stored_entries) != loaded.entries)
-    cursor.fail(fmt::format("basket holds {} entries but the branch's table says {}", stored_entries, loaded.entries));
+    cursor.fail(fmt::format("basket holds {} entries but the branch's table says {}", stored_entries,
+                            loaded.entries));
   loaded.key_length = key.key_length;
   auto stored = slot.raw.subspan(static_cast<size_t>(key.key_length));
   std::span<const std::byte> payload;
@@ -430,13 +436,14 @@ void TreeReader::load_basket(const Slot& slot, const Branch& branch, Loaded& loa
   if (border < 0 || static_cast<size_t>(border) > payload.size())
     throw FormatError(
         fmt::format("basket's data end {} lies outside its {}-byte payload", border, payload.size()),
-        context_at(&origin, 0));
+        io::context_at(&origin, 0));
   loaded.data = payload.first(static_cast<size_t>(border));
   if (static_cast<size_t>(border) == payload.size()) return;
-  Cursor table(payload, &origin, static_cast<size_t>(border));
+  io::Cursor table(payload, &origin, static_cast<size_t>(border));
   uint32_t count = table.u32();
   if (count < loaded.entries || static_cast<uint64_t>(count) * 4 > table.remaining())
-    table.fail(fmt::format("entry-offset table of {} values for {} entries does not fit", count, loaded.entries));
+    table.fail(
+        fmt::format("entry-offset table of {} values for {} entries does not fit", count, loaded.entries));
   // The table fits (checked above), so it is converted without per-value bounds checks; offsets
   // before the data start or past its end are found afterwards, from the largest.
   loaded.offsets.resize(loaded.entries + 1);
@@ -464,18 +471,20 @@ void TreeReader::size_entries_from_counter(Loaded& loaded, const Branch& branch,
   const Branch* counter = branch.leaves.empty() ? nullptr : branch.leaves[0].count_branch;
   if (!counter || interp.item_bytes() == 0)
     throw FormatError("basket has no entry offsets and the branch has no counter to size its entries",
-                      context_at(&loaded.origin, 0));
+                      io::context_at(&loaded.origin, 0));
   Column counts = tree_.read(*counter, loaded.first_entry, loaded.first_entry + loaded.entries);
   loaded.offsets.assign(1, 0);
   uint64_t position = 0;
   for (uint64_t e = 0; e < loaded.entries; ++e) {
     double n = counts.number(e);
-    if (n < 0) throw FormatError(fmt::format("negative count {} in branch '{}'", n, counter->name), {tree_.file().name()});
+    if (n < 0)
+      throw FormatError(fmt::format("negative count {} in branch '{}'", n, counter->name),
+                        {tree_.file().name()});
     position += interp.header_bytes() + static_cast<uint64_t>(n) * interp.item_bytes();
     if (position > loaded.data.size())
       throw FormatError(fmt::format("counter '{}' sizes entries past the end of the {}-byte basket",
                                     counter->name, loaded.data.size()),
-                        context_at(&loaded.origin, 0));
+                        io::context_at(&loaded.origin, 0));
     loaded.offsets.push_back(static_cast<uint32_t>(position));
   }
 }
@@ -503,13 +512,14 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
     }
     branch_slots_[b].second = jobs;
     if (covered < last)
-      throw FormatError(fmt::format("baskets cover entries up to {} but the tree has {}", covered, tree_.entries()),
-                        {file.name(), std::nullopt, fmt::format("branch '{}'", branch.name)});
+      throw FormatError(
+          fmt::format("baskets cover entries up to {} but the tree has {}", covered, tree_.entries()),
+          {file.name(), std::nullopt, fmt::format("branch '{}'", branch.name)});
   }
   // Baskets are used in place when the source is in memory; otherwise one vectored read fetches
   // every written basket of the range.
   std::span<const std::byte> in_memory = file.source().contiguous();
-  std::vector<ByteRange> ranges;
+  std::vector<io::ByteRange> ranges;
   std::vector<std::byte*> outputs;
   for (size_t j = 0; j < jobs; ++j) {
     Slot& slot = *slots_[j];
@@ -517,10 +527,12 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
     if (slot.basket >= branch.basket_count()) continue;
     int32_t bytes = branch.basket_bytes[slot.basket];
     uint64_t seek = branch.basket_seek[slot.basket];
-    if (bytes <= 0 || seek > file.source().size() || static_cast<uint64_t>(bytes) > file.source().size() - seek)
-      throw FormatError(fmt::format("basket {} at [{}, {}) lies outside the {}-byte file (truncated?)", slot.basket,
-                                    seek, seek + static_cast<uint64_t>(std::max(bytes, 0)), file.source().size()),
-                        {file.name(), seek, fmt::format("branch '{}'", branch.name)});
+    if (bytes <= 0 || seek > file.source().size() ||
+        static_cast<uint64_t>(bytes) > file.source().size() - seek)
+      throw FormatError(
+          fmt::format("basket {} at [{}, {}) lies outside the {}-byte file (truncated?)", slot.basket, seek,
+                      seek + static_cast<uint64_t>(std::max(bytes, 0)), file.source().size()),
+          {file.name(), seek, fmt::format("branch '{}'", branch.name)});
     if (!in_memory.empty()) {
       slot.raw = in_memory.subspan(seek, static_cast<size_t>(bytes));
       continue;
@@ -556,7 +568,8 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
       } catch (const FormatError& e) {
         ErrorContext context = e.context();
         if (context.object.find("branch") == std::string::npos)
-          context.object = fmt::format("branch '{}'{}", branch.name, context.object.empty() ? "" : ", " + context.object);
+          context.object =
+              fmt::format("branch '{}'{}", branch.name, context.object.empty() ? "" : ", " + context.object);
         throw FormatError(e.detail(), context);
       }
     }

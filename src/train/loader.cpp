@@ -5,22 +5,22 @@
 #include <numeric>
 
 #include "common/error.hpp"
-#include "gen/random.hpp"
+#include "common/random.hpp"
 
 namespace trigml::train {
 namespace {
 
 // Uniform in [0, bound): 53 random bits scaled (the bias is below 2^-30 for the sizes used here).
-uint64_t below(gen::Random& random, uint64_t bound) {
+uint64_t below(Random& random, uint64_t bound) {
   return std::min(bound - 1, static_cast<uint64_t>(random.uniform() * static_cast<double>(bound)));
 }
 
 template <typename T>
-void shuffle(std::vector<T>& items, gen::Random& random) {
+void shuffle(std::vector<T>& items, Random& random) {
   for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[below(random, i)]);
 }
 
-// Stream identifiers for gen::chunk_seed: which shuffle of an epoch a generator serves.
+// Stream identifiers for chunk_seed: which shuffle of an epoch a generator serves.
 constexpr uint64_t kSliceOrderStream = 0;
 constexpr uint64_t kBufferStream = 1;
 
@@ -59,7 +59,7 @@ void BatchLoader::start_epoch(uint64_t epoch) {
   slice_order_.resize(slices_.size());
   std::iota(slice_order_.begin(), slice_order_.end(), size_t{0});
   if (options_.shuffle_buffer > 0) {
-    gen::Random random(gen::chunk_seed(options_.seed, epoch, kSliceOrderStream));
+    Random random(chunk_seed(options_.seed, epoch, kSliceOrderStream));
     shuffle(slice_order_, random);
   }
   cursor_ = 0;
@@ -137,7 +137,7 @@ bool BatchLoader::refill() {
 
   order_.resize(n);
   std::iota(order_.begin(), order_.end(), uint32_t{0});
-  gen::Random random(gen::chunk_seed(options_.seed, epoch_, kBufferStream + buffer_count_++));
+  Random random(chunk_seed(options_.seed, epoch_, kBufferStream + buffer_count_++));
   if (options_.shuffle_buffer > 0) shuffle(order_, random);
   if (options_.group_by_length && options_.need_particles)
     std::stable_sort(order_.begin(), order_.end(),

@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "common/random.hpp"
 #include "common/terminal.hpp"
-#include "gen/random.hpp"
 #include "train/loader.hpp"
 #include "train/model_dir.hpp"
 #include "train/prepared_data.hpp"
@@ -218,7 +218,7 @@ TrainSummary train_model(const TrainOptions& options) {
     const double rate = o.model.learning_rate *
                         (o.lr_step_epochs > 0 ? std::pow(o.lr_gamma, (epoch - 1) / o.lr_step_epochs) : 1.0);
     classifier.set_learning_rate(rate);
-    model::seed_dropout(gen::chunk_seed(o.model.seed, static_cast<uint64_t>(epoch), 2));
+    model::seed_dropout(chunk_seed(o.model.seed, static_cast<uint64_t>(epoch), 2));
 
     Progress progress(
         fmt::format("train {} epoch {}/{}", model::to_string(o.model.architecture), epoch, o.epochs),

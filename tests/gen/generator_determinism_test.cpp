@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/random.hpp"
 #include "gen/generator.hpp"
-#include "gen/random.hpp"
 
 namespace trigml::gen {
 namespace {

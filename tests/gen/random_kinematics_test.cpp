@@ -4,9 +4,9 @@
 #include <cmath>
 #include <numbers>
 
+#include "common/random.hpp"
 #include "gen/hadronization.hpp"
 #include "gen/kinematics.hpp"
-#include "gen/random.hpp"
 
 namespace trigml::gen {
 namespace {

@@ -1,11 +1,12 @@
 // Ingestion of real files through the built-in schema mappings.
+#include "ingest/event_reader.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <numbers>
 
 #include "common/error.hpp"
-#include "ingest/event_reader.hpp"
 
 using namespace trigml;
 using namespace trigml::ingest;
@@ -15,7 +16,7 @@ namespace {
 const std::string kFiles = std::string(TRIGML_CORPUS_DIR) + "/files/";
 
 TEST(EventReader, DelphesFileWithoutMuonTightUsesMuon) {
-  EventReader reader(kFiles + "delphes_CMScard_D3.4.2_R6.18_10ev.root", physics::delphes_schema());
+  EventReader reader(kFiles + "delphes_CMScard_D3.4.2_R6.18_10ev.root", ingest::delphes_schema());
   EXPECT_EQ(reader.schema().muon_pt, "Muon.PT");
   FeatureBatch batch;
   SelectionCounts counts;
@@ -25,7 +26,8 @@ TEST(EventReader, DelphesFileWithoutMuonTightUsesMuon) {
   EXPECT_EQ(counts.read, 10u);
   // The brute-force recomputation in tests/physics/features_test.cpp selects 4 of these events.
   EXPECT_EQ(counts.selected, 4u);
-  EXPECT_EQ(counts.selected + counts.empty_particle_map + counts.no_lepton + counts.no_isolated_lepton, counts.read);
+  EXPECT_EQ(counts.selected + counts.empty_particle_map + counts.no_lepton + counts.no_isolated_lepton,
+            counts.read);
   ASSERT_EQ(batch.events(), 4u);
   for (size_t e = 0; e < batch.events(); ++e) {
     int64_t rows = batch.particle_rows[e + 1] - batch.particle_rows[e];
@@ -37,7 +39,7 @@ TEST(EventReader, DelphesFileWithoutMuonTightUsesMuon) {
 
 TEST(EventReader, NanoAodGivesHighLevelFeaturesFromItsOwnIsolation) {
   std::string path = kFiles + "nanoAOD_2015_CMS_Open_Data_ttbar.root";
-  EventReader reader(path, physics::nanoaod_schema());
+  EventReader reader(path, ingest::nanoaod_schema());
   FeatureBatch batch;
   SelectionCounts counts;
   reader.read(0, reader.entries(), batch, counts);
@@ -46,10 +48,23 @@ TEST(EventReader, NanoAodGivesHighLevelFeaturesFromItsOwnIsolation) {
   // Recompute from the raw branches for every event, independently.
   auto file = rootio::RootFile::open(path);
   auto tree = rootio::Tree::open(file, "Events");
-  std::vector<std::string> names = {"Electron_pt", "Electron_eta", "Electron_phi", "Electron_pfRelIso03_all",
-                                    "Electron_pfRelIso03_chg", "Muon_pt", "Muon_eta", "Muon_phi",
-                                    "Muon_pfRelIso03_all", "Muon_pfRelIso03_chg", "Jet_pt", "Jet_eta",
-                                    "Jet_btagDeepB", "MET_pt", "MET_phi", "Electron_charge", "Muon_charge"};
+  std::vector<std::string> names = {"Electron_pt",
+                                    "Electron_eta",
+                                    "Electron_phi",
+                                    "Electron_pfRelIso03_all",
+                                    "Electron_pfRelIso03_chg",
+                                    "Muon_pt",
+                                    "Muon_eta",
+                                    "Muon_phi",
+                                    "Muon_pfRelIso03_all",
+                                    "Muon_pfRelIso03_chg",
+                                    "Jet_pt",
+                                    "Jet_eta",
+                                    "Jet_btagDeepB",
+                                    "MET_pt",
+                                    "MET_phi",
+                                    "Electron_charge",
+                                    "Muon_charge"};
   rootio::TreeReader raw(*tree, names);
   auto& c = raw.read(0, tree->entries());
   size_t selected = 0;
@@ -103,7 +118,7 @@ TEST(EventReader, NanoAodGivesHighLevelFeaturesFromItsOwnIsolation) {
 
 TEST(EventReader, MissingBranchNamesTheBranchAndTheFile) {
   std::string path = kFiles + "uproot-HZZ.root";
-  physics::SchemaMapping schema = physics::delphes_schema();
+  ingest::SchemaMapping schema = ingest::delphes_schema();
   schema.tree = "events";
   try {
     EventReader reader(path, schema);

@@ -32,8 +32,8 @@ TEST(Levels, RepetitionLevelsOfParticleRowsEncodeAsRleRuns) {
   encoder.finish(out);
   EXPECT_EQ(out, bytes({0x02, 0x00, 0x24, 0x02, 0x02, 0x01, 0x24, 0x02}));
 
-  rootio::BufferOrigin origin{"levels", "test", 0, false};
-  HybridRunReader runs(rootio::Cursor(out, &origin), 2, 38);
+  io::BufferOrigin origin{"levels", "test", 0, false};
+  HybridRunReader runs(io::Cursor(out, &origin), 2, 38);
   std::vector<std::pair<uint32_t, size_t>> seen;
   while (runs.remaining() > 0) {
     uint32_t value;
@@ -83,8 +83,8 @@ TEST(Levels, ShortRunsInARowAreBitPackedAndToppedUpFromTheNextLongRun) {
   out.clear();
   encode_hybrid(values, 1, out);
   EXPECT_EQ(out, bytes({0x06, 0x01, 0x28, 0x00}));
-  rootio::BufferOrigin origin{"levels", "test", 0, false};
-  rootio::Cursor cursor(out, &origin);
+  io::BufferOrigin origin{"levels", "test", 0, false};
+  io::Cursor cursor(out, &origin);
   std::vector<uint32_t> decoded;
   decode_hybrid(cursor, 1, values.size(), decoded);
   EXPECT_EQ(decoded, std::vector<uint32_t>(values.begin(), values.end()));
@@ -102,18 +102,18 @@ TEST(Levels, LongBitPackedStretchesSplitIntoRunsOf63Groups) {
   expected.push_back(std::byte{0x7D});
   expected.insert(expected.end(), 62, std::byte{0xAA});
   EXPECT_EQ(out, expected);
-  rootio::BufferOrigin origin{"levels", "test", 0, false};
-  rootio::Cursor cursor(out, &origin);
+  io::BufferOrigin origin{"levels", "test", 0, false};
+  io::Cursor cursor(out, &origin);
   std::vector<uint32_t> decoded;
   decode_hybrid(cursor, 1, values.size(), decoded);
   EXPECT_EQ(decoded, std::vector<uint32_t>(values.begin(), values.end()));
 }
 
 TEST(Levels, CorruptRunsAreFormatErrors) {
-  rootio::BufferOrigin origin{"levels.bin", "test", 100, false};
+  io::BufferOrigin origin{"levels.bin", "test", 100, false};
   std::vector<uint32_t> decoded;
   for (auto input : {bytes({0x00}), bytes({0x05, 0xFF}), bytes({0x80, 0x80}), bytes({})}) {
-    rootio::Cursor cursor(input, &origin);
+    io::Cursor cursor(input, &origin);
     EXPECT_THROW(decode_hybrid(cursor, 3, 16, decoded), FormatError);
   }
 }

@@ -38,8 +38,8 @@ TEST(Levels, HybridEncodingMatchesTheSpecificationExample) {
   encode_hybrid(ones, 1, out);
   expected = {std::byte{0xC8}, std::byte{0x01}, std::byte{0x01}};
   EXPECT_EQ(out, expected);
-  rootio::BufferOrigin origin{"levels", "test", 0, false};
-  rootio::Cursor cursor(out, &origin);
+  io::BufferOrigin origin{"levels", "test", 0, false};
+  io::Cursor cursor(out, &origin);
   std::vector<uint32_t> decoded;
   decode_hybrid(cursor, 1, 100, decoded);
   EXPECT_EQ(decoded, std::vector<uint32_t>(100, 1));
@@ -219,7 +219,7 @@ TEST(ParquetErrors, WrongColumnTruncatedFileAndBadFooterNameTheFile) {
   for (size_t cut = 0; cut < bytes.size(); ++cut) {
     std::vector<std::byte> prefix(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
     try {
-      auto r = FileReader::open(std::make_unique<rootio::MemorySource>("cut.parquet", prefix));
+      auto r = FileReader::open(std::make_unique<io::MemorySource>("cut.parquet", prefix));
       ColumnData d;
       d.clear(r->columns()[0]);
       r->read(0, 0, d);
@@ -265,7 +265,7 @@ TEST_P(ParquetFlips, FlippedBytesInFooterAndPagesGiveErrorsNamingFileRowGroupAnd
     auto mutated = bytes;
     mutated[at] ^= std::byte{0x5A};
     try {
-      auto r = FileReader::open(std::make_unique<rootio::MemorySource>("flipped.parquet", mutated));
+      auto r = FileReader::open(std::make_unique<io::MemorySource>("flipped.parquet", mutated));
       for (size_t g = 0; g < r->row_groups(); ++g)
         for (size_t c = 0; c < r->columns().size(); ++c) {
           ColumnData d;

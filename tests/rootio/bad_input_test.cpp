@@ -59,7 +59,7 @@ size_t fingerprint(const std::shared_ptr<RootFile>& file) {
 bool read_or_fail_cleanly(const std::string& name, std::vector<std::byte> bytes, size_t original,
                           const std::string& what) {
   try {
-    auto file = RootFile::open(std::make_unique<MemorySource>(name, std::move(bytes)));
+    auto file = RootFile::open(std::make_unique<io::MemorySource>(name, std::move(bytes)));
     size_t h = fingerprint(file);
     EXPECT_EQ(h, original) << what << ": read without error but gave different values";
     return true;
@@ -127,8 +127,8 @@ TEST_P(ByteFlips, InHeadersKeysStreamersAndCompressedBasketsFailCleanly) {
       for (size_t i = 0; i < b->basket_count(); ++i) {
         // The basket's key header, and its payload if compressed (stored payloads have no check).
         auto raw = file->source().read(b->basket_seek[i], static_cast<uint64_t>(b->basket_bytes[i]));
-        BufferOrigin origin{name, "basket", b->basket_seek[i], false};
-        Cursor cursor(raw, &origin);
+        io::BufferOrigin origin{name, "basket", b->basket_seek[i], false};
+        io::Cursor cursor(raw, &origin);
         Key key = read_key_header(cursor);
         bool compressed = key.compressed();
         regions.emplace_back(b->basket_seek[i],

@@ -15,8 +15,8 @@
 #include <fstream>
 
 #include "common/error.hpp"
+#include "io/cursor.hpp"
 #include "rootio/compress.hpp"
-#include "rootio/cursor.hpp"
 #include "rootio/writer_buffer.hpp"
 #include "rootio/writer_sample.hpp"
 #include "rootio/writer_streamers.hpp"
@@ -107,9 +107,7 @@ std::vector<std::byte> decompress_blocks(std::span<const std::byte> blocks, Comp
         EXPECT_EQ(static_cast<int>(header[2]), 1);
         EXPECT_EQ(ZSTD_decompress(out.data() + at, uncompressed, payload, compressed), uncompressed);
         break;
-      case Compression::None:
-        ADD_FAILURE() << "no blocks without compression";
-        break;
+      case Compression::None: ADD_FAILURE() << "no blocks without compression"; break;
     }
     position += kBlockHeaderBytes + compressed;
   }
@@ -171,11 +169,11 @@ TEST(StreamerRecord, MatchesTheBytesRootWrites) {
   const fs::path path = fs::path(TRIGML_CORPUS_DIR) / "files/uproot-sample-6.20.04-uncompressed.root";
   if (!fs::exists(path)) GTEST_SKIP() << "corpus file missing: " << path;
   const std::vector<std::byte> file = read_file(path);
-  Cursor header(file, nullptr);
+  io::Cursor header(file, nullptr);
   header.seek(37);  // fSeekInfo in a small-file header
   const uint32_t seek_info = header.u32();
   const uint32_t nbytes_info = header.u32();
-  Cursor key(file, nullptr, seek_info);
+  io::Cursor key(file, nullptr, seek_info);
   ASSERT_EQ(key.i32(), static_cast<int32_t>(nbytes_info));
   key.skip(2);
   const uint32_t objlen = key.u32();
@@ -216,7 +214,7 @@ struct Key {
 };
 
 Key read_key(std::span<const std::byte> file, uint64_t seek) {
-  Cursor c(file, nullptr, seek);
+  io::Cursor c(file, nullptr, seek);
   Key k;
   k.seek = seek;
   k.nbytes = c.i32();
@@ -242,7 +240,7 @@ struct FileHeader {
 };
 
 FileHeader read_header(std::span<const std::byte> file) {
-  Cursor c(file, nullptr);
+  io::Cursor c(file, nullptr);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(file.data()), 4), "root");
   c.skip(4);
   FileHeader h{};
@@ -313,7 +311,7 @@ TEST(FileLayout, KeysTileTheFileAndTheRecordsPointAtThem) {
   EXPECT_EQ(&*free_segments, &keys.back());
 
   // The directory's keys list names the TNamed and the TTree, at the seeks where they are.
-  Cursor directory(file, nullptr, 100 + static_cast<size_t>(header.nbytes_name));
+  io::Cursor directory(file, nullptr, 100 + static_cast<size_t>(header.nbytes_name));
   EXPECT_EQ(directory.i16(), 1005);
   directory.skip(8);
   const int32_t nbytes_keys = directory.i32();
@@ -321,7 +319,7 @@ TEST(FileLayout, KeysTileTheFileAndTheRecordsPointAtThem) {
   const auto keys_list = find(directory.u64());
   ASSERT_NE(keys_list, keys.end());
   EXPECT_EQ(keys_list->nbytes, nbytes_keys);
-  Cursor list(file, nullptr, keys_list->seek + keys_list->keylen);
+  io::Cursor list(file, nullptr, keys_list->seek + keys_list->keylen);
   ASSERT_EQ(list.i32(), 2);
   for (int i = 0; i < 2; ++i) {
     const Key listed = read_key(file, list.position());
@@ -377,7 +375,7 @@ TEST(BasketLayout, JaggedBasketsCarryEntryOffsetsAndEndAtClusterBoundaries) {
   for (const Key& key : walk_keys(file)) {
     if (key.class_name != "TBasket") continue;
     EXPECT_EQ(key.title, "t");
-    Cursor c(file, nullptr, key.seek + key.keylen - 19);
+    io::Cursor c(file, nullptr, key.seek + key.keylen - 19);
     EXPECT_EQ(c.i16(), 3);
     c.skip(4);
     const int32_t nevbufsize = c.i32();
@@ -396,7 +394,7 @@ TEST(BasketLayout, JaggedBasketsCarryEntryOffsetsAndEndAtClusterBoundaries) {
     const uint64_t first_entry = track_boundaries.back();
     track_boundaries.push_back(first_entry + static_cast<uint64_t>(nevbuf));
     EXPECT_EQ(nevbufsize, 1000);
-    Cursor offsets(file, nullptr, key.seek + static_cast<uint64_t>(last));
+    io::Cursor offsets(file, nullptr, key.seek + static_cast<uint64_t>(last));
     ASSERT_EQ(offsets.i32(), nevbuf + 1);
     int32_t expected_offset = key.keylen;
     for (int32_t e = 0; e < nevbuf; ++e) {
@@ -406,7 +404,7 @@ TEST(BasketLayout, JaggedBasketsCarryEntryOffsetsAndEndAtClusterBoundaries) {
     EXPECT_EQ(offsets.i32(), 0);
     EXPECT_EQ(expected_offset, last);
     EXPECT_EQ(offsets.position(), key.seek + static_cast<uint64_t>(key.nbytes));
-    Cursor data(file, nullptr, key.seek + key.keylen);
+    io::Cursor data(file, nullptr, key.seek + key.keylen);
     while (data.position() < key.seek + static_cast<uint64_t>(last)) read_values.push_back(data.f32());
   }
   EXPECT_EQ(read_values, values);

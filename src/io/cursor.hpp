@@ -11,7 +11,7 @@
 
 #include "common/error.hpp"
 
-namespace trigml::rootio {
+namespace trigml::io {
 
 // Where a buffer came from, for error messages.
 struct BufferOrigin {
@@ -117,4 +117,4 @@ class Cursor {
 // Builds the error context for a position inside a buffer of the given origin.
 ErrorContext context_at(const BufferOrigin* origin, size_t position);
 
-}  // namespace trigml::rootio
+}  // namespace trigml::io

@@ -1,4 +1,4 @@
-#include "physics/schema.hpp"
+#include "ingest/schema.hpp"
 
 #include <toml++/toml.h>
 
@@ -9,7 +9,7 @@
 #include "common/error.hpp"
 #include "rootio/tree.hpp"
 
-namespace trigml::physics {
+namespace trigml::ingest {
 
 namespace {
 
@@ -139,4 +139,4 @@ SchemaMapping resolve_schema(const SchemaMapping& mapping, const rootio::Tree& t
   return m;
 }
 
-}  // namespace trigml::physics
+}  // namespace trigml::ingest

@@ -1,6 +1,6 @@
-// Random numbers for the generator: a xoshiro256** engine seeded through SplitMix64, so that any
-// (seed, process, chunk) triple gives an independent, reproducible stream whatever the thread that
-// runs it. Both algorithms are public domain (Blackman & Vigna, https://prng.di.unimi.it/).
+// Random numbers for the whole library (the generator, prepare's keys, training's shuffles): a
+// xoshiro256** engine seeded through SplitMix64, so that any (seed, stream, chunk) triple gives an
+// independent, reproducible stream whatever the thread or process that runs it. Both algorithms are public domain (Blackman & Vigna, https://prng.di.unimi.it/).
 #pragma once
 
 #include <bit>
@@ -8,15 +8,17 @@
 #include <cstdint>
 #include <numbers>
 
-namespace trigml::gen {
+namespace trigml {
 
-// One step of SplitMix64: a bijective 64-bit mixer, used to derive seeds and fill xoshiro's state.
-constexpr uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+// SplitMix64's finaliser: a bijective 64-bit mixer.
+constexpr uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
+
+// One step of SplitMix64, used to derive seeds and fill xoshiro's state.
+constexpr uint64_t splitmix64(uint64_t& state) { return mix64(state += 0x9e3779b97f4a7c15ULL); }
 
 // Derives the seed of one chunk of events from the user seed, the process and the chunk index.
 constexpr uint64_t chunk_seed(uint64_t seed, uint64_t process_index, uint64_t chunk_index) {
@@ -119,4 +121,4 @@ class Random {
   bool has_spare_ = false;
 };
 
-}  // namespace trigml::gen
+}  // namespace trigml

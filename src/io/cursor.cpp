@@ -1,6 +1,6 @@
-#include "rootio/cursor.hpp"
+#include "io/cursor.hpp"
 
-namespace trigml::rootio {
+namespace trigml::io {
 
 std::string Cursor::tstring() {
   uint32_t length = u8();
@@ -42,4 +42,4 @@ void Cursor::fail_at(size_t position, const std::string& what) const {
   throw FormatError(what, context_at(origin_, position));
 }
 
-}  // namespace trigml::rootio
+}  // namespace trigml::io

@@ -10,7 +10,7 @@ namespace trigml::rootio {
 class Tree;
 }
 
-namespace trigml::physics {
+namespace trigml::ingest {
 
 struct SchemaMapping {
   std::string name;   // "delphes", "nanoaod" or the configuration file
@@ -44,4 +44,4 @@ SchemaMapping schema_by_name(const std::string& name_or_path);
 // NotFoundError naming the first missing branch and the file.
 SchemaMapping resolve_schema(const SchemaMapping& mapping, const rootio::Tree& tree);
 
-}  // namespace trigml::physics
+}  // namespace trigml::ingest

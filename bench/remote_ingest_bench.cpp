@@ -53,7 +53,7 @@ std::string location(Where where, int compression) {
   return where == Where::XRootD ? servers().root_url(file.filename()) : servers().https_url(file.filename());
 }
 
-void ingest(benchmark::State& state, Where where) {
+void ingest_from(benchmark::State& state, Where where) {
   const int compression = static_cast<int>(state.range(0));
   if (where != Where::Local && !std::getenv("TRIGML_LOOPBACK_ONLY")) {
     state.SkipWithError("run through tests/io/loopback_only (as root) for the remote cases");
@@ -86,8 +86,8 @@ void ingest(benchmark::State& state, Where where) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(ingest, local, Where::Local)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(ingest, xrootd, Where::XRootD)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(ingest, https, Where::Https)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ingest_from, local, Where::Local)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ingest_from, xrootd, Where::XRootD)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ingest_from, https, Where::Https)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

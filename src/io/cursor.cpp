@@ -36,7 +36,9 @@ ErrorContext context_at(const BufferOrigin* origin, size_t position) {
   return context;
 }
 
-void Cursor::fail(const std::string& what) const { fail_at(position_, what); }
+void Cursor::fail(const std::string& what) const {
+  fail_at(position_, what);
+}
 
 void Cursor::fail_at(size_t position, const std::string& what) const {
   throw FormatError(what, context_at(origin_, position));

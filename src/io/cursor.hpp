@@ -16,9 +16,9 @@ namespace trigml::io {
 // Where a buffer came from, for error messages.
 struct BufferOrigin {
   std::string file;
-  std::string object;          // "key 'events;1' (TTree)", "file footer"
-  uint64_t file_offset = 0;    // file offset of the buffer's first byte, or of its key if decompressed
-  bool decompressed = false;   // offsets inside the buffer are then not file offsets
+  std::string object;         // "key 'events;1' (TTree)", "file footer"
+  uint64_t file_offset = 0;   // file offset of the buffer's first byte, or of its key if decompressed
+  bool decompressed = false;  // offsets inside the buffer are then not file offsets
   // A basket is named by its branch and index, formatted only when an error is described: the
   // tree reader has one origin per basket, and formatting its name costs as much as
   // decompressing a small basket. When `basket_branch` is set, `object` is not used.
@@ -37,7 +37,8 @@ inline T load_big_endian(const std::byte* p) {
   if constexpr (sizeof(T) == 1) {
     return value;
   } else {
-    using U = std::conditional_t<sizeof(T) == 2, uint16_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>;
+    using U =
+        std::conditional_t<sizeof(T) == 2, uint16_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>;
     U bits = std::bit_cast<U>(value);
     if constexpr (sizeof(T) == 2) bits = __builtin_bswap16(bits);
     if constexpr (sizeof(T) == 4) bits = __builtin_bswap32(bits);
@@ -58,7 +59,8 @@ class Cursor {
   const BufferOrigin* origin() const { return origin_; }
 
   void seek(size_t position) {
-    if (position > data_.size()) fail(fmt::format("jump to byte {} is past the end of a {}-byte buffer", position, data_.size()));
+    if (position > data_.size())
+      fail(fmt::format("jump to byte {} is past the end of a {}-byte buffer", position, data_.size()));
     position_ = position;
   }
   void skip(size_t n) { require(n), position_ += n; }

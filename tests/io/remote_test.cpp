@@ -33,6 +33,7 @@ LocalServers& servers() {
 class Remote : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (!TRIGML_WITH_REMOTE) GTEST_SKIP() << "built without the XRootD or HTTP client (TRIGML_WITH_XROOTD/HTTP=OFF)";
     if (!std::getenv("TRIGML_LOOPBACK_ONLY"))
       GTEST_SKIP() << "the test servers need a network namespace of their own (root and unshare; see "
                       "tests/io/loopback_only): xrootd cannot be kept to loopback otherwise";

@@ -30,10 +30,9 @@ struct BufferOrigin {
   std::string describe() const;
 };
 
+// The value with its bytes in the other order: ROOT's big-endian <-> this machine's little-endian.
 template <typename T>
-inline T load_big_endian(const std::byte* p) {
-  T value;
-  std::memcpy(&value, p, sizeof(T));
+inline T byte_swapped(T value) {
   if constexpr (sizeof(T) == 1) {
     return value;
   } else {
@@ -45,6 +44,13 @@ inline T load_big_endian(const std::byte* p) {
     if constexpr (sizeof(T) == 8) bits = __builtin_bswap64(bits);
     return std::bit_cast<T>(bits);
   }
+}
+
+template <typename T>
+inline T load_big_endian(const std::byte* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  return byte_swapped(value);
 }
 
 class Cursor {

@@ -2,7 +2,6 @@
 // object/class references (the inverse of Cursor, plus the bookkeeping of TBufferFile's map).
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -13,23 +12,15 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "io/cursor.hpp"
 
 namespace trigml::rootio {
 
 // Stores `value` big-endian at `out`.
 template <typename T>
 inline void store_big_endian(std::byte* out, T value) {
-  if constexpr (sizeof(T) == 1) {
-    std::memcpy(out, &value, 1);
-  } else {
-    using U =
-        std::conditional_t<sizeof(T) == 2, uint16_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>;
-    U bits = std::bit_cast<U>(value);
-    if constexpr (sizeof(T) == 2) bits = __builtin_bswap16(bits);
-    if constexpr (sizeof(T) == 4) bits = __builtin_bswap32(bits);
-    if constexpr (sizeof(T) == 8) bits = __builtin_bswap64(bits);
-    std::memcpy(out, &bits, sizeof(T));
-  }
+  T swapped = io::byte_swapped(value);
+  std::memcpy(out, &swapped, sizeof(T));
 }
 
 class OutBuffer {

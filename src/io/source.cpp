@@ -8,9 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "common/error.hpp"
 #include "io/remote.hpp"
@@ -165,13 +163,6 @@ std::vector<std::string> list_remote_directory(const std::string& location) {
 }
 
 std::string read_text(const std::string& location) {
-  if (!is_remote(location)) {
-    std::ifstream in(parse_url(location).path, std::ios::binary);
-    if (!in) throw NotFoundError("cannot open", {location});
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
   auto source = open_source(location);
   auto bytes = source->read(0, source->size());
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());

@@ -21,16 +21,6 @@ constexpr std::array<SchemeName, 6> kSchemes = {{{"file", Scheme::File},
                                                  {"http", Scheme::Http},
                                                  {"https", Scheme::Https}}};
 
-std::string_view scheme_text(Scheme scheme) {
-  switch (scheme) {
-    case Scheme::File: return "file";
-    case Scheme::XRootD: return "root";
-    case Scheme::Http: return "http";
-    case Scheme::Https: return "https";
-  }
-  return "file";
-}
-
 std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -73,23 +63,22 @@ std::string unparsed_printable(std::string_view location) {
 }  // namespace
 
 std::string Url::full() const {
+  return compose(true);
+}
+
+std::string Url::printable() const {
+  return compose(false);
+}
+
+std::string Url::compose(bool with_secrets) const {
   if (scheme == Scheme::File) return path;
-  std::string out = fmt::format("{}://", scheme_text(scheme));
-  if (!user.empty()) out += password.empty() ? user + "@" : user + ":" + password + "@";
+  std::string out = scheme_name + "://";
+  if (with_secrets && !user.empty()) out += password.empty() ? user + "@" : user + ":" + password + "@";
   out += host;
   if (port) out += fmt::format(":{}", *port);
   // XRootD marks an absolute path with a second slash.
   out += scheme == Scheme::XRootD ? "/" + path : path;
-  if (!query.empty()) out += "?" + query;
-  return out;
-}
-
-std::string Url::printable() const {
-  if (scheme == Scheme::File) return path;
-  std::string out = fmt::format("{}://{}", scheme_text(scheme), host);
-  if (port) out += fmt::format(":{}", *port);
-  out += scheme == Scheme::XRootD ? "/" + path : path;
-  if (!query.empty()) out += "?" + redacted_query(query);
+  if (!query.empty()) out += "?" + (with_secrets ? query : redacted_query(query));
   return out;
 }
 
@@ -97,6 +86,10 @@ Url Url::with_path(std::string new_path) const {
   Url out = *this;
   out.path = std::move(new_path);
   return out;
+}
+
+Url Url::joined(std::string_view name) const {
+  return with_path(path.ends_with('/') ? path + std::string(name) : path + "/" + std::string(name));
 }
 
 Url parse_url(std::string_view location) {
@@ -114,6 +107,7 @@ Url parse_url(std::string_view location) {
         fmt::format("unknown URL scheme '{}://' (expected a local path, root://, http:// or https://)", name),
         {unparsed_printable(location)});
   url.scheme = known->scheme;
+  url.scheme_name = name;
   std::string_view rest = location.substr(separator + 3);
   if (url.scheme == Scheme::File) {
     url.path = std::string(rest);

@@ -13,6 +13,8 @@ enum class Scheme { File, XRootD, Http, Https };
 
 struct Url {
   Scheme scheme = Scheme::File;
+  // The scheme as written, lower-cased ("roots" asks XRootD for TLS; "root" and "xroot" do not).
+  std::string scheme_name = "file";
   std::string user;      // userinfo before '@', never printed
   std::string password;  // never printed
   std::string host;
@@ -22,7 +24,6 @@ struct Url {
   std::string path;
   std::string query;  // after '?', without it
 
-  bool remote() const { return scheme != Scheme::File; }
   // The URL with its credentials: what is handed to the client library, never to a log.
   std::string full() const;
   // The URL for messages: no userinfo, and the values of query parameters that look like secrets
@@ -30,6 +31,11 @@ struct Url {
   std::string printable() const;
   // The same URL with another path (a file next to this one, a directory listing entry).
   Url with_path(std::string new_path) const;
+  // The URL of `name` inside this one as a directory (query kept): dataset parts, list entries.
+  Url joined(std::string_view name) const;
+
+ private:
+  std::string compose(bool with_secrets) const;
 };
 
 // Parses "root://host[:port]//path", "roots://...", "http(s)://host[:port]/path[?query]",

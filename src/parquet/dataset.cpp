@@ -50,28 +50,14 @@ void write_manifest(const fs::path& directory, const DatasetManifest& manifest) 
   out.commit();
 }
 
-namespace {
-
-bool ends_with(const std::string& text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// A remote dataset is a URL of one .parquet file, or of a directory with a manifest (servers do
-// not all list directories).
-std::string remote_manifest_url(const std::string& url) {
-  return ends_with(url, "/") ? url + kManifestName : url + "/" + kManifestName;
-}
-
-}  // namespace
-
 std::vector<fs::path> dataset_files(const fs::path& path) {
+  // A remote dataset is the URL of one .parquet file, or of a directory with a manifest (servers
+  // do not all list directories).
   if (io::is_remote(path.string())) {
-    std::string url = path.string();
-    if (ends_with(url, ".parquet")) return {path};
+    if (path.string().ends_with(".parquet")) return {path};
+    io::Url directory = io::parse_url(path.string());
     std::vector<fs::path> files;
-    std::string base = ends_with(url, "/") ? url : url + "/";
-    for (const auto& part : read_manifest(path).parts) files.emplace_back(base + part.file);
+    for (const auto& part : read_manifest(path).parts) files.emplace_back(directory.joined(part.file).full());
     return files;
   }
   if (!fs::exists(path)) throw NotFoundError("no such dataset or file", {path.string()});
@@ -91,8 +77,9 @@ std::vector<fs::path> dataset_files(const fs::path& path) {
 DatasetManifest read_manifest(const fs::path& path) {
   DatasetManifest manifest;
   const bool remote = io::is_remote(path.string());
-  fs::path file = remote ? fs::path(remote_manifest_url(path.string())) : path / kManifestName;
-  if (remote && ends_with(path.string(), ".parquet")) {
+  fs::path file =
+      remote ? fs::path(io::parse_url(path.string()).joined(kManifestName).full()) : path / kManifestName;
+  if (remote && path.string().ends_with(".parquet")) {
     manifest.parts.push_back({path.string(), FileReader::open(path.string())->rows()});
     return manifest;
   }

@@ -33,7 +33,8 @@ LocalServers& servers() {
 class Remote : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!TRIGML_WITH_REMOTE) GTEST_SKIP() << "built without the XRootD or HTTP client (TRIGML_WITH_XROOTD/HTTP=OFF)";
+    if (!TRIGML_WITH_REMOTE)
+      GTEST_SKIP() << "built without the XRootD or HTTP client (TRIGML_WITH_XROOTD/HTTP=OFF)";
     if (!std::getenv("TRIGML_LOOPBACK_ONLY"))
       GTEST_SKIP() << "the test servers need a network namespace of their own (root and unshare; see "
                       "tests/io/loopback_only): xrootd cannot be kept to loopback otherwise";
@@ -364,6 +365,14 @@ TEST_F(Remote, IngestFromUrlsWritesTheRowsOfALocalIngest) {
   ingest(servers().https_url("gen/qcd.root"), servers().https_url("gen/ttbar.root"), "@" + list.string(),
          work / "https");
   EXPECT_TRUE(dataset_rows(work / "https") == local) << "https:// ingest differs from the local one";
+
+  // A dataset on a server, named by its directory URL: its manifest lists the parts.
+  fs::copy(work / "local", servers().data() / "dataset",
+           fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  EXPECT_TRUE(dataset_rows(servers().https_url("dataset/")) == local)
+      << "the dataset reads otherwise over https://";
+  EXPECT_TRUE(dataset_rows(servers().root_url("dataset/")) == local)
+      << "the dataset reads otherwise over root://";
   fs::remove_all(work);
 }
 

@@ -19,6 +19,9 @@ TEST(Url, XRootDPathsAreAbsoluteAfterTheDoubleSlash) {
   EXPECT_EQ(url.query, "xrd.wantprot=unix");
   EXPECT_EQ(url.full(), "root://eosuser.cern.ch:1094//eos/user/a/data.root?xrd.wantprot=unix");
   EXPECT_THROW(parse_url("root://host/relative.root"), UsageError);
+  // roots:// (XRootD over TLS) stays roots:// when handed to the client.
+  EXPECT_EQ(parse_url("roots://h.example//a.root").full(), "roots://h.example//a.root");
+  EXPECT_EQ(parse_url("XROOT://h.example//a.root").printable(), "xroot://h.example//a.root");
 }
 
 TEST(Url, HttpsAndLocalPaths) {
@@ -27,6 +30,9 @@ TEST(Url, HttpsAndLocalPaths) {
   EXPECT_FALSE(url.port.has_value());
   EXPECT_EQ(url.path, "/store/a.parquet");
   EXPECT_EQ(url.with_path("/store/b.parquet").full(), "https://data.example.org/store/b.parquet");
+  EXPECT_EQ(parse_url("https://h/ds/?authz=t").joined("part-0.parquet").full(),
+            "https://h/ds/part-0.parquet?authz=t");
+  EXPECT_EQ(parse_url("root://h//ds").joined("_manifest.json").full(), "root://h//ds/_manifest.json");
   EXPECT_EQ(parse_url("/tmp/x.root").scheme, Scheme::File);
   EXPECT_EQ(parse_url("file:///tmp/x.root").path, "/tmp/x.root");
   EXPECT_FALSE(is_remote("/tmp/x.root"));

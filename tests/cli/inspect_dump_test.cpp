@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
+#include "common/corpus.hpp"
 #include "common/run_command.hpp"
 
 using json = nlohmann::json;
@@ -33,6 +33,7 @@ json reference(const std::string& name) {
 }
 
 TEST(Cli, InspectJsonListsTreesAndEntries) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   for (const char* name : {"uproot-HZZ-zstd", "delphes_CMScard_D3.4.2_R6.18_10ev", "uproot-issue38a"}) {
     SCOPED_TRACE(name);
     auto result = run("inspect --json " + kCorpus + "/files/" + name + ".root");
@@ -57,7 +58,9 @@ TEST(Cli, InspectJsonListsTreesAndEntries) {
 }
 
 TEST(Cli, DumpJsonPrintsTheReferenceValues) {
-  auto result = run("dump --json " + kCorpus + "/files/uproot-HZZ-objects.root events jetp4 muonq --entries 0:3");
+  TRIGML_SKIP_WITHOUT_CORPUS();
+  auto result =
+      run("dump --json " + kCorpus + "/files/uproot-HZZ-objects.root events jetp4 muonq --entries 0:3");
   ASSERT_EQ(result.status, 0) << result.out;
   json out = json::parse(result.out);
   EXPECT_EQ(out["tree"], "events");
@@ -83,6 +86,7 @@ TEST(Cli, DumpJsonPrintsTheReferenceValues) {
 }
 
 TEST(Cli, DumpRangeTakesNegativeAndOpenEnds) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   auto result = run("dump --json " + kCorpus + "/files/uproot-foriter.root foriter data --entries -3:");
   ASSERT_EQ(result.status, 0) << result.out;
   json out = json::parse(result.out);
@@ -91,10 +95,12 @@ TEST(Cli, DumpRangeTakesNegativeAndOpenEnds) {
 }
 
 TEST(Cli, ErrorsNameWhatWasWrongAndExitNonZero) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   auto missing_branch = run("dump " + kCorpus + "/files/uproot-HZZ.root events Jet_Pxx");
   EXPECT_EQ(missing_branch.status, 1);
   EXPECT_NE(missing_branch.out.find("no branch 'Jet_Pxx'"), std::string::npos) << missing_branch.out;
-  EXPECT_NE(missing_branch.out.find("Jet_Px"), std::string::npos) << "suggests near names: " << missing_branch.out;
+  EXPECT_NE(missing_branch.out.find("Jet_Px"), std::string::npos)
+      << "suggests near names: " << missing_branch.out;
   auto missing_tree = run("dump " + kCorpus + "/files/uproot-HZZ.root nosuchtree x");
   EXPECT_EQ(missing_tree.status, 1);
   EXPECT_NE(missing_tree.out.find("no key 'nosuchtree'"), std::string::npos) << missing_tree.out;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "common/corpus.hpp"
 #include "common/error.hpp"
 
 using namespace trigml;
@@ -16,6 +17,7 @@ namespace {
 const std::string kFiles = std::string(TRIGML_CORPUS_DIR) + "/files/";
 
 TEST(EventReader, DelphesFileWithoutMuonTightUsesMuon) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   EventReader reader(kFiles + "delphes_CMScard_D3.4.2_R6.18_10ev.root", ingest::delphes_schema());
   EXPECT_EQ(reader.schema().muon_pt, "Muon.PT");
   FeatureBatch batch;
@@ -38,6 +40,7 @@ TEST(EventReader, DelphesFileWithoutMuonTightUsesMuon) {
 }
 
 TEST(EventReader, NanoAodGivesHighLevelFeaturesFromItsOwnIsolation) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   std::string path = kFiles + "nanoAOD_2015_CMS_Open_Data_ttbar.root";
   EventReader reader(path, ingest::nanoaod_schema());
   FeatureBatch batch;
@@ -117,6 +120,7 @@ TEST(EventReader, NanoAodGivesHighLevelFeaturesFromItsOwnIsolation) {
 }
 
 TEST(EventReader, MissingBranchNamesTheBranchAndTheFile) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   std::string path = kFiles + "uproot-HZZ.root";
   ingest::SchemaMapping schema = ingest::delphes_schema();
   schema.tree = "events";

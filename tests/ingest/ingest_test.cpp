@@ -1,5 +1,7 @@
 // The ingestion run end to end on small generated files: the dataset DuckDB reads holds exactly
 // the events trigml reports; bad inputs fail or are skipped; an interrupted run resumes.
+#include "ingest/ingest.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -7,13 +9,12 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
+#include "common/corpus.hpp"
 #include "common/error.hpp"
 #include "common/run_command.hpp"
 #include "gen/delphes_output.hpp"
-#include "ingest/ingest.hpp"
 #include "parquet/dataset.hpp"
 
 using namespace trigml;
@@ -52,7 +53,8 @@ ingest::IngestOptions options_for(const fs::path& out) {
 
 nlohmann::json duckdb(const std::string& sql) {
   fs::path interop = fs::path(TRIGML_SOURCE_DIR) / "tests" / "interop";
-  auto r = trigml::testing::run_command("node '" + (interop / "duckdb_query.mjs").string() + "' \"" + sql + "\"");
+  auto r =
+      trigml::testing::run_command("node '" + (interop / "duckdb_query.mjs").string() + "' \"" + sql + "\"");
   return nlohmann::json::parse(r.output);
 }
 
@@ -72,8 +74,10 @@ TEST(Ingest, DuckDbCountsPerClassEqualTheSummary) {
   EXPECT_EQ(manifest.rows(), total);
   if (!fs::exists(fs::path(TRIGML_SOURCE_DIR) / "tests/interop/node_modules/@duckdb/node-api"))
     GTEST_SKIP() << "DuckDB's Node.js package is not installed (tests/interop/install)";
-  auto rows = duckdb("SELECT label, class, count(*) AS n, min(len(particles)) AS least, max(len(particles)) AS most "
-                     "FROM read_parquet('" + (out / "*.parquet").string() + "') GROUP BY label, class ORDER BY label");
+  auto rows = duckdb(
+      "SELECT label, class, count(*) AS n, min(len(particles)) AS least, max(len(particles)) AS most "
+      "FROM read_parquet('" +
+      (out / "*.parquet").string() + "') GROUP BY label, class ORDER BY label");
   ASSERT_EQ(rows.size(), 3u);
   for (size_t k = 0; k < 3; ++k) {
     EXPECT_EQ(rows[k]["class"], summary.classes[k].name);
@@ -103,7 +107,8 @@ TEST(Ingest, ACorruptInputFailsTheRunOrIsSkipped) {
   }
   EXPECT_FALSE(fs::exists(out / parquet::kManifestName)) << "a failed run writes no manifest";
   for (const auto& entry : fs::directory_iterator(out))
-    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << "no temporary file is left";
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos)
+        << "no temporary file is left";
 
   fs::remove_all(out);
   options.on_error = ingest::OnError::Skip;
@@ -114,10 +119,12 @@ TEST(Ingest, ACorruptInputFailsTheRunOrIsSkipped) {
 }
 
 TEST(Ingest, AMissingBranchNamesTheBranchAndTheFile) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   fs::path out = work_dir() / "missing-branch";
   fs::remove_all(out);
   auto options = options_for(out);
-  options.classes[0].inputs = {std::string(TRIGML_CORPUS_DIR) + "/files/delphes_EICcard-d2eic_R6.32_1000ev.root"};
+  options.classes[0].inputs = {std::string(TRIGML_CORPUS_DIR) +
+                               "/files/delphes_EICcard-d2eic_R6.32_1000ev.root"};
   try {
     ingest::run_ingest(options);
     FAIL();

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "common/corpus.hpp"
 #include "common/error.hpp"
 #include "rootio/file.hpp"
 #include "rootio/tree.hpp"
@@ -86,6 +87,7 @@ std::string file_test_name(const ::testing::TestParamInfo<std::string>& param_in
 class Truncation : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Truncation, EveryPrefixFailsCleanly) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   auto bytes = load(GetParam());
   size_t original = fingerprint(RootFile::open(kFiles + GetParam()));
   // Every prefix of the first 4 KB (headers, keys), then a stride over the rest.
@@ -111,6 +113,7 @@ INSTANTIATE_TEST_SUITE_P(Files, Truncation,
 class ByteFlips : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ByteFlips, InHeadersKeysStreamersAndCompressedBasketsFailCleanly) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   const std::string name = GetParam();
   auto bytes = load(name);
   auto file = RootFile::open(kFiles + name);
@@ -157,6 +160,7 @@ INSTANTIATE_TEST_SUITE_P(Files, ByteFlips,
                          file_test_name);
 
 TEST(BadNames, WrongTreeBranchCycleAndRangeNameWhatWasAsked) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   auto file = RootFile::open(kFiles + "uproot-HZZ.root");
   try {
     Tree::open(file, "evnts");

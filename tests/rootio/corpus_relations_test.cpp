@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "common/corpus.hpp"
 #include "rootio/file.hpp"
 #include "rootio/tree.hpp"
 
@@ -24,6 +25,7 @@ Column read_all(const Tree& tree, const std::string& branch) {
 // uproot-HZZ-objects.root stores MET as an unsplit TVector2 and the MC truth vectors as unsplit
 // TVector3; uproot-HZZ.root stores the same events as flat float branches.
 TEST(CorpusRelations, UnsplitTVector2AndTVector3EqualTheFlatBranches) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   auto objects = open_tree("uproot-HZZ-objects.root", "events");
   auto flat = open_tree("uproot-HZZ.root", "events");
   ASSERT_EQ(objects->entries(), flat->entries());
@@ -40,8 +42,8 @@ TEST(CorpusRelations, UnsplitTVector2AndTVector3EqualTheFlatBranches) {
   }
   // The flat file has no MC truth branches; the TVector3 members must at least decode completely
   // (the byte counts of every object are checked while reading) and be finite.
-  for (const char* name : {"MC_bquarkhadronic", "MC_bquarkleptonic", "MC_wdecayb", "MC_wdecaybbar", "MC_lepton",
-                           "MC_neutrino"}) {
+  for (const char* name : {"MC_bquarkhadronic", "MC_bquarkleptonic", "MC_wdecayb", "MC_wdecaybbar",
+                           "MC_lepton", "MC_neutrino"}) {
     Column c = read_all(*objects, name);
     ASSERT_EQ(c.entries, objects->entries());
     for (const Value& v : c.objects) {
@@ -56,6 +58,7 @@ TEST(CorpusRelations, UnsplitTVector2AndTVector3EqualTheFlatBranches) {
 // The file was written with the values -2, -1.5, -1, -0.5, -0.1, 0, 0.1, 0.5, 1 .. 9 stored as
 // Double32_t / Float16_t in [-2.71, 10] with 32, 30, 20, 10, 5 and 3 bits.
 TEST(CorpusRelations, PackedFloatsFollowTheWrittenPatternWithinOneQuantisationStep) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   const std::vector<double> written = {-2, -1.5, -1, -0.5, -0.1, 0, 0.1, 0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9};
   auto tree = open_tree("uproot-double32-float16.root", "tree");
   ASSERT_EQ(tree->entries(), written.size());
@@ -65,10 +68,11 @@ TEST(CorpusRelations, PackedFloatsFollowTheWrittenPatternWithinOneQuantisationSt
     bool float16;
     size_t width;
   };
-  const Case cases[] = {{"double32_32", 32, false, 1}, {"double32_30", 30, false, 1}, {"double32_20", 20, false, 1},
-                        {"double32_10", 10, false, 1}, {"double32_5", 5, false, 1},   {"double32_3", 3, false, 1},
-                        {"float16_16", 16, true, 1},   {"float16_10", 10, true, 1},   {"float16_5", 5, true, 1},
-                        {"float16_3", 3, true, 1},     {"array_30", 30, false, 3},    {"array_10", 10, true, 3}};
+  const Case cases[] = {
+      {"double32_32", 32, false, 1}, {"double32_30", 30, false, 1}, {"double32_20", 20, false, 1},
+      {"double32_10", 10, false, 1}, {"double32_5", 5, false, 1},   {"double32_3", 3, false, 1},
+      {"float16_16", 16, true, 1},   {"float16_10", 10, true, 1},   {"float16_5", 5, true, 1},
+      {"float16_3", 3, true, 1},     {"array_30", 30, false, 3},    {"array_10", 10, true, 3}};
   const double xmin = -2.71, xmax = 10;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.branch);
@@ -89,6 +93,7 @@ TEST(CorpusRelations, PackedFloatsFollowTheWrittenPatternWithinOneQuantisationSt
 
 // The same jagged branches written once with and once without entry-offset arrays.
 TEST(CorpusRelations, BasketsWithoutEntryOffsetsReadLikeBasketsWithThem) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   auto with = open_tree("uproot-small-dy-withoffsets.root", "tree");
   auto without = open_tree("uproot-small-dy-nooffsets.root", "tree");
   ASSERT_EQ(with->entries(), without->entries());
@@ -106,6 +111,7 @@ TEST(CorpusRelations, BasketsWithoutEntryOffsetsReadLikeBasketsWithThem) {
 // vector<vector<float>> with an unusual streamer record; value confirmed by uproot's own test
 // suite (test_0637: entry 1, inner vector 1, item 5).
 TEST(CorpusRelations, VectorOfVectorWithUnusualStreamer) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   auto tree = open_tree("uproot-issue519.root", "testtree");
   Column c = read_all(*tree, "testbranch");
   ASSERT_EQ(c.offsets.size(), 2u);
@@ -117,6 +123,7 @@ TEST(CorpusRelations, VectorOfVectorWithUnusualStreamer) {
 // Split std::bitset members: ROOT wrote zero bytes per entry, so there is nothing to read: a
 // null object, or an empty list for members of a TClonesArray.
 TEST(CorpusRelations, SplitBitsetsThatRootDidNotStoreReadAsEmpty) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
   auto tree = open_tree("uproot-mc10events.root", "Events");
   Column info = read_all(*tree, "triggerBits");
   ASSERT_EQ(info.entries, tree->entries());

@@ -46,6 +46,8 @@ class EventReader {
   const rootio::RootFile& file() const { return *file_; }
   // Reads entries [first, last), appends the selected ones to `out`, counts what was rejected.
   void read(uint64_t first, uint64_t last, FeatureBatch& out, SelectionCounts& counts);
+  // The range the read after the next one will ask for: fetched while the next one is decoded.
+  void read_ahead(uint64_t first, uint64_t last) { reader_->read_ahead(first, last); }
 
  private:
   std::shared_ptr<rootio::RootFile> file_;

@@ -87,6 +87,7 @@ SelectionCounts ingest_file(const Input& input, const fs::path& part_path,
     uint64_t last = std::min(reader.entries(), first + options.chunk_events);
     batch.clear();
     uint64_t before = counts.read;
+    reader.read_ahead(last, std::min(reader.entries(), last + options.chunk_events));
     reader.read(first, last, batch, counts);
     progress.advance(counts.read - before);
     size_t n = batch.events();

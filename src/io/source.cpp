@@ -129,6 +129,8 @@ RemoteOptions options_from_environment() {
   if (auto v = environment_number("TRIGML_IO_RETRIES")) options.retries = static_cast<int>(*v);
   if (auto v = environment_number("TRIGML_IO_BACKOFF_MS"))
     options.backoff = std::chrono::milliseconds(int64_t(*v));
+  if (auto v = environment_number("TRIGML_IO_READ_AHEAD_MB"))
+    options.read_ahead_bytes = uint64_t(*v * 1048576);
   for (const char* name : {"TRIGML_CA_BUNDLE", "CURL_CA_BUNDLE"})
     if (const char* value = std::getenv(name); value && *value && options.ca_bundle.empty())
       options.ca_bundle = value;

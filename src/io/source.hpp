@@ -100,13 +100,16 @@ struct RemoteOptions {
   std::chrono::milliseconds request_timeout{60000};  // without progress, per request
   int retries = 3;
   std::chrono::milliseconds backoff{500};
+  // How many bytes a reader may fetch ahead of the range it decodes, so that the next range's
+  // request overlaps this one's decoding (sources not held in memory only); 0 turns it off.
+  uint64_t read_ahead_bytes = uint64_t{256} << 20;
   std::string ca_bundle;           // PEM file of trusted CAs for https (empty: the system's)
   std::string authorization_file;  // file holding an HTTP Authorization header value
 };
 
 // The process-wide options: the environment's (TRIGML_IO_TIMEOUT and TRIGML_IO_CONNECT_TIMEOUT in
-// seconds, TRIGML_IO_RETRIES, TRIGML_IO_BACKOFF_MS, TRIGML_CA_BUNDLE or CURL_CA_BUNDLE,
-// TRIGML_HTTP_AUTH_FILE), which the programs' flags may then change.
+// seconds, TRIGML_IO_RETRIES, TRIGML_IO_BACKOFF_MS, TRIGML_IO_READ_AHEAD_MB, TRIGML_CA_BUNDLE or
+// CURL_CA_BUNDLE, TRIGML_HTTP_AUTH_FILE), which the programs' flags may then change.
 RemoteOptions& remote_options();
 
 // Opens a local path, file://, root:// (and roots://) or http(s):// URL as a byte source.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
 #include <set>
 
 #include "common/parallel.hpp"
@@ -327,6 +328,28 @@ struct TreeReader::Loaded {
   BasketView view() const { return {data, entry_offsets(), entries, key_length, &origin}; }
 };
 
+struct TreeReader::Fetched {
+  size_t branch = 0;
+  size_t basket = 0;
+  ByteBuffer bytes;
+};
+
+// The read-ahead's baskets and the background request filling them. It is waited for before
+// its first basket is used; destroying it waits too (the future of std::async blocks).
+struct TreeReader::Ahead {
+  std::vector<Fetched> baskets;
+  std::vector<io::ByteRange> ranges;
+  std::vector<std::byte*> outputs;
+  std::future<void> done;
+  bool waited = false;
+
+  void wait() {
+    if (waited) return;
+    waited = true;
+    done.get();
+  }
+};
+
 TreeReader::TreeReader(const Tree& tree, std::vector<const Branch*> branches, unsigned threads)
     : tree_(tree), branches_(std::move(branches)), threads_(threads) {
   columns_.resize(branches_.size());
@@ -495,29 +518,28 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
     throw UsageError(fmt::format("entry range [{}, {}) is outside the {} entries of tree '{}'", first, last,
                                  tree_.entries(), tree_.name()),
                      {file.name()});
-  // Which baskets of which branches overlap the range; the slots of a branch are contiguous.
-  size_t jobs = 0;
-  for (size_t b = 0; b < branches_.size(); ++b) {
-    const Branch& branch = *branches_[b];
-    branch_slots_[b].first = jobs;
+  for (const Branch* branch : branches_) {
     uint64_t covered = 0;
-    for (size_t i = 0; i < branch.total_baskets(); ++i) {
-      auto [start, stop] = branch.basket_entries(i);
+    for (size_t i = 0; i < branch->total_baskets(); ++i) {
+      auto [start, stop] = branch->basket_entries(i);
       if (stop > start) covered = std::max(covered, stop);
-      if (stop <= first || start >= last || stop <= start) continue;
-      if (jobs == slots_.size()) slots_.push_back(std::make_unique<Slot>());
-      slots_[jobs]->branch = b;
-      slots_[jobs]->basket = i;
-      ++jobs;
     }
-    branch_slots_[b].second = jobs;
     if (covered < last)
       throw FormatError(
           fmt::format("baskets cover entries up to {} but the tree has {}", covered, tree_.entries()),
-          {file.name(), std::nullopt, fmt::format("branch '{}'", branch.name)});
+          {file.name(), std::nullopt, fmt::format("branch '{}'", branch->name)});
   }
-  // Baskets are used in place when the source is in memory; otherwise one vectored read fetches
-  // every written basket of the range.
+  size_t jobs = 0;
+  for (auto& range : branch_slots_) range = {0, 0};
+  for_each_basket(first, last, [&](size_t b, size_t basket) {
+    if (branch_slots_[b].first == branch_slots_[b].second) branch_slots_[b] = {jobs, jobs};
+    if (jobs == slots_.size()) slots_.push_back(std::make_unique<Slot>());
+    slots_[jobs]->branch = b;
+    slots_[jobs]->basket = basket;
+    branch_slots_[b].second = ++jobs;
+  });
+  // Baskets are used in place when the source is in memory; otherwise those not fetched before
+  // (carried over from the previous read or read ahead) come in one vectored read.
   std::span<const std::byte> in_memory = file.source().contiguous();
   std::vector<io::ByteRange> ranges;
   std::vector<std::byte*> outputs;
@@ -537,12 +559,20 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
       slot.raw = in_memory.subspan(seek, static_cast<size_t>(bytes));
       continue;
     }
+    if (take_fetched(slot)) continue;
     slot.buffer.resize(static_cast<size_t>(bytes));
     slot.raw = slot.buffer;
     ranges.push_back({seek, static_cast<uint64_t>(bytes)});
     outputs.push_back(slot.buffer.data());
   }
   if (!ranges.empty()) file.source().read_many(ranges, outputs);
+  for (Fetched& fetched : carried_) spare_.push_back(std::move(fetched.bytes));
+  carried_.clear();
+  if (ahead_ && ahead_->waited)
+    for (Fetched& fetched : ahead_->baskets) spare_.push_back(std::move(fetched.bytes));
+  ahead_.reset();
+  if (announced_ && in_memory.empty()) start_read_ahead(first, last);
+  announced_.reset();
 
   // Per branch (in parallel across branches), each basket is decompressed and decoded at once,
   // in entry order: the payload is still in cache when decoded, and at most one decompressed
@@ -574,7 +604,91 @@ std::vector<Column>& TreeReader::read(uint64_t first, uint64_t last) {
       }
     }
   });
+  // A branch's last basket may reach into the next range: kept, it is not fetched again.
+  if (in_memory.empty())
+    for (size_t b = 0; b < branches_.size(); ++b) {
+      if (branch_slots_[b].first == branch_slots_[b].second) continue;
+      Slot& slot = *slots_[branch_slots_[b].second - 1];
+      if (slot.basket >= branches_[b]->basket_count() ||
+          branches_[b]->basket_entries(slot.basket).second <= last)
+        continue;
+      carried_.push_back({b, slot.basket, std::move(slot.buffer)});
+      slot.buffer = ByteBuffer();
+    }
   return columns_;
+}
+
+void TreeReader::read_ahead(uint64_t first, uint64_t last) {
+  if (first < last) announced_.emplace(first, last);
+}
+
+template <class Visit>
+void TreeReader::for_each_basket(uint64_t first, uint64_t last, Visit&& visit) const {
+  for (size_t b = 0; b < branches_.size(); ++b) {
+    const Branch& branch = *branches_[b];
+    for (size_t i = 0; i < branch.total_baskets(); ++i) {
+      auto [start, stop] = branch.basket_entries(i);
+      if (stop > first && start < last && stop > start) visit(b, i);
+    }
+  }
+}
+
+bool TreeReader::take_fetched(Slot& slot) {
+  auto take = [&](Fetched& fetched) {
+    std::swap(slot.buffer, fetched.bytes);
+    slot.raw = slot.buffer;
+  };
+  for (Fetched& fetched : carried_)
+    if (fetched.branch == slot.branch && fetched.basket == slot.basket) {
+      take(fetched);
+      return true;
+    }
+  if (!ahead_) return false;
+  for (Fetched& fetched : ahead_->baskets)
+    if (fetched.branch == slot.branch && fetched.basket == slot.basket) {
+      try {
+        ahead_->wait();
+      } catch (...) {
+        ahead_.reset();
+        throw;
+      }
+      take(fetched);
+      return true;
+    }
+  return false;
+}
+
+void TreeReader::start_read_ahead(uint64_t first, uint64_t last) {
+  const io::ByteSource& source = tree_.file().source();
+  uint64_t budget = io::remote_options().read_ahead_bytes;
+  auto ahead = std::make_unique<Ahead>();
+  uint64_t planned = 0;
+  for_each_basket(announced_->first, announced_->second, [&](size_t b, size_t basket) {
+    const Branch& branch = *branches_[b];
+    if (basket >= branch.basket_count()) return;
+    auto [start, stop] = branch.basket_entries(basket);
+    if (start < last && stop > last && stop > first) return;  // this read's, carried over
+    int32_t bytes = branch.basket_bytes[basket];
+    uint64_t seek = branch.basket_seek[basket];
+    // A basket outside the file is left to the read that needs it, which reports it.
+    if (bytes <= 0 || seek > source.size() || static_cast<uint64_t>(bytes) > source.size() - seek) return;
+    if (planned + static_cast<uint64_t>(bytes) > budget) return;
+    planned += static_cast<uint64_t>(bytes);
+    Fetched fetched{b, basket, {}};
+    if (!spare_.empty()) {
+      fetched.bytes = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    fetched.bytes.resize(static_cast<size_t>(bytes));
+    ahead->ranges.push_back({seek, static_cast<uint64_t>(bytes)});
+    ahead->baskets.push_back(std::move(fetched));
+  });
+  if (ahead->baskets.empty()) return;
+  for (Fetched& fetched : ahead->baskets) ahead->outputs.push_back(fetched.bytes.data());
+  ahead->done = std::async(std::launch::async, [&source, request = ahead.get()] {
+    source.read_many(request->ranges, request->outputs);
+  });
+  ahead_ = std::move(ahead);
 }
 
 }  // namespace trigml::rootio

@@ -24,13 +24,13 @@ struct Leaf {
   std::string class_name;  // TLeafF, TLeafElement, ...
   std::string name;
   std::string title;
-  int length = 1;          // fLen: values per entry for fixed arrays
-  int length_type = 0;     // fLenType: bytes per value
+  int length = 1;       // fLen: values per entry for fixed arrays
+  int length_type = 0;  // fLenType: bytes per value
   int offset = 0;
   bool is_unsigned = false;
-  const Leaf* count = nullptr;       // fLeafCount: the leaf holding this leaf's length per entry
+  const Leaf* count = nullptr;  // fLeafCount: the leaf holding this leaf's length per entry
   const Branch* count_branch = nullptr;
-  int element_id = -1;               // TLeafElement fID / fType
+  int element_id = -1;  // TLeafElement fID / fType
   int element_type = 0;
   std::vector<uint32_t> dimensions;  // fixed dimensions parsed from the title ("x[3][2]")
 };
@@ -48,7 +48,7 @@ struct Branch {
   std::string class_name;  // TBranch, TBranchElement, TBranchObject
   std::string name;
   std::string title;
-  std::string path;        // parent names joined with '/'
+  std::string path;  // parent names joined with '/'
   int compress = 0;
   int basket_size = 0;
   int entry_offset_length = 0;
@@ -56,8 +56,8 @@ struct Branch {
   int64_t entries = 0;
   int64_t total_bytes = 0;
   int64_t zipped_bytes = 0;
-  std::vector<int32_t> basket_bytes;    // one per written basket
-  std::vector<int64_t> basket_entry;    // first entry of each basket
+  std::vector<int32_t> basket_bytes;  // one per written basket
+  std::vector<int64_t> basket_entry;  // first entry of each basket
   std::vector<uint64_t> basket_seek;
   std::vector<EmbeddedBasket> embedded;
   std::vector<Leaf> leaves;
@@ -69,9 +69,9 @@ struct Branch {
   std::string parent_class;   // fParentName
   std::string clones_class;   // fClonesName
   int class_version = 0;
-  int element_id = -1;        // fID
-  int element_type = 0;       // fType: 0 member/top, 3 TClonesArray, 4 STL, 31/41 their members, -1 ...
-  int streamer_type = -1;     // fStreamerType
+  int element_id = -1;     // fID
+  int element_type = 0;    // fType: 0 member/top, 3 TClonesArray, 4 STL, 31/41 their members, -1 ...
+  int streamer_type = -1;  // fStreamerType
 
   size_t basket_count() const { return basket_seek.size(); }
   // Entries [first, last) of basket i (written or embedded).
@@ -147,12 +147,25 @@ class TreeReader {
 
   // Columns for entries [first, last), in the order of the branches; valid until the next read.
   std::vector<Column>& read(uint64_t first, uint64_t last);
+  // Announces the range the read after the next one will ask for. When the source is not in
+  // memory, the next read then fetches that range's baskets in the background (up to
+  // io::remote_options().read_ahead_bytes) while it decodes its own, so the network's round trip
+  // overlaps the decoding instead of adding to it.
+  void read_ahead(uint64_t first, uint64_t last);
   const std::vector<const Branch*>& branches() const { return branches_; }
   const Tree& tree() const { return tree_; }
 
  private:
   struct Slot;
   struct Loaded;
+  struct Fetched;
+  struct Ahead;
+  // The baskets overlapping [first, last) as (branch, basket) pairs, each branch's in entry order.
+  template <class Visit>
+  void for_each_basket(uint64_t first, uint64_t last, Visit&& visit) const;
+  // Moves an already fetched basket (carried over or read ahead) into the slot; false if none.
+  bool take_fetched(Slot& slot);
+  void start_read_ahead(uint64_t first, uint64_t last);
   // Decompresses into `in_place`'s values (when given) or the branch's scratch buffer.
   void load_basket(const Slot& slot, const Branch& branch, Loaded& loaded, Column* in_place);
   void size_entries_from_counter(Loaded& loaded, const Branch& branch, const Interpretation& interpretation);
@@ -166,6 +179,12 @@ class TreeReader {
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<std::pair<size_t, size_t>> branch_slots_;  // each branch's slots [begin, end) in this read
   std::vector<Loaded> loaded_;  // each branch's basket being decoded, with its buffers
+  // Compressed baskets fetched before the read that decodes them: the previous read's that reach
+  // past its end (so a basket spanning two ranges is fetched once), and the read-ahead's.
+  std::vector<Fetched> carried_;
+  std::unique_ptr<Ahead> ahead_;
+  std::optional<std::pair<uint64_t, uint64_t>> announced_;  // by read_ahead()
+  std::vector<ByteBuffer> spare_;                           // buffers of consumed baskets, reused
 };
 
 }  // namespace trigml::rootio

@@ -5,6 +5,8 @@
 
 namespace trigml::cli {
 
+// --io-timeout, --io-retries, --read-ahead-mb, ...: how remote inputs are read.
+void register_remote_options(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_dump(CLI::App& app);
 

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   CLI::App app{"trigml: LHC event topology classification, from ROOT files to served models"};
   app.set_version_flag("--version", TRIGML_VERSION);
   app.require_subcommand(1);
+  trigml::cli::register_remote_options(app);
   trigml::cli::register_inspect(app);
   trigml::cli::register_dump(app);
   trigml::cli::register_generate(app);

@@ -41,8 +41,7 @@ void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out, const
       out.resize(static_cast<size_t>(length));
       return;
     }
-    default:
-      throw UsageError(fmt::format("trigml does not write {} pages", codec_name(codec)));
+    default: throw UsageError(fmt::format("trigml does not write {} pages", codec_name(codec)));
   }
 }
 
@@ -97,8 +96,7 @@ void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte>
         throw FormatError("corrupt GZIP page", where);
       return;
     }
-    default:
-      throw UnsupportedError(fmt::format("{} pages are not supported", codec_name(codec)), where);
+    default: throw UnsupportedError(fmt::format("{} pages are not supported", codec_name(codec)), where);
   }
 }
 

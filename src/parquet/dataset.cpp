@@ -142,6 +142,22 @@ bool DatasetReader::decode_more() {
     ++file_;
   }
   if (tasks.empty()) return false;
+  // A remote part's row groups come in one request per part, and the row groups after them are
+  // fetched while these decode (both do nothing for files in memory).
+  for (size_t t = 0; t < tasks.size();) {
+    size_t end = t;
+    std::vector<size_t> row_groups;
+    for (; end < tasks.size() && tasks[end].first == tasks[t].first; ++end)
+      row_groups.push_back(tasks[end].second);
+    tasks[t].first->reader->prefetch(row_groups, tasks[t].first->indices);
+    t = end;
+  }
+  if (part_) {
+    std::vector<size_t> next;
+    for (size_t g = group_; g < part_->reader->row_groups() && next.size() < options_.threads; ++g)
+      next.push_back(g);
+    part_->reader->prefetch(next, part_->indices, FileReader::Fetch::InBackground);
+  }
   std::vector<Group> groups(tasks.size());
   for (size_t t = 0; t < tasks.size(); ++t) {
     Group& g = groups[t];

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <optional>
 
 #include "parquet/codec.hpp"
@@ -400,28 +401,122 @@ class LevelAssembler {
 
 }  // namespace
 
-void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
+// One vector read of column chunks. `done` is ready once `chunks` hold the bytes (or the
+// request failed); `worker`, last, is destroyed first: a background request is waited for
+// before its buffers go.
+struct FileReader::Request {
+  std::vector<io::ByteRange> ranges;
+  std::vector<ByteBuffer> chunks;
+  std::promise<void> fetched;
+  std::shared_future<void> done = fetched.get_future().share();
+  std::future<void> worker;
+
+  void run(const io::ByteSource& source) {
+    try {
+      std::vector<std::byte*> outputs;
+      for (size_t i = 0; i < ranges.size(); ++i) {
+        chunks[i].resize(static_cast<size_t>(ranges[i].length));
+        outputs.push_back(chunks[i].data());
+      }
+      source.read_many(ranges, outputs);
+      fetched.set_value();
+    } catch (...) {
+      fetched.set_exception(std::current_exception());
+    }
+  }
+};
+
+struct FileReader::Prefetched {
+  size_t row_group = 0;
+  size_t column = 0;
+  std::shared_ptr<Request> request;
+  size_t chunk = 0;  // index in the request
+};
+
+FileReader::~FileReader() = default;
+
+io::ByteRange FileReader::chunk_range(size_t row_group, size_t column) const {
   if (row_group >= metadata_.row_groups.size() || column >= columns_.size())
     throw UsageError(fmt::format("row group {} column {} out of range", row_group, column), {name()});
-  const ColumnInfo& info = columns_[column];
   const ColumnMetaData& meta = metadata_.row_groups[row_group].columns[column];
-  std::string where_object = fmt::format("row group {}, column '{}'", row_group, info.name);
   uint64_t start = static_cast<uint64_t>(meta.dictionary_page_offset.value_or(meta.data_page_offset));
   if (meta.dictionary_page_offset && *meta.dictionary_page_offset > 0)
     start = std::min<uint64_t>(start, static_cast<uint64_t>(meta.data_page_offset));
   uint64_t length = static_cast<uint64_t>(meta.total_compressed_size);
   if (meta.total_compressed_size < 0 || start > source_->size() || length > source_->size() - start)
-    throw FormatError(fmt::format("column chunk [{}, {}) lies outside the {}-byte file", start,
-                                  start + length, source_->size()),
-                      {name(), start, where_object});
-  // The chunk in place when the file is mapped, otherwise read.
+    throw FormatError(
+        fmt::format("column chunk [{}, {}) lies outside the {}-byte file", start, start + length,
+                    source_->size()),
+        {name(), start, fmt::format("row group {}, column '{}'", row_group, columns_[column].name)});
+  return {start, length};
+}
+
+void FileReader::prefetch(std::span<const size_t> row_groups, std::span<const size_t> columns,
+                          Fetch when) const {
+  if (!source_->contiguous().empty()) return;
+  auto request = std::make_shared<Request>();
+  {
+    // Registered before the request is sent, so that no chunk is asked for twice; every range is
+    // checked before any is registered, so that no registered chunk waits for a request never sent.
+    std::lock_guard lock(prefetch_mutex_);
+    std::vector<Prefetched> wanted;
+    for (size_t group : row_groups)
+      for (size_t column : columns) {
+        auto held = [&](const Prefetched& p) { return p.row_group == group && p.column == column; };
+        if (std::any_of(prefetched_.begin(), prefetched_.end(), held)) continue;
+        request->ranges.push_back(chunk_range(group, column));
+        wanted.push_back({group, column, request, request->ranges.size() - 1});
+      }
+    prefetched_.insert(prefetched_.end(), wanted.begin(), wanted.end());
+  }
+  if (request->ranges.empty()) return;
+  request->chunks.resize(request->ranges.size());
+  if (when == Fetch::InBackground) {
+    request->worker = std::async(std::launch::async, [this, r = request.get()] { r->run(*source_); });
+    return;
+  }
+  request->run(*source_);
+  try {
+    request->done.get();
+  } catch (...) {
+    std::lock_guard lock(prefetch_mutex_);
+    std::erase_if(prefetched_, [&](const Prefetched& p) { return p.request == request; });
+    throw;
+  }
+}
+
+void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
+  const io::ByteRange range = chunk_range(row_group, column);
+  const uint64_t start = range.offset, length = range.length;
+  const ColumnInfo& info = columns_[column];
+  const ColumnMetaData& meta = metadata_.row_groups[row_group].columns[column];
+  std::string where_object = fmt::format("row group {}, column '{}'", row_group, info.name);
+  // The chunk in place when the file is mapped; otherwise as prefetched, or read now.
+  std::shared_ptr<Request> request;
   std::vector<std::byte> owned_chunk;
   std::span<const std::byte> chunk = source_->contiguous();
   if (!chunk.empty()) {
     chunk = chunk.subspan(start, length);
   } else {
-    owned_chunk = source_->read(start, length);
-    chunk = owned_chunk;
+    size_t index = 0;
+    {
+      std::lock_guard lock(prefetch_mutex_);
+      auto it = std::find_if(prefetched_.begin(), prefetched_.end(), [&](const Prefetched& p) {
+        return p.row_group == row_group && p.column == column;
+      });
+      if (it != prefetched_.end()) {
+        request = std::move(it->request);
+        index = it->chunk;
+        prefetched_.erase(it);
+      }
+    }
+    if (request) {
+      request->done.get();
+      chunk = request->chunks[index];
+    } else {
+      owned_chunk = source_->read(start, length);
+      chunk = owned_chunk;
+    }
   }
   io::BufferOrigin origin{name(), where_object, start, false};
   io::Cursor cursor(chunk, &origin);

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,7 @@ class FileReader {
  public:
   static std::unique_ptr<FileReader> open(const std::string& path);
   static std::unique_ptr<FileReader> open(std::unique_ptr<io::ByteSource> source);
+  ~FileReader();
 
   const std::string& name() const { return source_->name(); }
   uint64_t bytes() const { return source_->size(); }
@@ -73,14 +76,28 @@ class FileReader {
 
   // Appends the column's values of one row group to `out` (call out.clear(info) first).
   void read(size_t row_group, size_t column, ColumnData& out) const;
+  // Fetches the chunks of `columns` in each of `row_groups` in one vector read and keeps each
+  // until read() decodes it, so a remote row group costs one request instead of one per column.
+  // In the background, read() waits for the request only when it needs one of its chunks: a
+  // reader asks for the next row groups so that their fetch overlaps the current ones' decoding.
+  // Does nothing for a file in memory, or for chunks already fetched. Thread-safe.
+  enum class Fetch { Now, InBackground };
+  void prefetch(std::span<const size_t> row_groups, std::span<const size_t> columns,
+                Fetch when = Fetch::Now) const;
 
  private:
+  struct Request;
+  struct Prefetched;
   explicit FileReader(std::unique_ptr<io::ByteSource> source);
   void read_footer();
+  // The byte range of a column chunk, checked against the file.
+  io::ByteRange chunk_range(size_t row_group, size_t column) const;
 
   std::unique_ptr<io::ByteSource> source_;
   FileMetaData metadata_;
   std::vector<ColumnInfo> columns_;
+  mutable std::mutex prefetch_mutex_;
+  mutable std::vector<Prefetched> prefetched_;  // fetched (or being fetched), not yet decoded
 };
 
 }  // namespace trigml::parquet

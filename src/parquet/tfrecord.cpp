@@ -93,6 +93,8 @@ void TFRecordWriter::write(std::span<const std::byte> record) {
   ++records_;
 }
 
-void TFRecordWriter::close() { file_.commit(); }
+void TFRecordWriter::close() {
+  file_.commit();
+}
 
 }  // namespace trigml::parquet

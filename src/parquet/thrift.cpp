@@ -49,7 +49,8 @@ std::pair<int16_t, Type> Reader::field() {
   uint8_t header = cursor_.u8();
   auto type = static_cast<Type>(header & 0x0f);
   if (type == Type::Stop) return {0, Type::Stop};
-  if (static_cast<uint8_t>(type) > 12) cursor_.fail(fmt::format("thrift field of unknown type {}", header & 0x0f));
+  if (static_cast<uint8_t>(type) > 12)
+    cursor_.fail(fmt::format("thrift field of unknown type {}", header & 0x0f));
   int16_t id;
   if (header >> 4) {
     id = static_cast<int16_t>(last_field_.back() + (header >> 4));
@@ -87,21 +88,27 @@ std::pair<Type, size_t> Reader::list_header() {
   uint8_t header = cursor_.u8();
   size_t size = header >> 4;
   if (size == 15) size = varint();
-  if (size > cursor_.remaining()) cursor_.fail(fmt::format("thrift list of {} elements runs past the end", size));
+  if (size > cursor_.remaining())
+    cursor_.fail(fmt::format("thrift list of {} elements runs past the end", size));
   return {static_cast<Type>(header & 0x0f), size};
 }
 
 void Reader::skip(Type type) {
   if (++depth_ > 64) cursor_.fail("thrift structures nested more than 64 deep");
   switch (type) {
-    case Type::True: case Type::False: break;
+    case Type::True:
+    case Type::False: break;
     case Type::Byte: cursor_.u8(); break;
-    case Type::I16: case Type::I32: case Type::I64: varint(); break;
+    case Type::I16:
+    case Type::I32:
+    case Type::I64: varint(); break;
     case Type::Double: cursor_.skip(8); break;
     case Type::Binary: binary(); break;
-    case Type::List: case Type::Set: {
+    case Type::List:
+    case Type::Set: {
       auto [element, size] = list_header();
-      for (size_t i = 0; i < size; ++i) skip(element == Type::False || element == Type::True ? Type::Byte : element);
+      for (size_t i = 0; i < size; ++i)
+        skip(element == Type::False || element == Type::True ? Type::Byte : element);
       break;
     }
     case Type::Map: {
@@ -109,7 +116,8 @@ void Reader::skip(Type type) {
       if (size > cursor_.remaining()) cursor_.fail("thrift map runs past the end");
       if (size) {
         uint8_t types = cursor_.u8();
-        for (uint64_t i = 0; i < size; ++i) skip(static_cast<Type>(types >> 4)), skip(static_cast<Type>(types & 0xf));
+        for (uint64_t i = 0; i < size; ++i)
+          skip(static_cast<Type>(types >> 4)), skip(static_cast<Type>(types & 0xf));
       }
       break;
     }

@@ -12,24 +12,15 @@ namespace trigml::parquet {
 
 std::string column_type_name(ColumnType type) {
   switch (type) {
-    case ColumnType::Bool:
-      return "bool";
-    case ColumnType::Int16:
-      return "int16";
-    case ColumnType::Int32:
-      return "int32";
-    case ColumnType::Int64:
-      return "int64";
-    case ColumnType::Float:
-      return "float";
-    case ColumnType::Double:
-      return "double";
-    case ColumnType::String:
-      return "string";
-    case ColumnType::FloatList:
-      return "list<float>";
-    case ColumnType::FloatListList:
-      return "list<list<float>>";
+    case ColumnType::Bool: return "bool";
+    case ColumnType::Int16: return "int16";
+    case ColumnType::Int32: return "int32";
+    case ColumnType::Int64: return "int64";
+    case ColumnType::Float: return "float";
+    case ColumnType::Double: return "double";
+    case ColumnType::String: return "string";
+    case ColumnType::FloatList: return "list<float>";
+    case ColumnType::FloatListList: return "list<list<float>>";
   }
   return "?";
 }
@@ -38,19 +29,13 @@ namespace {
 
 PhysicalType physical_of(ColumnType t) {
   switch (t) {
-    case ColumnType::Bool:
-      return PhysicalType::Boolean;
+    case ColumnType::Bool: return PhysicalType::Boolean;
     case ColumnType::Int16:
-    case ColumnType::Int32:
-      return PhysicalType::Int32;
-    case ColumnType::Int64:
-      return PhysicalType::Int64;
-    case ColumnType::Double:
-      return PhysicalType::Double;
-    case ColumnType::String:
-      return PhysicalType::ByteArray;
-    default:
-      return PhysicalType::Float;
+    case ColumnType::Int32: return PhysicalType::Int32;
+    case ColumnType::Int64: return PhysicalType::Int64;
+    case ColumnType::Double: return PhysicalType::Double;
+    case ColumnType::String: return PhysicalType::ByteArray;
+    default: return PhysicalType::Float;
   }
 }
 
@@ -492,9 +477,7 @@ void Writer::flush_row_group() {
         case ColumnType::Int64:
           append_plain(lo, static_cast<int64_t>(c.min)), append_plain(hi, static_cast<int64_t>(c.max));
           break;
-        case ColumnType::Double:
-          append_plain(lo, c.min), append_plain(hi, c.max);
-          break;
+        case ColumnType::Double: append_plain(lo, c.min), append_plain(hi, c.max); break;
         case ColumnType::String:
           lo.assign(reinterpret_cast<const std::byte*>(c.min_string.data()),
                     reinterpret_cast<const std::byte*>(c.min_string.data()) + c.min_string.size());

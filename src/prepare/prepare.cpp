@@ -17,6 +17,8 @@
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "common/terminal.hpp"
+#include "io/source.hpp"
+#include "io/url.hpp"
 #include "parquet/dataset.hpp"
 #include "prepare/steps.hpp"
 
@@ -25,6 +27,14 @@ namespace trigml::prepare {
 namespace fs = std::filesystem;
 
 namespace {
+
+// An input part as the preprocessing record names it (a URL without its credentials) and its size.
+std::string recorded_name(const fs::path& part) {
+  return io::is_remote(part.string()) ? io::printable_location(part.string()) : fs::absolute(part).string();
+}
+uint64_t size_of(const fs::path& part) {
+  return io::is_remote(part.string()) ? io::open_source(part.string())->size() : fs::file_size(part);
+}
 
 constexpr size_t kHlf = physics::kHighLevelFeatures;
 constexpr size_t kWidth = physics::kParticleFeatures;
@@ -303,8 +313,7 @@ nlohmann::json preprocessing_json(const PrepareOptions& o, const PrepareSummary&
   pre["test_fraction"] = o.test_fraction;
   pre["balance_ratio"] = o.balance_ratio;
   nlohmann::json inputs = nlohmann::json::array();
-  for (const auto& f : files)
-    inputs.push_back({{"file", fs::absolute(f).string()}, {"bytes", fs::file_size(f)}});
+  for (const auto& f : files) inputs.push_back({{"file", recorded_name(f)}, {"bytes", size_of(f)}});
   pre["inputs"] = inputs;
   pre["events"] = {{"available", summary.available}, {"train", summary.train}, {"test", summary.test}};
   pre["trigml_version"] = TRIGML_VERSION;
@@ -383,7 +392,7 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
   ParticleScaler particle_scaler;
   uint64_t train_events = summary.train[0] + summary.train[1] + summary.train[2];
   uint64_t input_bytes = 0;
-  for (const auto& f : files) input_bytes += fs::file_size(f);
+  for (const auto& f : files) input_bytes += size_of(f);
   // Bytes in memory per event, estimated from the (compressed) input: generous by a factor 4.
   double per_event =
       4.0 * static_cast<double>(input_bytes) / static_cast<double>(std::max<size_t>(1, labels.size()));

@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "io/source.hpp"
+#include "io/url.hpp"
 #include "parquet/dataset.hpp"
 
 namespace trigml::train {
@@ -43,6 +45,16 @@ void EventBlock::append(const EventBlock& other, size_t first, size_t last) {
 }
 
 fs::path PreparedData::resolve(const fs::path& path, const std::string& split) {
+  if (io::is_remote(path.string())) {
+    // A server need not list directories: a remote prepare output is known by its preprocessing.json.
+    io::Url url = io::parse_url(path.string());
+    try {
+      io::read_text(url.joined("preprocessing.json").full());
+    } catch (const NotFoundError&) {
+      return path;
+    }
+    return url.joined(split).full();
+  }
   if (fs::exists(path / "preprocessing.json") && fs::is_directory(path / split)) return path / split;
   return path;
 }
@@ -155,6 +167,12 @@ void PreparedData::read(const RowSlice& slice, const ColumnChoice& choice, Event
     return scratch[k];
   };
   const size_t first = slice.first, last = slice.first + slice.rows;
+  {  // a remote part: the row group's columns in one request
+    std::vector<size_t> columns = {part.label};
+    if (choice.hlf) columns.push_back(part.hlf);
+    if (choice.particles) columns.push_back(part.particles);
+    reader.prefetch(std::span(&slice.row_group, 1), columns);
+  }
 
   const auto& label = read_column(0, part.label, "label");
   const size_t classes = classes_.size();
@@ -225,6 +243,7 @@ void PreparedData::read_origin(uint64_t first, uint64_t last, std::vector<std::s
     const auto& reader = *part.reader;
     files.clear(reader.columns()[part.source_file]);
     entry.clear(reader.columns()[part.entry]);
+    reader.prefetch(std::span(&slice.row_group, 1), std::array{part.source_file, part.entry});
     reader.read(slice.row_group, part.source_file, files);
     reader.read(slice.row_group, part.entry, entry);
     const auto entry_values = entry.as<int64_t>();

@@ -17,6 +17,7 @@
 #include "io/source.hpp"
 
 using namespace trigml;
+using trigml::testing::CommandResult;
 using trigml::testing::LocalServers;
 using trigml::testing::run_command;
 namespace fs = std::filesystem;
@@ -330,25 +331,36 @@ std::string dataset_rows(const fs::path& dataset) {
 
 // Must-hold 2: ingesting from root:// and https:// (a remote glob, a list file) writes the rows
 // that ingesting the same files locally writes.
+// Three generated files (qcd, ttbar, wjets) in the served directory gen/, made once.
+fs::path generated_inputs() {
+  fs::path gen = servers().data() / "gen";
+  fs::create_directories(gen);
+  for (auto [process, seed] : {std::pair{"ttbar", 1}, std::pair{"wjets", 2}, std::pair{"qcd", 3}}) {
+    fs::path out = gen / (std::string(process) + ".root");
+    if (fs::exists(out)) continue;
+    auto made = run_command(std::string(TRIGML_CLI) + " generate --process " + process +
+                            " --events 300 --seed " + std::to_string(seed) + " --out " + out.string());
+    EXPECT_EQ(made.status, 0) << made.output;
+  }
+  return gen;
+}
+
+CommandResult ingest_classes(const std::string& qcd, const std::string& ttbar, const std::string& wjets,
+                             const fs::path& out, const std::string& flags = "") {
+  return run_command(std::string(TRIGML_CLI) + " ingest --class 'qcd=" + qcd + "' --class 'ttbar=" + ttbar +
+                     "' --class 'wjets=" + wjets + "' --out " + out.string() + " --threads 2 " + flags);
+}
+
 TEST_F(Remote, IngestFromUrlsWritesTheRowsOfALocalIngest) {
   fs::path work = fs::temp_directory_path() / ("trigml-remote-ingest-" + std::to_string(::getpid()));
   fs::remove_all(work);
-  fs::create_directories(servers().data() / "gen");
   const std::string cli = TRIGML_CLI;
-  for (auto [process, seed] : {std::pair{"ttbar", 1}, std::pair{"wjets", 2}, std::pair{"qcd", 3}}) {
-    fs::path out = servers().data() / "gen" / (std::string(process) + ".root");
-    if (fs::exists(out)) continue;
-    auto made = run_command(cli + " generate --process " + process + " --events 300 --seed " +
-                            std::to_string(seed) + " --out " + out.string());
-    ASSERT_EQ(made.status, 0) << made.output;
-  }
   auto ingest = [&](const std::string& qcd, const std::string& ttbar, const std::string& wjets,
                     const fs::path& out) {
-    auto r = run_command(cli + " ingest --class 'qcd=" + qcd + "' --class 'ttbar=" + ttbar +
-                         "' --class 'wjets=" + wjets + "' --out " + out.string() + " --threads 2");
+    auto r = ingest_classes(qcd, ttbar, wjets, out);
     EXPECT_EQ(r.status, 0) << r.output;
   };
-  fs::path gen = servers().data() / "gen";
+  fs::path gen = generated_inputs();
   ingest((gen / "qcd.root").string(), (gen / "ttbar.root").string(), (gen / "wjets.root").string(),
          work / "local");
   const std::string local = dataset_rows(work / "local");
@@ -373,6 +385,90 @@ TEST_F(Remote, IngestFromUrlsWritesTheRowsOfALocalIngest) {
       << "the dataset reads otherwise over https://";
   EXPECT_TRUE(dataset_rows(servers().root_url("dataset/")) == local)
       << "the dataset reads otherwise over root://";
+  fs::remove_all(work);
+}
+
+// An ingest whose server goes away fails naming the URL and leaves no manifest (the dataset does
+// not look finished); once the server is back, --resume reads only what is missing and the rows
+// are those of a local ingest. The timeouts and retries come from the command's flags.
+TEST_F(Remote, AnIngestCutOffByItsServerResumesToTheRowsOfALocalIngest) {
+  fs::path work = fs::temp_directory_path() / ("trigml-remote-resume-" + std::to_string(::getpid()));
+  fs::remove_all(work);
+  fs::path gen = generated_inputs();
+  ASSERT_EQ(ingest_classes((gen / "qcd.root").string(), (gen / "ttbar.root").string(),
+                           (gen / "wjets.root").string(), work / "local")
+                .status,
+            0);
+  const std::string url = servers().root_url("gen/wjets.root");
+  servers().stop_xrootd();
+  auto start = std::chrono::steady_clock::now();
+  auto cut = ingest_classes((gen / "qcd.root").string(), (gen / "ttbar.root").string(), url, work / "remote",
+                            "--io-retries 2 --io-backoff-ms 100 --io-connect-timeout 2");
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  servers().start_xrootd();
+  EXPECT_NE(cut.status, 0) << cut.output;
+  EXPECT_NE(cut.output.find(url), std::string::npos) << cut.output;
+  EXPECT_NE(cut.output.find("after 3 attempts"), std::string::npos) << cut.output;
+  EXPECT_LT(seconds, 60.0);
+  EXPECT_FALSE(fs::exists(work / "remote" / "_manifest.json")) << "a failed ingest looks finished";
+  auto resumed = ingest_classes((gen / "qcd.root").string(), (gen / "ttbar.root").string(), url,
+                                work / "remote", "--resume");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_TRUE(dataset_rows(work / "remote") == dataset_rows(work / "local"))
+      << "the resumed ingest differs from the local one";
+  fs::remove_all(work);
+}
+
+// prepare, train and evaluate take dataset URLs: the same outputs as from the local directories.
+TEST_F(Remote, PrepareTrainAndEvaluateReadDatasetsByUrl) {
+  const std::string cli = TRIGML_CLI;
+  if (run_command(cli + " train --help").status != 0) GTEST_SKIP() << "built without the networks (libtorch)";
+  fs::path work = fs::temp_directory_path() / ("trigml-remote-train-" + std::to_string(::getpid()));
+  fs::remove_all(work);
+  fs::path gen = generated_inputs();
+  fs::path ingested = servers().data() / "ingested";
+  if (!fs::exists(ingested)) {
+    auto r = ingest_classes((gen / "qcd.root").string(), (gen / "ttbar.root").string(),
+                            (gen / "wjets.root").string(), work / "ingested");
+    ASSERT_EQ(r.status, 0) << r.output;
+    fs::copy(work / "ingested", ingested, fs::copy_options::recursive);
+  }
+  auto run = [&](const std::string& command) {
+    auto r = run_command(cli + " " + command);
+    EXPECT_EQ(r.status, 0) << command << "\n" << r.output;
+  };
+  const std::string prepare = " --seed 7 --test-fraction 0.3 --threads 1 --out ";
+  run("prepare " + ingested.string() + prepare + (work / "prepared-local").string());
+  run("prepare " + servers().https_url("ingested/") + prepare + (work / "prepared-remote").string());
+  for (const char* split : {"train", "test"})
+    EXPECT_TRUE(dataset_rows(work / "prepared-remote" / split) ==
+                dataset_rows(work / "prepared-local" / split))
+        << split << " differs when prepared from https://";
+
+  fs::copy(work / "prepared-local", servers().data() / "prepared", fs::copy_options::recursive);
+  const std::string train = " --model hlf --epochs 2 --batch-size 32 --seed 3 --out ";
+  run("train " + (work / "prepared-local").string() + train + (work / "model-local").string());
+  run("train " + servers().root_url("prepared") + train + (work / "model-remote").string());
+  auto losses = [](const fs::path& history) {
+    std::vector<double> out;
+    std::ifstream in(history);
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line).at("loss"));
+    return out;
+  };
+  auto local_losses = losses(work / "model-local" / "history.jsonl");
+  EXPECT_EQ(local_losses.size(), 2u);
+  EXPECT_EQ(losses(work / "model-remote" / "history.jsonl"), local_losses) << "training from root:// differs";
+
+  run("evaluate " + (work / "model-local").string() + " " + (work / "prepared-local").string() + " --out " +
+      (work / "report-local").string());
+  run("evaluate " + (work / "model-local").string() + " " + servers().https_url("prepared/") + " --out " +
+      (work / "report-remote").string());
+  auto metrics = [](const fs::path& report) {
+    std::ifstream in(report / "metrics.json");
+    auto j = nlohmann::json::parse(in);
+    return j.at("auc").dump();
+  };
+  EXPECT_EQ(metrics(work / "report-remote"), metrics(work / "report-local"));
   fs::remove_all(work);
 }
 

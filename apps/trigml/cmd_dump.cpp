@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "common/json_values.hpp"
 #include "rootio/file.hpp"
 #include "rootio/tree.hpp"
 
@@ -76,7 +77,7 @@ void register_dump(CLI::App& app) {
     for (uint64_t e = 0; e < last - first; ++e) {
       std::printf("entry %llu\n", static_cast<unsigned long long>(first + e));
       for (size_t b = 0; b < branches.size(); ++b)
-        std::printf("  %s = %s\n", o->branches[b].c_str(), rootio::to_json(columns[b].entry(e)).dump().c_str());
+        std::printf("  %s = %s\n", o->branches[b].c_str(), text_of(rootio::to_json(columns[b].entry(e))).c_str());
     }
   });
 }

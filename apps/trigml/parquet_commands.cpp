@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "common/json_values.hpp"
 #include "io/url.hpp"
 #include "parquet/dataset.hpp"
 
@@ -91,8 +92,8 @@ nlohmann::ordered_json row_value(const parquet::ColumnData& d, const parquet::Co
       case parquet::PhysicalType::Boolean: return d.as<uint8_t>()[index] != 0;
       case parquet::PhysicalType::Int32: return d.as<int32_t>()[index];
       case parquet::PhysicalType::Int64: return d.as<int64_t>()[index];
-      case parquet::PhysicalType::Float: return static_cast<double>(d.as<float>()[index]);
-      case parquet::PhysicalType::Double: return d.as<double>()[index];
+      case parquet::PhysicalType::Float: return json_number(d.as<float>()[index]);
+      case parquet::PhysicalType::Double: return json_number(d.as<double>()[index]);
       default:
         throw UnsupportedError(fmt::format("printing {} values", parquet::physical_type_name(info.physical)));
     }
@@ -130,7 +131,7 @@ void dump_parquet(const std::string& path, const std::vector<std::string>& names
   }
   for (uint64_t r = 0; r < last - first; ++r) {
     std::printf("row %llu\n", static_cast<unsigned long long>(first + r));
-    for (const auto& n : names) std::printf("  %s = %s\n", n.c_str(), out["columns"][n][r].dump().c_str());
+    for (const auto& n : names) std::printf("  %s = %s\n", n.c_str(), text_of(out["columns"][n][r]).c_str());
   }
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/json_values.hpp"
 
 namespace trigml::rootio {
 
@@ -60,6 +61,8 @@ nlohmann::ordered_json to_json(const Value& value) {
           nlohmann::ordered_json out = nlohmann::ordered_json::object();
           for (const auto& [name, field] : v->fields) out[name] = to_json(field);
           return out;
+        } else if constexpr (std::is_floating_point_v<T>) {
+          return json_number(v);
         } else {
           return v;
         }

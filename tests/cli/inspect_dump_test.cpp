@@ -2,6 +2,7 @@
 // entry counts the reference has, `dump --json` prints the values the reference read.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -15,7 +16,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::string kCorpus = TRIGML_CORPUS_DIR;
+const std::string kCorpus = trigml::testing::corpus_dir();
 
 struct Result {
   int status;
@@ -55,6 +56,41 @@ TEST(Cli, InspectJsonListsTreesAndEntries) {
       EXPECT_TRUE(found) << tree_ref["path"];
     }
   }
+}
+
+// JSON has no literal for them: NaN and the infinities are the strings "nan", "inf", "-inf" in
+// JSON and bare words in text, never null (which means "no value"). JSROOT reads GenParticle.y of
+// entry 0 as [Infinity, -Infinity, ...] and some branches' values as NaN.
+TEST(Cli, DumpPrintsNonFiniteNumbersAsWordsNotNull) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
+  const std::string file = kCorpus + "/files/uproot-mc10events.root";
+  auto result = run("dump " + file + " Events GenParticle.y --entries 0:1 --json");
+  ASSERT_EQ(result.status, 0) << result.out;
+  json values = json::parse(result.out)["branches"]["GenParticle.y"][0];
+  EXPECT_EQ(values[0], "inf");
+  EXPECT_EQ(values[1], "-inf");
+  EXPECT_TRUE(values[2].is_number());
+  auto text = run("dump " + file + " Events GenParticle.y --entries 0:1");
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_NE(text.out.find("GenParticle.y = [inf,-inf,"), std::string::npos) << text.out.substr(0, 200);
+  // Where the reference's first entries hold NaN, the dump holds "nan".
+  json ref = reference("uproot-mc10events");
+  size_t nan_seen = 0;
+  for (const auto& [branch, read] : ref["trees"][0]["values"].items()) {
+    if (!read.contains("first_entries") || read["first_entries"].empty() ||
+        !read["first_entries"][0].is_array())
+      continue;
+    const json& first = read["first_entries"][0];
+    if (std::find(first.begin(), first.end(), json("NaN")) == first.end()) continue;
+    auto dumped = run("dump " + file + " Events " + branch + " --entries 0:1 --json");
+    ASSERT_EQ(dumped.status, 0) << dumped.out;
+    const json ours = json::parse(dumped.out)["branches"][branch][0];
+    ASSERT_EQ(ours.size(), first.size()) << branch;
+    for (size_t i = 0; i < first.size(); ++i)
+      if (first[i] == "NaN") EXPECT_EQ(ours[i], "nan") << branch << "[" << i << "]";
+    ++nan_seen;
+  }
+  EXPECT_GT(nan_seen, 0u) << "the reference has no NaN any more: pick another file";
 }
 
 TEST(Cli, DumpJsonPrintsTheReferenceValues) {

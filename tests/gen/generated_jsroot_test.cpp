@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/corpus.hpp"
 #include "gen/delphes_output.hpp"
 #include "rootio/file.hpp"
 #include "rootio/reference_check.hpp"
@@ -34,13 +35,15 @@ TEST(GeneratedFiles, SameSeedGivesIdenticalBytesWithOneOrTwoThreads) {
   EXPECT_TRUE(slurp(dir / "one" / "w.root") == slurp(dir / "two" / "w.root")) << "1 and 2 threads differ";
   s.seed = 100;
   gen::write_delphes_file(dir / "other" / "w.root", s, 2500, 2, rootio::WriterOptions{});
-  EXPECT_FALSE(slurp(dir / "one" / "w.root") == slurp(dir / "other" / "w.root")) << "another seed, same bytes";
+  EXPECT_FALSE(slurp(dir / "one" / "w.root") == slurp(dir / "other" / "w.root"))
+      << "another seed, same bytes";
 }
 
 class GeneratedVersusJsroot : public ::testing::TestWithParam<rootio::Compression> {};
 
 TEST_P(GeneratedVersusJsroot, EveryBranchReadsTheSameInBothReaders) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("trigml-generated-jsroot-{}", static_cast<int>(GetParam()));
+  fs::path dir =
+      fs::temp_directory_path() / fmt::format("trigml-generated-jsroot-{}", static_cast<int>(GetParam()));
   fs::remove_all(dir);
   fs::create_directories(dir / "reference");
   fs::path file = dir / "ttbar.root";
@@ -55,11 +58,13 @@ TEST_P(GeneratedVersusJsroot, EveryBranchReadsTheSameInBothReaders) {
   const char* cache_env = std::getenv("TRIGML_JSROOT_CACHE");
   fs::path cache = cache_env ? fs::path(cache_env) : fs::path(TRIGML_SOURCE_DIR) / "build/jsroot";
   fs::path script = fs::path(TRIGML_SOURCE_DIR) / "tests/rootio/jsroot/makeref.sh";
-  fs::path rootref = fs::path(TRIGML_CORPUS_DIR) / "../../tools/rootref";
-  std::string command = fmt::format("'{}' '{}' '{}' '{}' '{}' > '{}/log.txt' 2>&1", script.string(), cache.string(),
-                                    rootref.string(), file.string(), (dir / "reference").string(), dir.string());
+  fs::path rootref = fs::path(trigml::testing::corpus_dir()) / "../../tools/rootref";
+  std::string command =
+      fmt::format("'{}' '{}' '{}' '{}' '{}' > '{}/log.txt' 2>&1", script.string(), cache.string(),
+                  rootref.string(), file.string(), (dir / "reference").string(), dir.string());
   int status = std::system(command.c_str());
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 77) GTEST_SKIP() << "node/npm or jsroot could not be installed";
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+    GTEST_SKIP() << "node/npm or jsroot could not be installed";
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir / "log.txt");
   auto reference = nlohmann::json::parse(slurp(dir / "reference" / "ttbar.json"));
   ASSERT_EQ(reference["trees"].size(), 1u);

@@ -14,7 +14,7 @@ using namespace trigml::ingest;
 
 namespace {
 
-const std::string kFiles = std::string(TRIGML_CORPUS_DIR) + "/files/";
+const std::string kFiles = trigml::testing::corpus_dir() + "/files/";
 
 TEST(EventReader, DelphesFileWithoutMuonTightUsesMuon) {
   TRIGML_SKIP_WITHOUT_CORPUS();

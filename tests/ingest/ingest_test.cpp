@@ -123,7 +123,7 @@ TEST(Ingest, AMissingBranchNamesTheBranchAndTheFile) {
   fs::path out = work_dir() / "missing-branch";
   fs::remove_all(out);
   auto options = options_for(out);
-  options.classes[0].inputs = {std::string(TRIGML_CORPUS_DIR) +
+  options.classes[0].inputs = {trigml::testing::corpus_dir() +
                                "/files/delphes_EICcard-d2eic_R6.32_1000ev.root"};
   try {
     ingest::run_ingest(options);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/corpus.hpp"
 #include "common/error.hpp"
 #include "common/run_command.hpp"
 #include "gen/delphes_output.hpp"
@@ -24,7 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kCorpus = TRIGML_CORPUS_DIR;
+const fs::path kCorpus = trigml::testing::corpus_dir();
 
 LocalServers& servers() {
   static LocalServers instance;

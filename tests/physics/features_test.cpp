@@ -204,7 +204,7 @@ void check_file(const std::string& path, const std::string& muon) {
 
 TEST(Features, RealDelphesEventsMatchBruteForceRecomputation) {
   TRIGML_SKIP_WITHOUT_CORPUS();
-  check_file(std::string(TRIGML_CORPUS_DIR) + "/files/delphes_CMScard_D3.4.2_R6.18_10ev.root", "Muon");
+  check_file(trigml::testing::corpus_dir() + "/files/delphes_CMScard_D3.4.2_R6.18_10ev.root", "Muon");
 }
 
 TEST(Features, GeneratedEventsMatchBruteForceRecomputation) {

@@ -19,7 +19,7 @@ using namespace trigml::rootio;
 
 namespace {
 
-const std::string kFiles = std::string(TRIGML_CORPUS_DIR) + "/files/";
+const std::string kFiles = trigml::testing::corpus_dir() + "/files/";
 
 #if defined(TRIGML_SANITIZED)
 constexpr size_t kSampleDivisor = 8;  // sanitizer builds run a sparser sample

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/corpus.hpp"
 #include "rootio/file.hpp"
 #include "rootio/reference_check.hpp"
 #include "rootio/tree.hpp"
@@ -19,7 +20,7 @@ using namespace trigml::rootio;
 
 namespace {
 
-const fs::path kCorpus = TRIGML_CORPUS_DIR;
+const fs::path kCorpus = trigml::testing::corpus_dir();
 using trigml::rootio::testing::check_branch;
 
 class CorpusReference : public ::testing::TestWithParam<std::string> {};
@@ -84,7 +85,7 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CorpusReference);
 // Skips, saying where it looked, without the corpus; with it, every reference file has its test.
 TEST(CorpusPresence, EveryReferencedFileIsTested) {
   if (!fs::is_directory(kCorpus / "reference"))
-    GTEST_SKIP() << "no ROOT corpus at " << kCorpus << " (configure with -DTRIGML_CORPUS_DIR=...)";
+    GTEST_SKIP() << "no ROOT corpus at " << kCorpus << " (set TRIGML_TEST_DATA)";
   EXPECT_GE(corpus_names().size(), 30u);
 }
 

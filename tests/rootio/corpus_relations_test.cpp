@@ -12,7 +12,7 @@ using namespace trigml::rootio;
 
 namespace {
 
-const std::string kFiles = std::string(TRIGML_CORPUS_DIR) + "/files/";
+const std::string kFiles = trigml::testing::corpus_dir() + "/files/";
 
 std::shared_ptr<Tree> open_tree(const std::string& file, const std::string& tree) {
   return Tree::open(RootFile::open(kFiles + file), tree);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/corpus.hpp"
 #include "rootio/writer_sample.hpp"
 
 namespace trigml::rootio {
@@ -44,7 +45,7 @@ struct Reference {
 Reference read_with_jsroot(const fs::path& file, const fs::path& out) {
   fs::create_directories(out);
   const fs::path script = fs::path(TRIGML_SOURCE_DIR) / "tests/rootio/jsroot/makeref.sh";
-  const fs::path rootref = fs::path(TRIGML_CORPUS_DIR) / "../../tools/rootref";
+  const fs::path rootref = fs::path(trigml::testing::corpus_dir()) / "../../tools/rootref";
   const std::string command =
       fmt::format("'{}' '{}' '{}' '{}' '{}' > '{}/log.txt' 2>&1", script.string(), jsroot_cache().string(),
                   rootref.string(), file.string(), out.string(), out.string());
@@ -203,14 +204,10 @@ INSTANTIATE_TEST_SUITE_P(Compressions, WriterJsroot,
                                            Compression::ZSTD),
                          [](const ::testing::TestParamInfo<Compression>& parameter) {
                            switch (parameter.param) {
-                             case Compression::None:
-                               return std::string("None");
-                             case Compression::Zlib:
-                               return std::string("Zlib");
-                             case Compression::LZ4:
-                               return std::string("LZ4");
-                             case Compression::ZSTD:
-                               return std::string("ZSTD");
+                             case Compression::None: return std::string("None");
+                             case Compression::Zlib: return std::string("Zlib");
+                             case Compression::LZ4: return std::string("LZ4");
+                             case Compression::ZSTD: return std::string("ZSTD");
                            }
                            return std::string("Unknown");
                          });

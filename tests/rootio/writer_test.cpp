@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/corpus.hpp"
 #include "common/error.hpp"
 #include "io/cursor.hpp"
 #include "rootio/compress.hpp"
@@ -166,7 +167,8 @@ TEST(BlockFormatSettings, LevelsAndSettings) {
 // bytes: the classes the writer describes come first, in ROOT's order, and must match exactly up
 // to the first class ROOT lists that the writer does not need (TLeafS).
 TEST(StreamerRecord, MatchesTheBytesRootWrites) {
-  const fs::path path = fs::path(TRIGML_CORPUS_DIR) / "files/uproot-sample-6.20.04-uncompressed.root";
+  const fs::path path =
+      fs::path(trigml::testing::corpus_dir()) / "files/uproot-sample-6.20.04-uncompressed.root";
   if (!fs::exists(path)) GTEST_SKIP() << "corpus file missing: " << path;
   const std::vector<std::byte> file = read_file(path);
   io::Cursor header(file, nullptr);

@@ -143,6 +143,14 @@ IngestSummary run_ingest(const IngestOptions& options) {
     throw UsageError("output directory already holds a dataset: remove it, or use --resume to finish it",
                      {options.out.string()});
 
+  // --on-error skip passes over an input only for what is wrong with that input (corrupt,
+  // truncated, unreadable): a failed write (a full disk), a usage or an internal error stops the run.
+  auto skips = [&](const Error& e, const Input& input) {
+    if (options.on_error != OnError::Skip) return false;
+    if (dynamic_cast<const InternalError*>(&e) || dynamic_cast<const UsageError*>(&e)) return false;
+    const std::string& file = e.context().file;
+    return file == input.path || file == io::printable_location(input.path);
+  };
   IngestSummary summary;
   for (const ClassSpec& spec : options.classes)
     summary.classes.push_back({spec.name, spec.label, 0, 0, 0, {}, 0});
@@ -157,8 +165,8 @@ IngestSummary run_ingest(const IngestOptions& options) {
     try {
       auto file = rootio::RootFile::open(input.path);
       total_entries += rootio::Tree::open(file, schema.tree)->entries();
-    } catch (const Error&) {
-      if (options.on_error == OnError::Fail) throw;
+    } catch (const Error& e) {
+      if (!skips(e, input)) throw;
     }
   }
   Progress progress("ingest", total_entries, "events", options.progress);
@@ -204,7 +212,7 @@ IngestSummary run_ingest(const IngestOptions& options) {
       part_rows[i] = counts.selected;
       part_written[i] = true;
     } catch (const Error& e) {
-      if (options.on_error == OnError::Fail) {
+      if (!skips(e, input)) {
         failed = true;
         throw;
       }

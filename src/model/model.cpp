@@ -1,8 +1,11 @@
 #include "model/model.hpp"
 
 #include <cmath>
+#include <span>
+#include <sstream>
 #include <stdexcept>
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "model/onednn_dense.hpp"
 #include "model/onednn_rnn.hpp"
@@ -271,11 +274,27 @@ std::vector<float> Classifier::logits(const Batch& batch) {
   return {out.data_ptr<float>(), out.data_ptr<float>() + out.numel()};
 }
 
+namespace {
+
+// libtorch serialises into memory and trigml writes the file, under a temporary name: a failed
+// write (a full disk) is then an IoError naming the file, where libtorch's own file writer aborts
+// the program (it throws from a destructor).
+void write_archive(torch::serialize::OutputArchive& archive, const std::filesystem::path& file) {
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  const std::string data = std::move(bytes).str();
+  AtomicFile out(file);
+  out.write(std::as_bytes(std::span(data)));
+  out.commit();
+}
+
+}  // namespace
+
 void Classifier::save(const std::filesystem::path& dir) const {
   std::filesystem::create_directories(dir);
   torch::serialize::OutputArchive archive;
   impl_->net->save(archive);
-  archive.save_to((dir / "model.pt").string());
+  write_archive(archive, dir / "model.pt");
 }
 
 void Classifier::load(const std::filesystem::path& dir) {
@@ -285,7 +304,7 @@ void Classifier::load(const std::filesystem::path& dir) {
 void Classifier::save_weights(const std::filesystem::path& file) const {
   torch::serialize::OutputArchive archive;
   impl_->net->save(archive);
-  archive.save_to(file.string());
+  write_archive(archive, file);
 }
 
 void Classifier::load_weights(const std::filesystem::path& file) {
@@ -303,7 +322,7 @@ void Classifier::load_weights(const std::filesystem::path& file) {
 void Classifier::save_optimizer(const std::filesystem::path& file) const {
   torch::serialize::OutputArchive archive;
   impl_->adam->save(archive);
-  archive.save_to(file.string());
+  write_archive(archive, file);
 }
 
 void Classifier::load_optimizer(const std::filesystem::path& file) {

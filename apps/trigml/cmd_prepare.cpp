@@ -38,6 +38,7 @@ void register_prepare(CLI::App& app) {
     double test_fraction = 0.2;
     std::vector<double> ratio;
     unsigned threads = 0;
+    bool resume = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("input", o->input, "Ingested dataset directory")->required();
@@ -49,6 +50,8 @@ void register_prepare(CLI::App& app) {
                   "Events per class relative to the smallest class (qcd ttbar wjets)");
   cmd->add_option("--memory-limit", o->memory, "Memory for the shuffle (default 2GB)");
   cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
+  cmd->add_flag("--resume", o->resume,
+                "Keep the output if a run with these options finished it; otherwise make it anew");
   cmd->add_option("--compression", o->compression,
                   fmt::format("Parquet pages: snappy, zstd, lz4_raw or none (default {})",
                               parquet::codec_name(parquet::kDatasetCodec)));
@@ -62,6 +65,7 @@ void register_prepare(CLI::App& app) {
     options.balance_ratio = o->ratio;
     options.memory_limit = parse_bytes(o->memory);
     options.threads = o->threads;
+    options.resume = o->resume;
     auto s = prepare::run_prepare(options);
     std::printf("%-8s %12s %12s %12s\n", "class", "available", "train", "test");
     for (size_t c = 0; c < s.classes.size(); ++c)

@@ -1,6 +1,7 @@
 #include "common/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,7 +12,9 @@
 namespace trigml {
 
 namespace {
-std::string os_error() { return std::strerror(errno); }
+std::string os_error() {
+  return std::strerror(errno);
+}
 }  // namespace
 
 AtomicFile::AtomicFile(std::filesystem::path final_path) : final_path_(std::move(final_path)) {
@@ -54,6 +57,22 @@ void AtomicFile::commit() {
     throw IoError(fmt::format("rename from {} failed: {}", temporary_path_.string(), os_error()),
                   {final_path_.string()});
   committed_ = true;
+}
+
+void remove_stale_temporaries(const std::filesystem::path& final_path) {
+  namespace fs = std::filesystem;
+  const fs::path directory = final_path.has_parent_path() ? final_path.parent_path() : fs::path(".");
+  const std::string prefix = final_path.filename().string() + ".tmp-";
+  std::error_code missing;
+  for (const auto& entry : fs::directory_iterator(directory, missing)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const std::string pid_text = name.substr(prefix.size());
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its run is alive (or not ours to judge)
+    fs::remove_all(entry.path());
+  }
 }
 
 }  // namespace trigml

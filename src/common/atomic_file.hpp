@@ -34,4 +34,8 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+// Removes what killed runs left of `final_path`: its temporaries (`final_path.tmp-PID`, files or
+// directories) whose process is gone. A live run's are left alone.
+void remove_stale_temporaries(const std::filesystem::path& final_path);
+
 }  // namespace trigml

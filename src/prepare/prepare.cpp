@@ -322,6 +322,34 @@ nlohmann::json preprocessing_json(const PrepareOptions& o, const PrepareSummary&
 
 enum class Destination : uint8_t { Drop, Train, Test };
 
+// The summary of an output that a finished run made (prepare renames its staging directory into
+// place only when complete) with these options; an error if other options made it.
+PrepareSummary finished_already(const PrepareOptions& o) {
+  const fs::path record = o.out / "preprocessing.json";
+  if (!fs::exists(record))
+    throw UsageError("exists but holds no preprocessing.json: not a prepare output", {o.out.string()});
+  std::ifstream in(record);
+  PrepareSummary summary;
+  try {
+    summary.preprocessing = nlohmann::json::parse(in);
+    const nlohmann::json& pre = summary.preprocessing;
+    const std::vector<std::pair<const char*, nlohmann::json>> wanted = {
+        {"seed", o.seed}, {"test_fraction", o.test_fraction}, {"balance_ratio", o.balance_ratio}};
+    for (const auto& [name, value] : wanted)
+      if (pre.at(name) != value)
+        throw UsageError(fmt::format("made with {} = {} where {} is asked for: remove it or change --out",
+                                     name, pre.at(name).dump(), value.dump()),
+                         {o.out.string()});
+    summary.classes = pre.at("classes").get<std::vector<std::string>>();
+    summary.available = pre.at("events").at("available").get<std::vector<uint64_t>>();
+    summary.train = pre.at("events").at("train").get<std::vector<uint64_t>>();
+    summary.test = pre.at("events").at("test").get<std::vector<uint64_t>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(fmt::format("unreadable preprocessing record: {}", e.what()), {record.string()});
+  }
+  return summary;
+}
+
 }  // namespace
 
 PrepareSummary run_prepare(const PrepareOptions& o) {
@@ -330,8 +358,13 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
   if (!(o.test_fraction > 0 && o.test_fraction < 1))
     throw UsageError(fmt::format("--test-fraction {} must be between 0 and 1", o.test_fraction));
   if (o.rows_per_part == 0) throw UsageError("rows per part must be positive");
-  if (fs::exists(o.out))
-    throw UsageError("output directory exists already; remove it first", {o.out.string()});
+  if (fs::exists(o.out)) {
+    if (!o.resume)
+      throw UsageError("output directory exists already; remove it first (or --resume to keep it)",
+                       {o.out.string()});
+    return finished_already(o);
+  }
+  if (o.resume) remove_stale_temporaries(o.out);
   // Check the input is an ingest output before any work.
   auto files = parquet::dataset_files(o.input);
   {

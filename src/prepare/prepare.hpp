@@ -23,6 +23,9 @@ struct PrepareOptions {
   uint64_t rows_per_part = 200000;
   parquet::Codec codec = parquet::kDatasetCodec;
   bool progress = true;
+  // An output that exists is kept if these options made it; otherwise a killed run's staging
+  // directory is removed and the output made anew (the result depends only on the options).
+  bool resume = false;
 };
 
 struct PrepareSummary {

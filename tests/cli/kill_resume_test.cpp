@@ -1,0 +1,145 @@
+// `kill -9` at several points of generate, ingest and prepare, then the same command with
+// --resume: the outputs are byte for byte those of a run never interrupted, and no killed run
+// leaves an output that looks finished. (train's kill and resume: tests/train/trainer_test.cpp.)
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "common/run_command.hpp"
+
+using trigml::testing::run_command;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kCli = TRIGML_CLI;
+
+// Every regular file under `root` (or `root` itself) with its bytes, by relative path.
+std::map<std::string, std::string> contents(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  auto read = [](const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  if (fs::is_regular_file(root)) return {{root.filename().string(), read(root)}};
+  if (!fs::exists(root)) return out;
+  for (const auto& entry : fs::recursive_directory_iterator(root))
+    if (entry.is_regular_file()) out[fs::relative(entry.path(), root).string()] = read(entry.path());
+  return out;
+}
+
+// Runs `arguments`, kills it with SIGKILL after `delay`; true if it was killed (not finished).
+bool run_and_kill(const std::string& arguments, std::chrono::milliseconds delay) {
+  const pid_t child = fork();
+  if (child == 0) {
+    const std::string command = "exec " + kCli + " " + arguments + " >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(delay);
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFSIGNALED(status);
+}
+
+struct Case {
+  std::string name;
+  std::string arguments;  // without --resume
+  fs::path output;        // a file or directory
+  // What a killed run may leave that looks finished: must not exist after a kill.
+  fs::path finished_marker;
+};
+
+class KillResume : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    work_ = fs::temp_directory_path() / ("trigml-kill-" + std::to_string(::getpid()));
+    fs::remove_all(work_);
+    fs::create_directories(work_);
+    for (auto [process, seed] : {std::pair{"ttbar", 1}, std::pair{"wjets", 2}, std::pair{"qcd", 3}}) {
+      auto r =
+          run_command(kCli + " generate --process " + process + " --events 2000 --seed " +
+                      std::to_string(seed) + " --out " + (work_ / (std::string(process) + ".root")).string());
+      ASSERT_EQ(r.status, 0) << r.output;
+    }
+    ASSERT_EQ(
+        run_command(kCli + " ingest " + classes() + " --threads 1 --out " + (work_ / "ingested").string())
+            .status,
+        0);
+  }
+  static void TearDownTestSuite() { fs::remove_all(work_); }
+  static std::string classes() {
+    return "--class ttbar=" + (work_ / "ttbar.root").string() +
+           " --class wjets=" + (work_ / "wjets.root").string() +
+           " --class qcd=" + (work_ / "qcd.root").string();
+  }
+
+  // The uninterrupted run, then for kill points at 15 %, 45 % and 75 % of its duration: kill,
+  // check nothing looks finished, resume, compare.
+  static void check(const Case& c) {
+    fs::remove_all(c.output);
+    auto t0 = Clock::now();
+    auto whole = run_command(kCli + " " + c.arguments);
+    auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    ASSERT_EQ(whole.status, 0) << whole.output;
+    const auto expected = contents(c.output);
+    ASSERT_FALSE(expected.empty());
+    fs::path reference = c.output;
+    reference += ".whole";
+    fs::remove_all(reference);
+    fs::rename(c.output, reference);
+    int killed = 0;
+    for (double fraction : {0.15, 0.45, 0.75}) {
+      SCOPED_TRACE(c.name + " killed at " + std::to_string(fraction));
+      fs::remove_all(c.output);
+      bool was_killed = run_and_kill(
+          c.arguments,
+          std::chrono::milliseconds(static_cast<int64_t>(fraction * static_cast<double>(duration.count()))));
+      killed += was_killed;
+      if (was_killed) EXPECT_FALSE(fs::exists(c.finished_marker)) << "a killed run looks finished";
+      auto resumed = run_command(kCli + " " + c.arguments + " --resume");
+      ASSERT_EQ(resumed.status, 0) << resumed.output;
+      EXPECT_TRUE(contents(c.output) == expected) << "the resumed output differs from the uninterrupted one";
+      // Nothing of the killed run is left beside the output.
+      for (const auto& entry : fs::directory_iterator(c.output.parent_path()))
+        EXPECT_EQ(entry.path().filename().string().find(c.output.filename().string() + ".tmp-"),
+                  std::string::npos)
+            << entry.path();
+    }
+    EXPECT_GT(killed, 0) << "every run finished before its kill: the kill points test nothing";
+    fs::remove_all(reference);
+  }
+
+  static inline fs::path work_;
+};
+
+TEST_F(KillResume, Generate) {
+  fs::path out = work_ / "generated.root";
+  check({"generate", "generate --process ttbar --events 2500 --seed 9 --threads 1 --out " + out.string(), out,
+         out});
+}
+
+TEST_F(KillResume, Ingest) {
+  fs::path out = work_ / "ingest-out";
+  check(
+      {"ingest", "ingest " + classes() + " --threads 1 --out " + out.string(), out, out / "_manifest.json"});
+}
+
+TEST_F(KillResume, Prepare) {
+  fs::path out = work_ / "prepared";
+  check({"prepare",
+         "prepare " + (work_ / "ingested").string() + " --threads 1 --seed 5 --out " + out.string(), out,
+         out});
+}
+
+}  // namespace

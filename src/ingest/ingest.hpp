@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ingest/event_reader.hpp"
@@ -59,6 +60,8 @@ std::vector<std::string> expand_inputs(const std::string& pattern);
 
 // Parses an ingest configuration (TOML: [classes] qcd = [...], out, threads, schema, on_error).
 IngestOptions load_ingest_config(const std::string& path);
+// The same from the TOML text itself; `path` names it in errors.
+IngestOptions parse_ingest_config(std::string_view toml_text, const std::string& path);
 
 IngestSummary run_ingest(const IngestOptions& options);
 

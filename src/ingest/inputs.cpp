@@ -91,9 +91,13 @@ std::vector<std::string> expand_inputs(const std::string& pattern) {
 }
 
 IngestOptions load_ingest_config(const std::string& path) {
+  return parse_ingest_config(io::read_text(path), path);
+}
+
+IngestOptions parse_ingest_config(std::string_view toml_text, const std::string& path) {
   toml::table table;
   try {
-    table = toml::parse_file(path);
+    table = toml::parse(toml_text, path);
   } catch (const toml::parse_error& e) {
     throw UsageError(fmt::format("invalid TOML at line {}: {}", e.source().begin.line, e.description()),
                      {path});

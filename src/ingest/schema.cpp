@@ -7,6 +7,7 @@
 #include <map>
 
 #include "common/error.hpp"
+#include "io/source.hpp"
 #include "rootio/tree.hpp"
 
 namespace trigml::ingest {
@@ -16,21 +17,36 @@ namespace {
 // The mapping's fields by their TOML section and key, for loading and listing.
 std::vector<std::pair<std::string, std::string SchemaMapping::*>> string_fields() {
   using M = SchemaMapping;
-  return {{"electron.pt", &M::electron_pt},       {"electron.eta", &M::electron_eta},
-          {"electron.phi", &M::electron_phi},     {"electron.charge", &M::electron_charge},
-          {"electron.iso_all", &M::electron_iso_all}, {"electron.iso_charged", &M::electron_iso_charged},
-          {"muon.pt", &M::muon_pt},               {"muon.eta", &M::muon_eta},
-          {"muon.phi", &M::muon_phi},             {"muon.charge", &M::muon_charge},
-          {"muon.iso_all", &M::muon_iso_all},     {"muon.iso_charged", &M::muon_iso_charged},
-          {"jet.pt", &M::jet_pt},                 {"jet.eta", &M::jet_eta},
-          {"jet.btag", &M::jet_btag},             {"met.met", &M::met},
-          {"met.phi", &M::met_phi},               {"tracks.pt", &M::track_pt},
-          {"tracks.eta", &M::track_eta},          {"tracks.phi", &M::track_phi},
-          {"tracks.charge", &M::track_charge},    {"tracks.x", &M::track_x},
-          {"tracks.y", &M::track_y},              {"tracks.z", &M::track_z},
-          {"photons.et", &M::photon_et},          {"photons.eta", &M::photon_eta},
-          {"photons.phi", &M::photon_phi},        {"neutral_hadrons.et", &M::neutral_et},
-          {"neutral_hadrons.eta", &M::neutral_eta}, {"neutral_hadrons.phi", &M::neutral_phi}};
+  return {{"electron.pt", &M::electron_pt},
+          {"electron.eta", &M::electron_eta},
+          {"electron.phi", &M::electron_phi},
+          {"electron.charge", &M::electron_charge},
+          {"electron.iso_all", &M::electron_iso_all},
+          {"electron.iso_charged", &M::electron_iso_charged},
+          {"muon.pt", &M::muon_pt},
+          {"muon.eta", &M::muon_eta},
+          {"muon.phi", &M::muon_phi},
+          {"muon.charge", &M::muon_charge},
+          {"muon.iso_all", &M::muon_iso_all},
+          {"muon.iso_charged", &M::muon_iso_charged},
+          {"jet.pt", &M::jet_pt},
+          {"jet.eta", &M::jet_eta},
+          {"jet.btag", &M::jet_btag},
+          {"met.met", &M::met},
+          {"met.phi", &M::met_phi},
+          {"tracks.pt", &M::track_pt},
+          {"tracks.eta", &M::track_eta},
+          {"tracks.phi", &M::track_phi},
+          {"tracks.charge", &M::track_charge},
+          {"tracks.x", &M::track_x},
+          {"tracks.y", &M::track_y},
+          {"tracks.z", &M::track_z},
+          {"photons.et", &M::photon_et},
+          {"photons.eta", &M::photon_eta},
+          {"photons.phi", &M::photon_phi},
+          {"neutral_hadrons.et", &M::neutral_et},
+          {"neutral_hadrons.eta", &M::neutral_eta},
+          {"neutral_hadrons.phi", &M::neutral_phi}};
 }
 
 }  // namespace
@@ -78,11 +94,16 @@ SchemaMapping nanoaod_schema() {
 }
 
 SchemaMapping load_schema(const std::string& path) {
+  return parse_schema(io::read_text(path), path);
+}
+
+SchemaMapping parse_schema(std::string_view toml_text, const std::string& path) {
   toml::table table;
   try {
-    table = toml::parse_file(path);
+    table = toml::parse(toml_text, path);
   } catch (const toml::parse_error& e) {
-    throw UsageError(fmt::format("invalid TOML at line {}: {}", e.source().begin.line, e.description()), {path});
+    throw UsageError(fmt::format("invalid TOML at line {}: {}", e.source().begin.line, e.description()),
+                     {path});
   }
   SchemaMapping m;
   m.name = path;
@@ -109,14 +130,17 @@ SchemaMapping load_schema(const std::string& path) {
       m.*(it->second) = *text;
     }
   }
-  for (const char* required : {"electron.pt", "electron.eta", "electron.phi", "electron.charge", "muon.pt", "muon.eta",
-                               "muon.phi", "muon.charge", "jet.pt", "jet.eta", "jet.btag", "met.met", "met.phi"})
-    if ((m.*by_key.at(required)).empty()) throw UsageError(fmt::format("missing required key '{}'", required), {path});
+  for (const char* required :
+       {"electron.pt", "electron.eta", "electron.phi", "electron.charge", "muon.pt", "muon.eta", "muon.phi",
+        "muon.charge", "jet.pt", "jet.eta", "jet.btag", "met.met", "met.phi"})
+    if ((m.*by_key.at(required)).empty())
+      throw UsageError(fmt::format("missing required key '{}'", required), {path});
   bool particles = !m.track_pt.empty();
   if (!particles && (m.electron_iso_all.empty() || m.muon_iso_all.empty()))
-    throw UsageError("without particle-flow collections (tracks, photons, neutral_hadrons) the mapping needs "
-                     "electron.iso_all and muon.iso_all",
-                     {path});
+    throw UsageError(
+        "without particle-flow collections (tracks, photons, neutral_hadrons) the mapping needs "
+        "electron.iso_all and muon.iso_all",
+        {path});
   return m;
 }
 
@@ -134,8 +158,9 @@ SchemaMapping resolve_schema(const SchemaMapping& mapping, const rootio::Tree& t
   }
   for (const std::string& branch : m.branches())
     if (!tree.find_branch(branch))
-      throw NotFoundError(fmt::format("tree '{}' has no branch '{}' (schema '{}')", tree.name(), branch, m.name),
-                          {tree.file().name(), std::nullopt, fmt::format("branch '{}'", branch)});
+      throw NotFoundError(
+          fmt::format("tree '{}' has no branch '{}' (schema '{}')", tree.name(), branch, m.name),
+          {tree.file().name(), std::nullopt, fmt::format("branch '{}'", branch)});
   return m;
 }
 

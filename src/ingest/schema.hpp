@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace trigml::rootio {
@@ -13,8 +14,8 @@ class Tree;
 namespace trigml::ingest {
 
 struct SchemaMapping {
-  std::string name;   // "delphes", "nanoaod" or the configuration file
-  std::string tree;   // tree name in the file
+  std::string name;  // "delphes", "nanoaod" or the configuration file
+  std::string tree;  // tree name in the file
 
   std::string electron_pt, electron_eta, electron_phi, electron_charge;
   std::string muon_pt, muon_eta, muon_phi, muon_charge;
@@ -37,6 +38,8 @@ SchemaMapping nanoaod_schema();
 // A mapping from a TOML file (see docs/physics.md for the keys); UsageError on unknown keys or
 // missing required ones.
 SchemaMapping load_schema(const std::string& path);
+// The same from the TOML text itself; `path` names it in errors.
+SchemaMapping parse_schema(std::string_view toml_text, const std::string& path);
 // "delphes", "nanoaod", or a path to a TOML file.
 SchemaMapping schema_by_name(const std::string& name_or_path);
 

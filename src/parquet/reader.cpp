@@ -108,6 +108,38 @@ void ColumnData::append_rows(const ColumnData& from, uint64_t first, uint64_t co
   rows += count;
 }
 
+// One vector read of column chunks. `done` is ready once `chunks` hold the bytes (or the
+// request failed); `worker`, last, is destroyed first: a background request is waited for
+// before its buffers go.
+struct FileReader::Request {
+  std::vector<io::ByteRange> ranges;
+  std::vector<ByteBuffer> chunks;
+  std::promise<void> fetched;
+  std::shared_future<void> done = fetched.get_future().share();
+  std::future<void> worker;
+
+  void run(const io::ByteSource& source) {
+    try {
+      std::vector<std::byte*> outputs;
+      for (size_t i = 0; i < ranges.size(); ++i) {
+        chunks[i].resize(static_cast<size_t>(ranges[i].length));
+        outputs.push_back(chunks[i].data());
+      }
+      source.read_many(ranges, outputs);
+      fetched.set_value();
+    } catch (...) {
+      fetched.set_exception(std::current_exception());
+    }
+  }
+};
+
+struct FileReader::Prefetched {
+  size_t row_group = 0;
+  size_t column = 0;
+  std::shared_ptr<Request> request;
+  size_t chunk = 0;  // index in the request
+};
+
 std::unique_ptr<FileReader> FileReader::open(const std::string& path) {
   return open(io::open_source(path));
 }
@@ -400,38 +432,6 @@ class LevelAssembler {
 };
 
 }  // namespace
-
-// One vector read of column chunks. `done` is ready once `chunks` hold the bytes (or the
-// request failed); `worker`, last, is destroyed first: a background request is waited for
-// before its buffers go.
-struct FileReader::Request {
-  std::vector<io::ByteRange> ranges;
-  std::vector<ByteBuffer> chunks;
-  std::promise<void> fetched;
-  std::shared_future<void> done = fetched.get_future().share();
-  std::future<void> worker;
-
-  void run(const io::ByteSource& source) {
-    try {
-      std::vector<std::byte*> outputs;
-      for (size_t i = 0; i < ranges.size(); ++i) {
-        chunks[i].resize(static_cast<size_t>(ranges[i].length));
-        outputs.push_back(chunks[i].data());
-      }
-      source.read_many(ranges, outputs);
-      fetched.set_value();
-    } catch (...) {
-      fetched.set_exception(std::current_exception());
-    }
-  }
-};
-
-struct FileReader::Prefetched {
-  size_t row_group = 0;
-  size_t column = 0;
-  std::shared_ptr<Request> request;
-  size_t chunk = 0;  // index in the request
-};
 
 FileReader::~FileReader() = default;
 

@@ -135,3 +135,28 @@ TEST(EventReader, MissingBranchNamesTheBranchAndTheFile) {
 }
 
 }  // namespace
+
+namespace {
+
+// configs/nanoaod-schema.toml is the built-in NanoAOD mapping written out: the same branches,
+// tree and b-tag threshold.
+TEST(Schema, TheNanoAodExampleFileIsTheBuiltInMapping) {
+  auto from_file =
+      trigml::ingest::load_schema(std::string(TRIGML_SOURCE_DIR) + "/configs/nanoaod-schema.toml");
+  auto built_in = trigml::ingest::nanoaod_schema();
+  EXPECT_EQ(from_file.tree, built_in.tree);
+  EXPECT_EQ(from_file.branches(), built_in.branches());
+  EXPECT_EQ(from_file.btag_threshold, built_in.btag_threshold);
+}
+
+TEST(Schema, BadTomlNamesTheFileAndTheLine) {
+  try {
+    trigml::ingest::parse_schema("tree = \"Events\"\n[electron\npt = 1\n", "mapping.toml");
+    FAIL();
+  } catch (const trigml::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("mapping.toml"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

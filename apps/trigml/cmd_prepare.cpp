@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "dist/dist.hpp"
 #include "prepare/prepare.hpp"
 
 namespace trigml::cli {
@@ -38,6 +39,7 @@ void register_prepare(CLI::App& app) {
     double test_fraction = 0.2;
     std::vector<double> ratio;
     unsigned threads = 0;
+    uint64_t rows_per_part = prepare::PrepareOptions{}.rows_per_part;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("input", o->input, "Ingested dataset directory")->required();
@@ -49,6 +51,10 @@ void register_prepare(CLI::App& app) {
                   "Events per class relative to the smallest class (qcd ttbar wjets)");
   cmd->add_option("--memory-limit", o->memory, "Memory for the shuffle (default 2GB)");
   cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
+  cmd->add_option(
+      "--rows-per-part", o->rows_per_part,
+      fmt::format("Rows per output part; under mpirun the ranks share out whole parts (default {})",
+                  o->rows_per_part));
   cmd->add_option("--compression", o->compression,
                   fmt::format("Parquet pages: snappy, zstd, lz4_raw or none (default {})",
                               parquet::codec_name(parquet::kDatasetCodec)));
@@ -62,7 +68,9 @@ void register_prepare(CLI::App& app) {
     options.balance_ratio = o->ratio;
     options.memory_limit = parse_bytes(o->memory);
     options.threads = o->threads;
+    options.rows_per_part = o->rows_per_part;
     auto s = prepare::run_prepare(options);
+    if (!dist::is_root()) return;
     std::printf("%-8s %12s %12s %12s\n", "class", "available", "train", "test");
     for (size_t c = 0; c < s.classes.size(); ++c)
       std::printf("%-8s %12llu %12llu %12llu\n", s.classes[c].c_str(),

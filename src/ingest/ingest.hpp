@@ -1,6 +1,9 @@
 // `trigml ingest`: ROOT files of the three classes → a Parquet dataset of selected events with
 // their high-level features and particle rows, one part file per input file (so an interrupted
 // run resumes input by input), read in parallel, with a progress bar and a summary per class.
+// Under mpirun the inputs are shared out across the ranks, balanced by entries; each rank writes
+// the parts of its inputs and rank 0 the manifest, so the dataset is the same for any number of
+// ranks.
 #pragma once
 
 #include <cstdint>

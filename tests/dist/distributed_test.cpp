@@ -13,6 +13,7 @@
 #include "common/run_command.hpp"
 #include "gen/delphes_output.hpp"
 #include "parquet/dataset.hpp"
+#include "physics/features.hpp"
 
 namespace fs = std::filesystem;
 using trigml::testing::mpirun;
@@ -28,10 +29,11 @@ fs::path work() {
   return dir;
 }
 
-// Two small generated files per class: six inputs of unequal size to share out.
-std::string class_arguments() {
-  static const std::string arguments = [] {
-    std::string out;
+// Two small generated files per class: six inputs of unequal size to share out, in clusters of 100
+// entries (so that a small part_entries cuts them into ranges).
+std::vector<std::pair<std::string, fs::path>> inputs() {
+  static const std::vector<std::pair<std::string, fs::path>> files = [] {
+    std::vector<std::pair<std::string, fs::path>> out;
     for (auto [name, process] : {std::pair{"qcd", trigml::gen::Process::Qcd},
                                  {"ttbar", trigml::gen::Process::TopPair},
                                  {"wjets", trigml::gen::Process::WJets}})
@@ -40,13 +42,38 @@ std::string class_arguments() {
         trigml::gen::GeneratorSettings settings;
         settings.process = process;
         settings.seed = seed;
-        trigml::gen::write_delphes_file(file, settings, seed == 31 ? 500 : 300, 2,
-                                        trigml::rootio::WriterOptions{});
-        out += fmt::format(" --class {}={}", name, file.string());
+        trigml::rootio::WriterOptions writer;
+        writer.cluster_entries = 100;
+        trigml::gen::write_delphes_file(file, settings, seed == 31 ? 500 : 300, 2, writer);
+        out.emplace_back(name, file);
       }
     return out;
   }();
-  return arguments;
+  return files;
+}
+
+std::string class_arguments() {
+  std::string out;
+  for (const auto& [name, file] : inputs()) out += fmt::format(" --class {}={}", name, file.string());
+  return out;
+}
+
+// Every row of a dataset (in manifest order) as text: label, source file, entry, the first feature.
+std::vector<std::string> rows_of(const fs::path& dataset) {
+  const std::string feature(trigml::physics::kHighLevelNames[0]);
+  trigml::parquet::DatasetReader reader(dataset, {"label", "source_file", "entry", feature});
+  std::vector<trigml::parquet::ColumnData> data;
+  std::vector<std::string> out;
+  while (reader.next(data))
+    for (uint64_t r = 0; r < data[0].rows; ++r) {
+      const auto& s = data[1];
+      out.push_back(
+          fmt::format("{} {} {} {}", data[0].as<int32_t>()[r],
+                      std::string_view(reinterpret_cast<const char*>(s.values.data()) + s.string_offsets[r],
+                                       static_cast<size_t>(s.string_offsets[r + 1] - s.string_offsets[r])),
+                      data[2].as<int64_t>()[r], data[3].as<float>()[r]));
+    }
+  return out;
 }
 
 std::map<std::string, std::string> all_files(const fs::path& dir) {
@@ -94,6 +121,41 @@ TEST(DistributedIngest, WritesTheBytesOfOneProcessWithTwoAndThreeRanks) {
     for (size_t at = 0; (at = result.output.find("parts written", at)) != std::string::npos; ++at)
       ++summaries;
     EXPECT_EQ(summaries, 1u) << result.output;
+  }
+}
+
+TEST(DistributedIngest, SplitsLargeFilesIntoClusterRangesTheSameForAnyNumberOfRanks) {
+  TRIGML_SKIP_WITHOUT_MPI();
+  // Files of more than 150 entries become ranges of whole 100-entry clusters: 500 → 200 + 200 + 100,
+  // 300 → 200 + 100.
+  const fs::path config = work() / "split.toml";
+  {
+    std::ofstream toml(config);
+    toml << "part_entries = 150\n[classes]\n";
+    for (const char* name : {"qcd", "ttbar", "wjets"}) {
+      toml << name << " = [";
+      for (const auto& [class_name, file] : inputs())
+        if (class_name == name) toml << '"' << file.string() << "\", ";
+      toml << "]\n";
+    }
+  }
+  std::map<std::string, std::string> first;
+  for (int ranks : {1, 2, 3}) {
+    SCOPED_TRACE(fmt::format("{} ranks", ranks));
+    const fs::path out = work() / fmt::format("ingest-split-{}", ranks);
+    fs::remove_all(out);
+    const auto result = trigml_with(
+        ranks, fmt::format("ingest --threads 1 --config {} --out {}", config.string(), out.string()));
+    ASSERT_EQ(result.status, 0) << result.output;
+    const auto files = all_files(out);
+    EXPECT_EQ(files.size(), 16u) << "3 × (3 + 2) parts and the manifest";
+    EXPECT_TRUE(files.contains("part-00000-0002.parquet"));
+    if (ranks == 1)
+      first = files;
+    else
+      EXPECT_EQ(files, first);
+    // The rows, in the manifest's order, are those of the dataset with one part per file.
+    EXPECT_EQ(rows_of(out), rows_of(single_ingest()));
   }
 }
 

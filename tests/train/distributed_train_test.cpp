@@ -1,12 +1,14 @@
 // Data-parallel `trigml train` under mpirun: 2 ranks follow one process's training (losses to
 // 1e-4 relative), every rank ends with the same weights, and a run whose rank is killed (SIGKILL)
-// ends with an error within a minute and resumes to the weights of an uninterrupted run.
+// ends with an error within a minute and resumes to the weights of an uninterrupted run; `trigml
+// run` under mpirun runs every stage, with the ingest and prepare outputs of one process.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -40,6 +42,17 @@ std::vector<nlohmann::json> history(const fs::path& model) {
   std::vector<nlohmann::json> out;
   std::ifstream in(model / "history.jsonl");
   for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::map<std::string, std::string> all_files(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) {
+      std::ifstream in(e.path(), std::ios::binary);
+      out[fs::relative(e.path(), dir).string()] =
+          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }
   return out;
 }
 
@@ -118,3 +131,42 @@ TEST(DistributedTraining, AKilledRankEndsTheJobAndResumeFinishesIt) {
 }
 
 }  // namespace
+
+TEST(DistributedPipeline, RunsEveryStageOnTwoRanksThenSkipsWhatIsCurrent) {
+  TRIGML_SKIP_WITHOUT_MPI();
+  const fs::path dir = trigml::testing::train_work_dir() / "distributed-run";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "run.toml") << R"(threads = 1
+[generate]
+events = 600
+seed = 5
+[train]
+models = ["hlf"]
+epochs = 2
+batch_size = 64
+)";
+  auto run = [&](int ranks, const fs::path& out) {
+    const std::string command =
+        fmt::format("{} run {} --out {}", kCli, (dir / "run.toml").string(), out.string());
+    return run_command(ranks == 1 ? "timeout 300 " + command : mpirun(ranks, command));
+  };
+  // Both runs write to the same place: the datasets name their absolute input paths.
+  const fs::path out = dir / "out";
+  const auto single = run(1, out);
+  ASSERT_EQ(single.status, 0) << single.output;
+  std::map<std::string, std::map<std::string, std::string>> expected;
+  for (const char* stage : {"generated", "ingested", "prepared"}) expected[stage] = all_files(out / stage);
+  fs::remove_all(out);
+  const auto pair = run(2, out);
+  ASSERT_EQ(pair.status, 0) << pair.output;
+  const auto summary = nlohmann::json::parse(trigml::train::read_text_file(out / "summary.json"));
+  EXPECT_EQ(summary.at("stages_run").size(), 5u) << summary.dump();
+  for (const auto& [stage, files] : expected) EXPECT_TRUE(all_files(out / stage) == files) << stage;
+  EXPECT_EQ(training_record(out / "models" / "hlf").at("weight_digests").size(), 2u);
+  // Once more: every stage is current, on every rank alike.
+  const auto again = run(2, out);
+  ASSERT_EQ(again.status, 0) << again.output;
+  const auto skipped = nlohmann::json::parse(trigml::train::read_text_file(out / "summary.json"));
+  EXPECT_TRUE(skipped.at("stages_run").empty()) << skipped.dump();
+}

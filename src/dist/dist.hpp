@@ -105,8 +105,8 @@ auto together(std::string_view what, Step&& step) -> decltype(step()) {
 // of ranks.
 // Heaviest item first, each to the rank with the least weight so far (ties: the lowest rank).
 std::vector<int> assign_by_weight(std::span<const uint64_t> weights, int ranks);
-// Items [first, last) of a contiguous split: rank r's range ends where the running total of the
-// weights first reaches (r + 1) / ranks of their sum.
+// Items [first, last) of a contiguous split: rank r's range ends after the item whose running total
+// of the weights comes nearest to (r + 1) / ranks of their sum.
 struct Range {
   size_t first = 0, last = 0;
   size_t size() const { return last - first; }

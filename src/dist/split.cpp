@@ -25,17 +25,17 @@ Range contiguous_share(std::span<const uint64_t> weights, int rank, int ranks) {
   if (ranks < 1 || rank < 0 || rank >= ranks)
     throw InternalError(fmt::format("work splitter: rank {} of {} does not exist", rank, ranks));
   const uint64_t total = std::accumulate(weights.begin(), weights.end(), uint64_t{0});
-  // Where the shares of ranks 0 … r − 1 end: the first item after which the running total reaches
-  // r / ranks of the sum (in integers, so every rank computes the same cut; weights are entries or
-  // rows, far below 2^64 / ranks).
+  // Where the shares of ranks 0 … r − 1 end: after the item whose running total comes nearest to
+  // r / ranks of the sum (ties: the earlier item), in integers so every rank computes the same cut
+  // (weights are entries or rows, far below 2^64 / ranks).
   auto cut = [&](int r) -> size_t {
     if (r == ranks) return weights.size();
-    if (r == 0) return 0;
     const uint64_t target = total * static_cast<uint64_t>(r);
-    uint64_t running = 0;
+    uint64_t before = 0;  // running total of the items before i, times ranks
     for (size_t i = 0; i < weights.size(); ++i) {
-      running += weights[i];
-      if (running * static_cast<uint64_t>(ranks) >= target) return i + 1;
+      const uint64_t after = before + weights[i] * static_cast<uint64_t>(ranks);
+      if (after >= target) return after - target < target - before ? i + 1 : i;
+      before = after;
     }
     return weights.size();
   };

@@ -39,8 +39,11 @@ TEST(WorkSplitter, ContiguousSharesCoverEveryItemOnceInOrder) {
     }
     EXPECT_EQ(next, weights.size()) << ranks << " ranks";
   }
-  // Half of the weight 28 is first reached after the fourth item (16 ≥ 14).
-  EXPECT_EQ(dist::contiguous_share(weights, 0, 2).last, 4u);
+  // Half of the weight 28 lies between the running totals 12 (three items) and 16 (four): as near,
+  // the earlier cut. A third (9.3) is nearest to 8 (two items), two thirds (18.7) to 19 (seven).
+  EXPECT_EQ(dist::contiguous_share(weights, 0, 2).last, 3u);
+  EXPECT_EQ(dist::contiguous_share(weights, 0, 3).last, 2u);
+  EXPECT_EQ(dist::contiguous_share(weights, 1, 3).last, 7u);
   EXPECT_THROW(dist::contiguous_share(weights, 2, 2), InternalError);
 }
 

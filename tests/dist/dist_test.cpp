@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <numeric>
+#include <thread>
 
 #include "common/error.hpp"
 #include "common/mpi.hpp"
@@ -114,11 +116,41 @@ TEST(CollectivesRank, BehaveAlikeOnEveryRank) {
   EXPECT_TRUE(dist::failure_agreed());
 }
 
+// Runs only as a rank of the job that Collectives.AStuckRankEndsTheJobAtTheTimeout starts: rank 1
+// never reaches the barrier (it sleeps far beyond the timeout, alive).
+TEST(CollectivesRank, StuckRank) {
+  if (!std::getenv("TRIGML_DIST_TEST_STUCK")) GTEST_SKIP() << "runs under mpirun only (see AStuckRank...)";
+  int argc = 0;
+  char** argv = nullptr;
+  dist::Session session(argc, argv);
+  if (dist::rank() == 1) std::this_thread::sleep_for(std::chrono::seconds(120));
+  dist::barrier("test: the stuck barrier");
+  ADD_FAILURE() << "the barrier returned without rank 1";
+}
+
+TEST(Collectives, AStuckRankEndsTheJobAtTheTimeout) {
+  TRIGML_SKIP_WITHOUT_MPI();
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = trigml::testing::run_command(
+      trigml::testing::mpirun(2,
+                              "-x TRIGML_DIST_TEST_STUCK=1 -x TRIGML_DIST_TIMEOUT=2 " + self +
+                                  " --gtest_filter=CollectivesRank.StuckRank",
+                              60));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(result.status, 0) << result.output;
+  EXPECT_NE(
+      result.output.find("rank 0 of 2: the other ranks did not reach 'test: the stuck barrier' within 2 s"),
+      std::string::npos)
+      << result.output;
+  EXPECT_LT(seconds, 30) << "the job must end soon after the timeout, not when the sleeping rank wakes";
+}
+
 TEST(Collectives, AcrossThreeRanks) {
   TRIGML_SKIP_WITHOUT_MPI();
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   const auto result = trigml::testing::run_command(trigml::testing::mpirun(
-      3, "-x TRIGML_DIST_TEST_RANK=1 " + self + " --gtest_color=no --gtest_filter=CollectivesRank.*", 120));
+      3, "-x TRIGML_DIST_TEST_RANK=1 " + self + " --gtest_color=no --gtest_filter=CollectivesRank.BehaveAlikeOnEveryRank", 120));
   EXPECT_EQ(result.status, 0) << result.output;
   size_t passed = 0;
   for (size_t at = 0; (at = result.output.find("[  PASSED  ] 1 test", at)) != std::string::npos; ++at)

@@ -214,6 +214,38 @@ TEST(DistributedPrepare, WritesTheBytesOfOneProcessWithTwoAndThreeRanks) {
   }
 }
 
+// The largest "Maximum resident set size" that /usr/bin/time -v printed, in kB (-1: none).
+long peak_rss_kb(const std::string& output) {
+  long peak = -1;
+  const std::string key = "Maximum resident set size (kbytes): ";
+  for (size_t at = output.find(key); at != std::string::npos; at = output.find(key, at + 1))
+    peak = std::max(peak, std::stol(output.substr(at + key.size())));
+  return peak;
+}
+
+TEST(DistributedPrepare, EveryRankStaysWithinTheMemoryLimit) {
+  TRIGML_SKIP_WITHOUT_MPI();
+  if (!fs::exists("/usr/bin/time")) GTEST_SKIP() << "no /usr/bin/time (Debian's time package)";
+  const fs::path out = work() / "prepare-memory";
+  fs::remove_all(out);
+  const auto result =
+      run_command(mpirun(2, "/usr/bin/time -v " + kCli + " prepare --threads 1 --memory-limit 1MB --out " +
+                                out.string() + " " + single_ingest().string()));
+  ASSERT_EQ(result.status, 0) << result.output;
+  // Against a rank that only joins the job: the program, its libraries and MPI's own buffers.
+  const long program_kb =
+      peak_rss_kb(run_command(mpirun(2, "/usr/bin/time -v " + kCli + " --version")).output);
+  const long rss_kb = peak_rss_kb(result.output);
+  ASSERT_GT(program_kb, 0);
+  ASSERT_GT(rss_kb, 0) << result.output;
+#if !defined(TRIGML_SANITIZED)
+  // As for one process (tests/prepare): the limit, plus one input row group and one output batch.
+  EXPECT_LT(rss_kb - program_kb, 1024 + 64 * 1024)
+      << "peak RSS " << rss_kb << " kB, a rank alone " << program_kb;
+#endif
+  std::printf("peak RSS of a rank with a 1 MB limit: %ld kB, of a rank alone %ld kB\n", rss_kb, program_kb);
+}
+
 TEST(DistributedPrepare, AnExistingOutputIsRefusedOnceByEveryRank) {
   TRIGML_SKIP_WITHOUT_MPI();
   const fs::path out = work() / "prepare-exists";

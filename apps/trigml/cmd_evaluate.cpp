@@ -1,6 +1,8 @@
 #include <cstdio>
+#include <optional>
 
 #include "commands.hpp"
+#include "dist/dist.hpp"
 #include "train/evaluate.hpp"
 
 namespace trigml::cli {
@@ -43,7 +45,12 @@ void register_evaluate(CLI::App& app) {
     o->model = *model;
     o->data = *data;
     o->out = *out;
-    print_evaluation(train::evaluate_model(*o), *out);
+    // Inference on the test split is short next to training: under mpirun rank 0 does it alone.
+    const auto summary = dist::together("evaluate", [&]() -> std::optional<nlohmann::json> {
+      if (!dist::is_root()) return std::nullopt;
+      return train::evaluate_model(*o);
+    });
+    if (summary) print_evaluation(*summary, *out);
   });
 }
 

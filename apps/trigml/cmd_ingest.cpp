@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "dist/dist.hpp"
 #include "ingest/ingest.hpp"
 
 namespace trigml::cli {
@@ -72,7 +73,8 @@ void register_ingest(CLI::App& app) {
     if (o->on_error == "skip" || o->config.empty())
       options.on_error = o->on_error == "skip" ? ingest::OnError::Skip : ingest::OnError::Fail;
     options.resume = o->resume;
-    print_ingest_summary(ingest::run_ingest(options));
+    const ingest::IngestSummary summary = ingest::run_ingest(options);
+    if (dist::is_root()) print_ingest_summary(summary);
   });
 }
 

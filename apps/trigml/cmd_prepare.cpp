@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "dist/dist.hpp"
 #include "prepare/prepare.hpp"
 
 namespace trigml::cli {
@@ -39,6 +40,7 @@ void register_prepare(CLI::App& app) {
     std::vector<double> ratio;
     unsigned threads = 0;
     bool resume = false;
+    uint64_t rows_per_part = prepare::PrepareOptions{}.rows_per_part;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("input", o->input, "Ingested dataset directory")->required();
@@ -52,6 +54,10 @@ void register_prepare(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
   cmd->add_flag("--resume", o->resume,
                 "Keep the output if a run with these options finished it; otherwise make it anew");
+  cmd->add_option(
+      "--rows-per-part", o->rows_per_part,
+      fmt::format("Rows per output part; under mpirun the ranks share out whole parts (default {})",
+                  o->rows_per_part));
   cmd->add_option("--compression", o->compression,
                   fmt::format("Parquet pages: snappy, zstd, lz4_raw or none (default {})",
                               parquet::codec_name(parquet::kDatasetCodec)));
@@ -66,7 +72,9 @@ void register_prepare(CLI::App& app) {
     options.memory_limit = parse_bytes(o->memory);
     options.threads = o->threads;
     options.resume = o->resume;
+    options.rows_per_part = o->rows_per_part;
     auto s = prepare::run_prepare(options);
+    if (!dist::is_root()) return;
     std::printf("%-8s %12s %12s %12s\n", "class", "available", "train", "test");
     for (size_t c = 0; c < s.classes.size(); ++c)
       std::printf("%-8s %12llu %12llu %12llu\n", s.classes[c].c_str(),

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "dist/dist.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace trigml::cli {
@@ -21,6 +22,7 @@ void register_run(CLI::App& app) {
     if (!out->empty()) config.out = *out;
     if (*threads >= 0) config.threads = *threads;
     const auto result = pipeline::run_pipeline(config);
+    if (!dist::is_root()) return;
     std::printf("\n%-16s %10s %10s %10s %10s\n", "model", "AUC qcd", "AUC ttbar", "AUC wjets", "accuracy");
     for (const auto& m : result.models) {
       const auto& auc = m.metrics.at("auc");

@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "dist/dist.hpp"
 #include "train/trainer.hpp"
 
 namespace trigml::cli {
@@ -72,7 +73,8 @@ void register_train(CLI::App& app) {
       throw UsageError(e.what());
     }
     o->train.data = o->data;
-    print_training(train::train_model(o->train), o->train.out.string());
+    const train::TrainSummary summary = train::train_model(o->train);
+    if (dist::is_root()) print_training(summary, o->train.out.string());
   });
 }
 

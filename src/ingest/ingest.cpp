@@ -2,12 +2,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "common/terminal.hpp"
+#include "dist/dist.hpp"
 #include "io/url.hpp"
 #include "parquet/dataset.hpp"
 
@@ -18,7 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Input {
-  size_t index = 0;
   std::string path;
   const ClassSpec* spec = nullptr;
 };
@@ -60,6 +59,16 @@ nlohmann::json feature_metadata(const physics::SelectionConfig& s) {
   return j;
 }
 
+SelectionCounts counts_from_json(const nlohmann::json& j) {
+  SelectionCounts c;
+  c.read = j.at("read");
+  c.selected = j.at("selected");
+  c.empty_particle_map = j.at("rejected_empty_particle_map");
+  c.no_lepton = j.at("rejected_no_lepton");
+  c.no_isolated_lepton = j.at("rejected_no_isolated_lepton");
+  return c;
+}
+
 nlohmann::json counts_json(const SelectionCounts& c) {
   return {{"read", c.read},
           {"selected", c.selected},
@@ -68,11 +77,69 @@ nlohmann::json counts_json(const SelectionCounts& c) {
           {"rejected_no_isolated_lepton", c.no_isolated_lepton}};
 }
 
-// Reads one input file and writes its selected events as one part.
-SelectionCounts ingest_file(const Input& input, const fs::path& part_path,
+// One unit of work, and the part it becomes: a whole input file, or a cluster-aligned range of the
+// entries of a file larger than IngestOptions::part_entries. The units depend on the inputs and that
+// size only, never on the number of ranks, so neither do the parts.
+struct Unit {
+  size_t input = 0;
+  bool whole = true;             // every entry of the file (also when counting them failed)
+  uint64_t first = 0, last = 0;  // entries, when not whole
+  uint64_t entries = 0;          // its weight in the split: the entries it reads
+  std::string part;
+};
+
+// The units of one input with `entries` entries and these cluster boundaries: ranges that end at
+// the first boundary at least part_entries past their start.
+std::vector<Unit> units_of(size_t input, uint64_t entries, const std::vector<uint64_t>& boundaries,
+                           uint64_t part_entries) {
+  if (entries <= part_entries) return {{input, true, 0, entries, entries, parquet::part_name(input)}};
+  std::vector<Unit> units;
+  uint64_t start = 0;
+  for (uint64_t boundary : boundaries) {
+    if (boundary <= start || (boundary - start < part_entries && boundary != entries)) continue;
+    units.push_back({input, false, start, boundary, boundary - start,
+                     fmt::format("part-{:05d}-{:04d}.parquet", input, units.size())});
+    start = boundary;
+  }
+  return units;
+}
+
+// What became of one unit, on the rank that read it; sent to every rank as JSON.
+struct InputOutcome {
+  enum State { Written, Resumed, Skipped } state = Written;
+  uint64_t rows = 0;
+  SelectionCounts counts;
+  double seconds = 0;
+  std::string error;  // when skipped
+};
+
+nlohmann::json to_json(size_t unit, const InputOutcome& o) {
+  return {{"unit", unit},         {"state", static_cast<int>(o.state)},
+          {"rows", o.rows},       {"counts", counts_json(o.counts)},
+          {"seconds", o.seconds}, {"error", o.error}};
+}
+
+InputOutcome outcome_from_json(const nlohmann::json& j) {
+  InputOutcome o;
+  o.state = static_cast<InputOutcome::State>(j.at("state").get<int>());
+  o.rows = j.at("rows");
+  o.counts = counts_from_json(j.at("counts"));
+  o.seconds = j.at("seconds");
+  o.error = j.at("error");
+  return o;
+}
+
+// Reads one unit (an input file or a range of its entries) and writes its selected events as one
+// part.
+SelectionCounts ingest_unit(const Input& input, const Unit& unit, const fs::path& part_path,
                             const ingest::SchemaMapping& schema, const IngestOptions& options,
                             Progress& progress) {
   EventReader reader(input.path, schema);
+  const uint64_t begin = unit.whole ? 0 : unit.first, end = unit.whole ? reader.entries() : unit.last;
+  if (end > reader.entries())
+    throw FormatError(fmt::format("the tree has {} entries, fewer than when the work was planned ({})",
+                                  reader.entries(), end),
+                      {io::printable_location(input.path)});
   auto columns = output_schema();
   parquet::WriterOptions writer_options;
   writer_options.codec = options.codec;
@@ -83,11 +150,11 @@ SelectionCounts ingest_file(const Input& input, const fs::path& part_path,
   // Where the events came from, as printed: a URL without its credentials.
   std::string source = io::printable_location(input.path);
   std::vector<int32_t> labels;
-  for (uint64_t first = 0; first < reader.entries();) {
-    uint64_t last = std::min(reader.entries(), first + options.chunk_events);
+  for (uint64_t first = begin; first < end;) {
+    uint64_t last = std::min(end, first + options.chunk_events);
     batch.clear();
     uint64_t before = counts.read;
-    reader.read_ahead(last, std::min(reader.entries(), last + options.chunk_events));
+    reader.read_ahead(last, std::min(end, last + options.chunk_events));
     reader.read(first, last, batch, counts);
     progress.advance(counts.read - before);
     size_t n = batch.events();
@@ -113,6 +180,7 @@ SelectionCounts ingest_file(const Input& input, const fs::path& part_path,
   meta["label"] = input.spec->label;
   meta["schema_mapping"] = reader.schema().name;
   meta["input"] = {{"file", source}, {"bytes", reader.file().source().size()}, {"entries", reader.entries()}};
+  if (!unit.whole) meta["input"]["range"] = {unit.first, unit.last};
   meta["counts"] = counts_json(counts);
   writer.set_metadata("trigml", meta.dump());
   writer.close();
@@ -123,25 +191,34 @@ SelectionCounts ingest_file(const Input& input, const fs::path& part_path,
 
 IngestSummary run_ingest(const IngestOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  if (options.classes.empty())
-    throw UsageError("no input classes: give --class qcd=PATH, ttbar=PATH, wjets=PATH");
-  if (options.out.empty()) throw UsageError("no output directory (--out)");
-  if (options.chunk_events == 0) throw UsageError("chunk size must be positive");
-  ingest::SchemaMapping schema = ingest::schema_by_name(options.schema);
+  // Every rank expands the same inputs in the same order: an input's index names its part whatever
+  // the number of ranks.
   std::vector<Input> inputs;
-  for (const ClassSpec& spec : options.classes)
-    for (const std::string& pattern : spec.inputs)
-      for (std::string& path : expand_inputs(pattern))
-        inputs.push_back({inputs.size(), std::move(path), &spec});
-  if (inputs.empty()) throw UsageError("no input files");
+  const ingest::SchemaMapping schema = dist::together("ingest: inputs", [&] {
+    if (options.classes.empty())
+      throw UsageError("no input classes: give --class qcd=PATH, ttbar=PATH, wjets=PATH");
+    if (options.out.empty()) throw UsageError("no output directory (--out)");
+    if (options.chunk_events == 0) throw UsageError("chunk size must be positive");
+    if (options.part_entries == 0) throw UsageError("entries per part must be positive");
+    ingest::SchemaMapping mapping = ingest::schema_by_name(options.schema);
+    for (const ClassSpec& spec : options.classes)
+      for (const std::string& pattern : spec.inputs)
+        for (std::string& path : expand_inputs(pattern)) inputs.push_back({std::move(path), &spec});
+    if (inputs.empty()) throw UsageError("no input files");
+    return mapping;
+  });
 
-  fs::create_directories(options.out);
-  // Temporary files of an interrupted run are never complete parts.
-  for (const auto& entry : fs::directory_iterator(options.out))
-    if (entry.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(entry.path());
-  if (!options.resume && fs::exists(options.out / parquet::kManifestName))
-    throw UsageError("output directory already holds a dataset: remove it, or use --resume to finish it",
-                     {options.out.string()});
+  dist::together("ingest: output directory", [&] {
+    if (!dist::is_root()) return;
+    fs::create_directories(options.out);
+    // Temporary files of an interrupted run are never complete parts (removed before any rank
+    // starts writing its own).
+    for (const auto& entry : fs::directory_iterator(options.out))
+      if (entry.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(entry.path());
+    if (!options.resume && fs::exists(options.out / parquet::kManifestName))
+      throw UsageError("output directory already holds a dataset: remove it, or use --resume to finish it",
+                       {options.out.string()});
+  });
 
   // --on-error skip passes over an input only for what is wrong with that input (corrupt,
   // truncated, unreadable): a failed write (a full disk), a usage or an internal error stops the run.
@@ -151,6 +228,90 @@ IngestSummary run_ingest(const IngestOptions& options) {
     const std::string& file = e.context().file;
     return file == input.path || file == io::printable_location(input.path);
   };
+  // The units of work, from every input's entries and cluster boundaries (tree metadata only:
+  // cheap), found by the ranks in turn; their entries balance them across the ranks and size the
+  // progress bar. An unreadable input is one unit of weight 0 when it is to be skipped (its error is
+  // reported when it is ingested).
+  const std::string my_plan = dist::together("ingest: planning", [&] {
+    nlohmann::json plan = nlohmann::json::array();
+    const dist::Range share = dist::even_share(inputs.size(), dist::rank(), dist::size());
+    for (size_t i = share.first; i < share.last; ++i) {
+      try {
+        auto file = rootio::RootFile::open(inputs[i].path);
+        auto tree = rootio::Tree::open(file, schema.tree);
+        const uint64_t entries = tree->entries();
+        plan.push_back({{"entries", entries},
+                        {"boundaries", entries > options.part_entries ? tree->cluster_boundaries()
+                                                                      : std::vector<uint64_t>{}}});
+      } catch (const Error& e) {
+        if (!skips(e, inputs[i])) throw;
+        plan.push_back({{"entries", 0}, {"boundaries", std::vector<uint64_t>{}}});
+      }
+    }
+    return plan.dump();
+  });
+  std::vector<Unit> units;
+  size_t planned = 0;  // inputs, in order
+  for (const std::string& text : dist::all_gather(my_plan, "ingest: planning"))
+    for (const auto& j : nlohmann::json::parse(text)) {
+      for (Unit& unit : units_of(planned, j.at("entries").get<uint64_t>(),
+                                 j.at("boundaries").get<std::vector<uint64_t>>(), options.part_entries))
+        units.push_back(std::move(unit));
+      ++planned;
+    }
+  std::vector<uint64_t> weights;
+  for (const Unit& unit : units) weights.push_back(unit.entries);
+  const std::vector<int> owner = dist::assign_by_weight(weights, dist::size());
+  std::vector<size_t> mine;
+  uint64_t my_entries = 0;
+  for (size_t u = 0; u < units.size(); ++u)
+    if (owner[u] == dist::rank()) mine.push_back(u), my_entries += units[u].entries;
+
+  Progress progress("ingest", my_entries, "events", options.progress && dist::is_root());
+  std::vector<InputOutcome> outcomes(units.size());
+  std::atomic<bool> failed{false};
+  dist::together("ingest: reading the inputs", [&] {
+    parallel_for(mine.size(), options.threads, [&](size_t k) {
+      if (failed) return;
+      const Unit& unit = units[mine[k]];
+      const Input& input = inputs[unit.input];
+      InputOutcome& outcome = outcomes[mine[k]];
+      fs::path part = options.out / unit.part;
+      auto t0 = std::chrono::steady_clock::now();
+      if (options.resume && fs::exists(part)) {
+        // A part that exists is complete (parts are renamed into place only when finished).
+        auto reader = parquet::FileReader::open(part.string());
+        if (const std::string* meta = reader->metadata_value("trigml"))
+          outcome.counts = counts_from_json(nlohmann::json::parse(*meta)["counts"]);
+        progress.advance(outcome.counts.read);
+        outcome.rows = reader->rows();
+        outcome.state = InputOutcome::Resumed;
+        return;
+      }
+      try {
+        outcome.counts = ingest_unit(input, unit, part, schema, options, progress);
+        outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        outcome.rows = outcome.counts.selected;
+        outcome.state = InputOutcome::Written;
+      } catch (const Error& e) {
+        if (!skips(e, input)) {
+          failed = true;
+          throw;
+        }
+        outcome.state = InputOutcome::Skipped;
+        outcome.error = e.what();
+      }
+    });
+  });
+  progress.finish();
+
+  // Every rank's outcomes, so that the summary (and rank 0's manifest) covers every input.
+  nlohmann::json my_outcomes = nlohmann::json::array();
+  for (size_t u : mine) my_outcomes.push_back(to_json(u, outcomes[u]));
+  for (const std::string& text : dist::all_gather(my_outcomes.dump(), "ingest: outcomes"))
+    for (const auto& j : nlohmann::json::parse(text))
+      outcomes[j.at("unit").get<size_t>()] = outcome_from_json(j);
+
   IngestSummary summary;
   for (const ClassSpec& spec : options.classes)
     summary.classes.push_back({spec.name, spec.label, 0, 0, 0, {}, 0});
@@ -159,75 +320,33 @@ IngestSummary run_ingest(const IngestOptions& options) {
       if (c.label == input.spec->label) return c;
     throw InternalError("class summary missing");
   };
-  // Total entries for the progress bar (cheap: tree metadata only).
-  uint64_t total_entries = 0;
-  for (const Input& input : inputs) {
-    try {
-      auto file = rootio::RootFile::open(input.path);
-      total_entries += rootio::Tree::open(file, schema.tree)->entries();
-    } catch (const Error& e) {
-      if (!skips(e, input)) throw;
-    }
-  }
-  Progress progress("ingest", total_entries, "events", options.progress);
-  std::mutex mutex;
-  std::vector<uint64_t> part_rows(inputs.size(), 0);
-  std::vector<bool> part_written(inputs.size(), false);
-  std::atomic<bool> failed{false};
-
-  parallel_for(inputs.size(), options.threads, [&](size_t i) {
-    if (failed) return;
-    const Input& input = inputs[i];
-    fs::path part = options.out / parquet::part_name(input.index);
-    auto t0 = std::chrono::steady_clock::now();
-    if (options.resume && fs::exists(part)) {
-      // A part that exists is complete (parts are renamed into place only when finished).
-      auto reader = parquet::FileReader::open(part.string());
-      SelectionCounts counts;
-      if (const std::string* meta = reader->metadata_value("trigml")) {
-        auto j = nlohmann::json::parse(*meta);
-        counts.read = j["counts"]["read"];
-        counts.selected = j["counts"]["selected"];
-        counts.empty_particle_map = j["counts"]["rejected_empty_particle_map"];
-        counts.no_lepton = j["counts"]["rejected_no_lepton"];
-        counts.no_isolated_lepton = j["counts"]["rejected_no_isolated_lepton"];
-      }
-      progress.advance(counts.read);
-      std::lock_guard lock(mutex);
-      ClassSummary& c = class_of(input);
-      c.files++, c.resumed_files++;
-      c.counts.add(counts);
-      part_rows[i] = reader->rows();
-      part_written[i] = true;
-      return;
-    }
-    try {
-      SelectionCounts counts = ingest_file(input, part, schema, options, progress);
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::lock_guard lock(mutex);
-      ClassSummary& c = class_of(input);
-      c.files++;
-      c.counts.add(counts);
-      c.seconds += seconds;
-      part_rows[i] = counts.selected;
-      part_written[i] = true;
-    } catch (const Error& e) {
-      if (!skips(e, input)) {
-        failed = true;
-        throw;
-      }
-      std::lock_guard lock(mutex);
-      ClassSummary& c = class_of(input);
-      c.files++, c.skipped_files++;
-      summary.skipped.emplace_back(input.path, e.what());
-    }
-  });
-  progress.finish();
-
+  // Input by input, its units in entry order: an input is in the dataset whole or not at all.
   parquet::DatasetManifest manifest;
   manifest.schema = output_schema();
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (part_written[i]) manifest.parts.push_back({parquet::part_name(inputs[i].index), part_rows[i]});
+  for (size_t u = 0; u < units.size();) {
+    const size_t first_unit = u;
+    while (u < units.size() && units[u].input == units[first_unit].input) ++u;
+    const Input& input = inputs[units[first_unit].input];
+    ClassSummary& c = class_of(input);
+    c.files++;
+    const InputOutcome* skipped = nullptr;
+    bool resumed = true;
+    for (size_t k = first_unit; k < u; ++k) {
+      c.seconds += outcomes[k].seconds;
+      if (outcomes[k].state == InputOutcome::Skipped && !skipped) skipped = &outcomes[k];
+      resumed = resumed && outcomes[k].state == InputOutcome::Resumed;
+    }
+    if (skipped) {
+      c.skipped_files++;
+      summary.skipped.emplace_back(input.path, skipped->error);
+      continue;
+    }
+    if (resumed) c.resumed_files++;
+    for (size_t k = first_unit; k < u; ++k) {
+      c.counts.add(outcomes[k].counts);
+      manifest.parts.push_back({units[k].part, outcomes[k].rows});
+    }
+  }
   nlohmann::json classes = nlohmann::json::array();
   for (const auto& c : summary.classes)
     classes.push_back(
@@ -239,7 +358,9 @@ IngestSummary run_ingest(const IngestOptions& options) {
   nlohmann::json skipped = nlohmann::json::array();
   for (const auto& [file, error] : summary.skipped) skipped.push_back({{"file", file}, {"error", error}});
   manifest.metadata["skipped_inputs"] = skipped;
-  write_manifest(options.out, manifest);
+  dist::together("ingest: manifest", [&] {
+    if (dist::is_root()) write_manifest(options.out, manifest);
+  });
   summary.parts = manifest.parts.size();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;

@@ -1,6 +1,9 @@
 // `trigml ingest`: ROOT files of the three classes → a Parquet dataset of selected events with
-// their high-level features and particle rows, one part file per input file (so an interrupted
-// run resumes input by input), read in parallel, with a progress bar and a summary per class.
+// their high-level features and particle rows, one part file per input file or per range of
+// clusters of a large one (so an interrupted run resumes part by part), read in parallel, with a progress bar
+// and a summary per class. Under mpirun the inputs are shared out across the ranks, balanced by entries; each
+// rank writes the parts of its inputs and rank 0 the manifest, so the dataset is the same for any number of
+// ranks.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +37,9 @@ struct IngestOptions {
   OnError on_error = OnError::Fail;
   bool resume = false;
   uint64_t chunk_events = 5000;  // entries read per range (rounded to basket clusters)
+  // A file with more entries becomes several parts, each a range of whole clusters of at least this
+  // many entries (the last one fewer), which the ranks share out like files.
+  uint64_t part_entries = 200000;
   parquet::Codec codec = parquet::kDatasetCodec;
   bool progress = true;
 };
@@ -58,7 +64,8 @@ struct IngestSummary {
 // Expands a file, a glob or a directory (its *.root files) into sorted file paths.
 std::vector<std::string> expand_inputs(const std::string& pattern);
 
-// Parses an ingest configuration (TOML: [classes] qcd = [...], out, threads, schema, on_error).
+// Parses an ingest configuration (TOML: [classes] qcd = [...], out, threads, schema, on_error,
+// compression, part_entries).
 IngestOptions load_ingest_config(const std::string& path);
 // The same from the TOML text itself; `path` names it in errors.
 IngestOptions parse_ingest_config(std::string_view toml_text, const std::string& path);

@@ -123,6 +123,11 @@ IngestOptions parse_ingest_config(std::string_view toml_text, const std::string&
             [](const ClassSpec& a, const ClassSpec& b) { return a.label < b.label; });
   if (auto out = table["out"].value<std::string>()) options.out = *out;
   options.threads = static_cast<unsigned>(table["threads"].value_or(0));
+  if (auto entries = table["part_entries"].value<int64_t>()) {
+    if (*entries < 1)
+      throw UsageError(fmt::format("part_entries must be positive, not {}", *entries), {path});
+    options.part_entries = static_cast<uint64_t>(*entries);
+  }
   options.schema = table["schema"].value_or(std::string("delphes"));
   std::string on_error = table["on_error"].value_or(std::string("fail"));
   if (on_error != "fail" && on_error != "skip")

@@ -1,5 +1,6 @@
 #include "model/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <span>
 #include <sstream>
@@ -22,14 +23,10 @@ Architecture parse_architecture(const std::string& name) {
 
 std::string to_string(Architecture a) {
   switch (a) {
-    case Architecture::Hlf:
-      return "hlf";
-    case Architecture::Particles:
-      return "particles";
-    case Architecture::Inclusive:
-      return "inclusive";
-    case Architecture::InclusiveLstm:
-      return "inclusive-lstm";
+    case Architecture::Hlf: return "hlf";
+    case Architecture::Particles: return "particles";
+    case Architecture::Inclusive: return "inclusive";
+    case Architecture::InclusiveLstm: return "inclusive-lstm";
   }
   return "?";
 }
@@ -255,6 +252,51 @@ Classifier::StepResult Classifier::train_batch(const Batch& batch, std::span<con
   StepResult result;
   result.loss = loss.item<double>();
   result.correct = logits.detach().argmax(1).eq(target).sum().item<int64_t>();
+  return result;
+}
+
+Classifier::StepResult Classifier::train_share(const Batch& batch, std::span<const int32_t> labels,
+                                               int64_t global_events,
+                                               const std::function<void(std::span<float>)>& add_gradients) {
+  impl_->net->train();
+  impl_->adam->zero_grad();
+  StepResult result;
+  if (!labels.empty()) {
+    const auto target = torch::from_blob(const_cast<int32_t*>(labels.data()),
+                                         {static_cast<int64_t>(labels.size())}, torch::kInt)
+                            .to(torch::kLong);
+    const auto logits = impl_->run(batch);
+    if (logits.size(0) != target.size(0))
+      throw std::invalid_argument("model: batch and labels have different event counts");
+    const auto loss = torch::cross_entropy_loss(logits, target, {}, at::Reduction::Sum) /
+                      static_cast<double>(global_events);
+    loss.backward();
+    result.loss = loss.item<double>();
+    result.correct = logits.detach().argmax(1).eq(target).sum().item<int64_t>();
+  }
+  // A share without events contributes zeros; every parameter then has a gradient to receive.
+  std::vector<torch::Tensor> parameters = impl_->net->parameters();
+  int64_t total = 0;
+  for (auto& p : parameters) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    total += p.numel();
+  }
+  std::vector<float> flat(static_cast<size_t>(total));
+  int64_t at = 0;
+  for (auto& p : parameters) {
+    const auto grad = p.grad().contiguous();
+    std::copy_n(grad.data_ptr<float>(), grad.numel(), flat.data() + at);
+    at += grad.numel();
+  }
+  add_gradients(flat);
+  at = 0;
+  for (auto& p : parameters) {
+    p.mutable_grad().copy_(torch::from_blob(flat.data() + at, p.sizes(), torch::kFloat));
+    at += p.numel();
+  }
+  if (impl_->config.gradient_clip_norm > 0)
+    torch::nn::utils::clip_grad_norm_(parameters, impl_->config.gradient_clip_norm);
+  impl_->adam->step();
   return result;
 }
 

@@ -3,6 +3,7 @@
 // not include libtorch, so train/eval code links trigml_model without seeing torch headers.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -75,6 +76,13 @@ class Classifier {
     int64_t correct = 0;  // events whose largest logit is their label's
   };
   StepResult train_batch(const Batch& batch, std::span<const int32_t> labels);
+  // One step of data-parallel training: `batch` is this process's share of a global batch of
+  // `global_events` events (possibly none of them). The loss is summed over the share and divided by
+  // `global_events`; `add_gradients` replaces the gradients of every parameter (flattened, in parameter
+  // order) by their sum over all processes, before clipping and the Adam step, so that every process
+  // takes the step of the whole batch. Returns this share's part of the batch's mean loss.
+  StepResult train_share(const Batch& batch, std::span<const int32_t> labels, int64_t global_events,
+                         const std::function<void(std::span<float>)>& add_gradients);
   void set_learning_rate(double rate);
   double learning_rate() const;
   // Evaluation mode (dropout off), no gradients: logits, N × classes, row-major.

@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "common/terminal.hpp"
+#include "dist/dist.hpp"
 #include "gen/delphes_output.hpp"
 #include "gen/generator.hpp"
 #include "ingest/ingest.hpp"
@@ -161,16 +162,28 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
   const auto start = Clock::now();
   const int threads = c.threads > 0 ? c.threads : static_cast<int>(default_threads());
   const fs::path out = c.out;
-  fs::create_directories(out);
-  const StageRecords stages(out / "stages");
+  // Under mpirun rank 0 keeps the stage records and runs the stages that are not distributed
+  // (generate, evaluate) while the others wait; every rank runs ingest, prepare and train.
+  std::optional<StageRecords> records;
+  dist::together("run: stage records", [&] {
+    if (dist::is_root()) records.emplace(out / "stages");
+  });
+  const auto on_root = [](const std::string& what, const auto& step) {
+    dist::together(what, [&] {
+      if (dist::is_root()) step();
+    });
+  };
   PipelineResult result;
   // Runs a stage unless its record says its output is current; true when it ran.
   const auto run_stage = [&](const std::string& name, const nlohmann::json& record, const auto& work) {
-    const bool now = !stages.current(name, record);
+    const std::string current = dist::together("run: " + name, [&] {
+      return dist::is_root() && records->current(name, record) ? std::string("current") : std::string();
+    });
+    const bool now = dist::broadcast(current, "run: " + name).empty();
     if (now) {
-      stages.invalidate(name);
+      on_root("run: " + name, [&] { records->invalidate(name); });
       work();
-      stages.complete(name, record);
+      on_root("run: " + name, [&] { records->complete(name, record); });
     }
     (now ? result.stages_run : result.stages_skipped).push_back(name);
     return now;
@@ -188,21 +201,23 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
     const fs::path dir = out / "generated";
     for (const auto& name : ingest::class_names()) inputs[name] = {(dir / (name + ".root")).string()};
     run_stage("generate", record, [&] {
-      fs::create_directories(dir);
-      for (const auto& name : ingest::class_names()) {
-        gen::GeneratorSettings settings;
-        settings.process = gen::parse_process(name);
-        settings.seed = c.generator_seed;
-        settings.pileup = c.pileup;
-        std::optional<Progress> bar;
-        gen::write_delphes_file(dir / (name + ".root"), settings, static_cast<int64_t>(c.events_per_class),
-                                threads, {}, [&](uint64_t events) {
-                                  if (!bar)
-                                    bar.emplace("generate " + name, c.events_per_class, "events", progress);
-                                  bar->advance(events);
-                                });
-        if (bar) bar->finish();
-      }
+      on_root("run: generate", [&] {
+        fs::create_directories(dir);
+        for (const auto& name : ingest::class_names()) {
+          gen::GeneratorSettings settings;
+          settings.process = gen::parse_process(name);
+          settings.seed = c.generator_seed;
+          settings.pileup = c.pileup;
+          std::optional<Progress> bar;
+          gen::write_delphes_file(dir / (name + ".root"), settings, static_cast<int64_t>(c.events_per_class),
+                                  threads, {}, [&](uint64_t events) {
+                                    if (!bar)
+                                      bar.emplace("generate " + name, c.events_per_class, "events", progress);
+                                    bar->advance(events);
+                                  });
+          if (bar) bar->finish();
+        }
+      });
     });
     upstream = record;
   } else {
@@ -213,7 +228,7 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
   const nlohmann::json ingest_record = {{"stage", "ingest"}, {"schema", c.schema}, {"upstream", upstream}};
   const fs::path ingested = out / "ingested";
   run_stage("ingest", ingest_record, [&] {
-    fs::remove_all(ingested);
+    on_root("run: ingest", [&] { fs::remove_all(ingested); });
     ingest::IngestOptions options;
     for (const auto& [name, patterns] : inputs)
       options.classes.push_back({name, ingest::class_label(name), patterns});
@@ -233,7 +248,7 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
                                          {"upstream", ingest_record}};
   const fs::path prepared = out / "prepared";
   run_stage("prepare", prepare_record, [&] {
-    fs::remove_all(prepared);
+    on_root("run: prepare", [&] { fs::remove_all(prepared); });
     prepare::PrepareOptions options;
     options.input = ingested;
     options.out = prepared;
@@ -261,12 +276,17 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
     ModelResult model_result;
     model_result.architecture = plan.architecture;
     model_result.trained_now = run_stage(train_stage, train_record, [&] {
-      fs::remove_all(model_dir);
       // A run killed during training resumes from its checkpoint when nothing changed.
-      const bool resume = stages.current(train_stage + ".started", train_record) &&
-                          fs::exists(partial / "checkpoint" / "state.json");
-      if (!resume) fs::remove_all(partial);
-      stages.complete(train_stage + ".started", train_record);
+      const std::string resuming = dist::together("run: " + train_stage, [&] {
+        if (!dist::is_root()) return std::string();
+        fs::remove_all(model_dir);
+        const bool resume = records->current(train_stage + ".started", train_record) &&
+                            fs::exists(partial / "checkpoint" / "state.json");
+        if (!resume) fs::remove_all(partial);
+        records->complete(train_stage + ".started", train_record);
+        return resume ? std::string("resume") : std::string();
+      });
+      const bool resume = !dist::broadcast(resuming, "run: " + train_stage).empty();
       train::TrainOptions options;
       options.data = prepared;
       options.out = model_dir;
@@ -283,18 +303,20 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
       options.progress = progress;
       train::train_model(options);
     });
-    stages.invalidate(train_stage + ".started");
+    on_root("run: " + train_stage, [&] { records->invalidate(train_stage + ".started"); });
     const std::string eval_stage = "evaluate-" + plan.architecture;
     const nlohmann::json eval_record = {{"stage", eval_stage}, {"upstream", train_record}};
     const fs::path report_dir = out / "eval" / plan.architecture;
     run_stage(eval_stage, eval_record, [&] {
-      train::EvaluateOptions options;
-      options.model = model_dir;
-      options.data = prepared;
-      options.out = report_dir;
-      options.threads = threads;
-      options.progress = progress;
-      train::evaluate_model(options);
+      on_root("run: " + eval_stage, [&] {
+        train::EvaluateOptions options;
+        options.model = model_dir;
+        options.data = prepared;
+        options.out = report_dir;
+        options.threads = threads;
+        options.progress = progress;
+        train::evaluate_model(options);
+      });
     });
     model_result.metrics = nlohmann::json::parse(train::read_text_file(report_dir / "metrics.json"));
     model_result.report = report_dir / "report.html";
@@ -305,7 +327,7 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
   for (const auto& m : result.models)
     summary["models"][m.architecture] = {
         {"auc", m.metrics.at("auc")}, {"accuracy", m.metrics.at("accuracy")}, {"report", m.report.string()}};
-  train::write_text_file(out / "summary.json", summary.dump(2) + "\n");
+  on_root("run: summary", [&] { train::write_text_file(out / "summary.json", summary.dump(2) + "\n"); });
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -17,6 +18,7 @@
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "common/terminal.hpp"
+#include "dist/dist.hpp"
 #include "io/source.hpp"
 #include "io/url.hpp"
 #include "parquet/dataset.hpp"
@@ -110,9 +112,10 @@ class StagingFile {
     std::memset(p, 0, padding(s));
   }
 
-  // After the last add: if anything went to disk, the rest follows it.
-  void finish() {
-    if (!file_.is_open()) return;
+  // After the last add: if anything went to disk, the rest follows it. A file another rank reads
+  // (`for_another_rank`) is always written, even when empty, so that a missing file means a lost one.
+  void finish(bool for_another_rank) {
+    if (!file_.is_open() && !for_another_rank) return;
     spill();
     file_.close();
     if (!file_) throw IoError("cannot write a staging file", {path_.string()});
@@ -160,20 +163,19 @@ bool parse_event(std::span<std::byte> bytes, size_t& at, EventView& e) {
 }
 
 // Scales events (as they are copied into its column buffers) and writes them in fixed-size
-// batches.
+// batches, into parts numbered from `first_part` (a rank writes a contiguous run of a split's parts).
 class SplitWriter {
  public:
-  SplitWriter(fs::path directory, uint64_t rows_per_part, parquet::Codec codec, std::string metadata,
-              const MinMaxScaler& hlf_scaler, const ParticleScaler& particle_scaler)
+  SplitWriter(fs::path directory, uint64_t first_part, uint64_t rows_per_part, parquet::Codec codec,
+              std::string metadata, const MinMaxScaler& hlf_scaler, const ParticleScaler& particle_scaler)
       : directory_(std::move(directory)),
+        next_part_(first_part),
         rows_per_part_(rows_per_part),
         codec_(codec),
         metadata_(std::move(metadata)),
         hlf_scaler_(hlf_scaler),
         particle_scaler_(particle_scaler),
-        sources_(kWriteBatch) {
-    fs::create_directories(directory_);
-  }
+        sources_(kWriteBatch) {}
   void add(const EventView& e) {
     labels_.push_back(e.label);
     for (int c = 0; c < 3; ++c) encoded_.push_back(c == e.label ? 1.0f : 0.0f);
@@ -192,11 +194,6 @@ class SplitWriter {
   void finish() {
     flush();
     close_part();
-    parquet::DatasetManifest manifest;
-    manifest.schema = output_schema();
-    manifest.parts = parts_;
-    manifest.metadata = nlohmann::json::parse(metadata_);
-    parquet::write_manifest(directory_, manifest);
   }
   uint64_t rows() const { return total_; }
 
@@ -208,7 +205,7 @@ class SplitWriter {
       parquet::WriterOptions options;
       options.codec = codec_;
       options.metadata = {{"trigml.preprocessing", metadata_}};
-      writer_ = std::make_unique<parquet::Writer>(directory_ / parquet::part_name(parts_.size()),
+      writer_ = std::make_unique<parquet::Writer>(directory_ / parquet::part_name(next_part_),
                                                   output_schema(), options);
     }
     std::vector<parquet::ColumnValues> v(7);
@@ -229,19 +226,19 @@ class SplitWriter {
   void close_part() {
     if (!writer_) return;
     writer_->close();
-    parts_.push_back({parquet::part_name(parts_.size()), part_rows_});
+    ++next_part_;
     writer_.reset();
     part_rows_ = 0;
   }
 
   fs::path directory_;
+  uint64_t next_part_;
   uint64_t rows_per_part_;
   parquet::Codec codec_;
   std::string metadata_;
   const MinMaxScaler& hlf_scaler_;
   const ParticleScaler& particle_scaler_;
   std::unique_ptr<parquet::Writer> writer_;
-  std::vector<parquet::DatasetPart> parts_;
   uint64_t part_rows_ = 0, total_ = 0;
   std::vector<int32_t> labels_;
   std::vector<float> encoded_, hlf_;
@@ -251,15 +248,16 @@ class SplitWriter {
   std::vector<std::string> sources_;  // kWriteBatch strings whose capacity is reused
 };
 
-// Streams the input dataset row group by row group (decoding up to `threads` at once), calling f(global
-// index, event) for every event that wanted(global index) accepts. The event's particles and source
-// are views into the decoded row group.
+// Streams one part of the input dataset row group by row group (decoding up to `threads` at once),
+// calling f(global index, event) for every event that wanted(global index) accepts; the part's first
+// row has the global index `first_index`. Returns the part's rows. The event's particles and source are
+// views into the decoded row group.
 template <typename Wanted, typename F>
-void for_each_event(const fs::path& input, const std::vector<std::string>& columns, unsigned threads,
-                    Wanted&& wanted, F&& f) {
+uint64_t for_each_event(const fs::path& input, uint64_t first_index, const std::vector<std::string>& columns,
+                        unsigned threads, Wanted&& wanted, F&& f) {
   parquet::DatasetReader reader(input, columns, {.threads = threads});
   std::vector<parquet::ColumnData> data;
-  uint64_t global = 0;
+  uint64_t global = first_index;
   EventView e;
   const bool full = columns.size() > 1;
   while (reader.next(data)) {
@@ -286,6 +284,7 @@ void for_each_event(const fs::path& input, const std::vector<std::string>& colum
       f(global, e);
     }
   }
+  return global - first_index;
 }
 
 // What preprocessing.json (and every output file's metadata) holds.
@@ -321,6 +320,45 @@ nlohmann::json preprocessing_json(const PrepareOptions& o, const PrepareSummary&
 }
 
 enum class Destination : uint8_t { Drop, Train, Test };
+constexpr size_t kTest = 0, kTrain = 1;  // the splits, in the order their parts are shared out
+const char* const kSplitNames[] = {"test", "train"};
+
+// A range of one split's output rows (the test split in input order, the training split in key
+// order) that one rank stages, sorts and writes: a shuffle bucket. Each rank writes a contiguous run
+// of whole parts, cut into buckets that fit its memory budget.
+struct Bucket {
+  size_t split = kTrain;
+  uint64_t first = 0, last = 0;  // output rows
+  int owner = 0;
+};
+
+std::vector<Bucket> plan_buckets(const std::array<uint64_t, 2>& split_rows, uint64_t rows_per_part,
+                                 uint64_t bucket_rows) {
+  // Whole parts share out: weights are the parts' rows, test parts first.
+  std::vector<uint64_t> part_rows;
+  std::array<uint64_t, 2> parts{};
+  for (size_t split : {kTest, kTrain}) {
+    parts[split] = (split_rows[split] + rows_per_part - 1) / rows_per_part;
+    for (uint64_t p = 0; p < parts[split]; ++p)
+      part_rows.push_back(std::min(rows_per_part, split_rows[split] - p * rows_per_part));
+  }
+  // A bucket is a whole number of parts when the budget holds one, else a slice of one.
+  const uint64_t chunk = bucket_rows >= rows_per_part ? bucket_rows / rows_per_part * rows_per_part
+                                                      : std::max<uint64_t>(1, bucket_rows);
+  std::vector<Bucket> buckets;
+  for (int r = 0; r < dist::size(); ++r) {
+    const dist::Range share = dist::contiguous_share(part_rows, r, dist::size());
+    for (size_t split : {kTest, kTrain}) {
+      const uint64_t offset = split == kTest ? 0 : parts[kTest];
+      const uint64_t first_part = std::clamp<uint64_t>(share.first, offset, offset + parts[split]) - offset;
+      const uint64_t last_part = std::clamp<uint64_t>(share.last, offset, offset + parts[split]) - offset;
+      const uint64_t last_row = std::min(split_rows[split], last_part * rows_per_part);
+      for (uint64_t row = first_part * rows_per_part; row < last_row; row += chunk)
+        buckets.push_back({split, row, std::min(last_row, row + chunk), r});
+    }
+  }
+  return buckets;
+}
 
 // The summary of an output that a finished run made (prepare renames its staging directory into
 // place only when complete) with these options; an error if other options made it.
@@ -354,57 +392,65 @@ PrepareSummary finished_already(const PrepareOptions& o) {
 
 PrepareSummary run_prepare(const PrepareOptions& o) {
   auto start = std::chrono::steady_clock::now();
-  if (o.out.empty()) throw UsageError("no output directory (--out)");
-  if (!(o.test_fraction > 0 && o.test_fraction < 1))
-    throw UsageError(fmt::format("--test-fraction {} must be between 0 and 1", o.test_fraction));
-  if (o.rows_per_part == 0) throw UsageError("rows per part must be positive");
-  if (fs::exists(o.out)) {
-    if (!o.resume)
-      throw UsageError("output directory exists already; remove it first (or --resume to keep it)",
-                       {o.out.string()});
-    return finished_already(o);
-  }
-  if (o.resume) remove_stale_temporaries(o.out);
-  // Check the input is an ingest output before any work.
-  auto files = parquet::dataset_files(o.input);
-  {
-    auto first = parquet::FileReader::open(files.front().string());
-    for (const auto& name : input_columns()) {
-      try {
-        first->column(name);
-      } catch (const NotFoundError&) {
-        throw UsageError(fmt::format("not an ingest output: no column '{}' (run trigml ingest first)", name),
-                         {files.front().string()});
-      }
-    }
-  }
+  std::optional<PrepareSummary> finished;
+  dist::together("prepare: resume", [&] {
+    if (o.resume && fs::exists(o.out)) finished = finished_already(o);
+    if (o.resume && !finished && dist::is_root()) remove_stale_temporaries(o.out);
+  });
+  if (finished) return *finished;
+  // Every rank checks the options and the input and reads every label (one small column): what is
+  // kept, in which split and where every output row goes is then known on every rank alike.
   PrepareSummary summary;
   summary.classes = kClassNames;
-
-  // Pass 1: labels → which events are kept, and in which split.
-  std::vector<int32_t> labels;
-  for_each_event(
-      o.input, {"label"}, o.threads, [](uint64_t) { return true; },
-      [&](uint64_t, const EventView& e) {
-        if (e.label < 0 || e.label > 2)
-          throw FormatError(fmt::format("label {} is not 0, 1 or 2", e.label), {o.input.string()});
-        labels.push_back(e.label);
-      });
-  std::vector<uint64_t> sizes(3, 0);
-  for (int32_t l : labels) ++sizes[static_cast<size_t>(l)];
-  for (size_t c = 0; c < 3; ++c)
-    if (sizes[c] == 0)
-      throw UsageError(fmt::format("class '{}' has no events: nothing to balance", kClassNames[c]),
-                       {o.input.string()});
-  summary.available = sizes;
-  auto kept = balance(sizes, o.seed, o.balance_ratio);
-  std::vector<std::vector<bool>> test(3);
-  for (size_t c = 0; c < 3; ++c)
-    test[c] = split_test(static_cast<uint64_t>(std::count(kept[c].begin(), kept[c].end(), true)),
-                         o.test_fraction, o.seed, static_cast<int32_t>(c));
-  std::vector<Destination> destination(labels.size(), Destination::Drop);
-  summary.train.assign(3, 0), summary.test.assign(3, 0);
-  {
+  std::vector<fs::path> files;
+  std::vector<uint64_t> file_rows;
+  std::vector<Destination> destination;
+  dist::together("prepare: labels", [&] {
+    if (o.out.empty()) throw UsageError("no output directory (--out)");
+    if (!(o.test_fraction > 0 && o.test_fraction < 1))
+      throw UsageError(fmt::format("--test-fraction {} must be between 0 and 1", o.test_fraction));
+    if (o.rows_per_part == 0) throw UsageError("rows per part must be positive");
+    if (fs::exists(o.out))
+      throw UsageError("output directory exists already; remove it first (or --resume to keep it)",
+                       {o.out.string()});
+    // Check the input is an ingest output before any work.
+    files = parquet::dataset_files(o.input);
+    {
+      auto first = parquet::FileReader::open(files.front().string());
+      for (const auto& name : input_columns()) {
+        try {
+          first->column(name);
+        } catch (const NotFoundError&) {
+          throw UsageError(
+              fmt::format("not an ingest output: no column '{}' (run trigml ingest first)", name),
+              {files.front().string()});
+        }
+      }
+    }
+    // Pass 1: labels → which events are kept, and in which split.
+    std::vector<int32_t> labels;
+    for (const fs::path& file : files)
+      file_rows.push_back(for_each_event(
+          file, labels.size(), {"label"}, o.threads, [](uint64_t) { return true; },
+          [&](uint64_t, const EventView& e) {
+            if (e.label < 0 || e.label > 2)
+              throw FormatError(fmt::format("label {} is not 0, 1 or 2", e.label), {file.string()});
+            labels.push_back(e.label);
+          }));
+    std::vector<uint64_t> sizes(3, 0);
+    for (int32_t l : labels) ++sizes[static_cast<size_t>(l)];
+    for (size_t c = 0; c < 3; ++c)
+      if (sizes[c] == 0)
+        throw UsageError(fmt::format("class '{}' has no events: nothing to balance", kClassNames[c]),
+                         {o.input.string()});
+    summary.available = sizes;
+    auto kept = balance(sizes, o.seed, o.balance_ratio);
+    std::vector<std::vector<bool>> test(3);
+    for (size_t c = 0; c < 3; ++c)
+      test[c] = split_test(static_cast<uint64_t>(std::count(kept[c].begin(), kept[c].end(), true)),
+                           o.test_fraction, o.seed, static_cast<int32_t>(c));
+    destination.assign(labels.size(), Destination::Drop);
+    summary.train.assign(3, 0), summary.test.assign(3, 0);
     std::vector<uint64_t> class_index(3, 0), kept_index(3, 0);
     for (size_t g = 0; g < labels.size(); ++g) {
       auto c = static_cast<size_t>(labels[g]);
@@ -414,150 +460,219 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
         ++(is_test ? summary.test : summary.train)[c];
       }
     }
-  }
+  });
+  const uint64_t events = destination.size();
+  const std::array<uint64_t, 2> split_rows = {summary.test[0] + summary.test[1] + summary.test[2],
+                                              summary.train[0] + summary.train[1] + summary.train[2]};
 
-  // Pass 2, the only full read of the input: the scalers are fitted on the training split only
-  // (choices.md #7) while the kept events, their particles sorted by ΔR (which uses the
-  // unscaled η and φ), are staged unscaled: the test split in input order, the training split in
-  // key-range buckets; a quarter of the memory budget holds them before they go to disk. Pass 3
-  // scales what it reads back.
-  MinMaxScaler hlf_scaler;
-  ParticleScaler particle_scaler;
-  uint64_t train_events = summary.train[0] + summary.train[1] + summary.train[2];
+  // Where every output row goes. The training split is shuffled by sorting on per-event random keys;
+  // a bucket of it is the range of keys of its rows (from the first row's key on).
+  std::vector<std::pair<uint64_t, uint64_t>> train_keys;  // key, global index
+  train_keys.reserve(split_rows[kTrain]);
+  for (uint64_t g = 0; g < events; ++g)
+    if (destination[g] == Destination::Train)
+      train_keys.emplace_back(random_key(o.seed, kShuffleStream, g), g);
+  std::sort(train_keys.begin(), train_keys.end());
   uint64_t input_bytes = 0;
   for (const auto& f : files) input_bytes += size_of(f);
-  // Bytes in memory per event, estimated from the (compressed) input: generous by a factor 4.
-  double per_event =
-      4.0 * static_cast<double>(input_bytes) / static_cast<double>(std::max<size_t>(1, labels.size()));
-  uint64_t buckets = std::max<uint64_t>(
-      1, static_cast<uint64_t>(std::ceil(per_event * static_cast<double>(train_events) /
-                                         static_cast<double>(std::max<uint64_t>(1, o.memory_limit / 2)))));
-  summary.shuffle_buckets = buckets;
-  fs::path staging = o.out;
-  staging += fmt::format(".tmp-{}", ::getpid());
-  fs::remove_all(staging);
-  fs::create_directories(staging / "shuffle");
-  const fs::path test_path = staging / "shuffle" / "test.bin";
-  try {
-    Progress progress("prepare", labels.size() + train_events, "events", o.progress);
-    const size_t spill_bytes = std::max<size_t>(64 << 10, o.memory_limit / 4 / (buckets + 1));
-    const uint64_t test_events = summary.test[0] + summary.test[1] + summary.test[2];
-    auto expected_bytes = [&](uint64_t events) {
-      return static_cast<size_t>(per_event * static_cast<double>(events));
-    };
-    StagingFile test_file(test_path, spill_bytes, expected_bytes(test_events));
-    std::vector<StagingFile> bucket_files;
-    bucket_files.reserve(buckets);
-    for (uint64_t b = 0; b < buckets; ++b)
-      bucket_files.emplace_back(staging / "shuffle" / fmt::format("bucket-{:05d}.bin", b), spill_bytes,
-                                expected_bytes(train_events / buckets + 1));
-    {
-      std::vector<uint64_t> order;
-      for_each_event(
-          o.input, input_columns(), o.threads,
-          [&](uint64_t g) {
-            progress.advance();
-            return destination[g] != Destination::Drop;
-          },
-          [&](uint64_t g, EventView& e) {
-            if (destination[g] == Destination::Train) {
-              hlf_scaler.update(e.hlf);
-              particle_scaler.accumulate(e.particles);
-            }
-            if (destination[g] == Destination::Test) {
-              e.key = 0;
-              test_file.add(e, order);
-              return;
-            }
-            e.key = random_key(o.seed, kShuffleStream, g);
-            // Keys are uniform: the top bits choose the bucket, so bucket order is key order.
-            uint64_t b = buckets == 1 ? 0 : e.key / (UINT64_MAX / buckets + 1);
-            bucket_files[b].add(e, order);
-          });
-      test_file.finish();
-      for (auto& f : bucket_files) f.finish();
+  // Bytes in memory per event, estimated from the (compressed) input: generous by a factor 4. Half
+  // the budget holds the bucket being sorted.
+  const double per_event =
+      4.0 * static_cast<double>(input_bytes) / static_cast<double>(std::max<uint64_t>(1, events));
+  const auto bucket_rows =
+      static_cast<uint64_t>(static_cast<double>(std::max<uint64_t>(1, o.memory_limit / 2)) / per_event);
+  const std::vector<Bucket> buckets = plan_buckets(split_rows, o.rows_per_part, bucket_rows);
+  summary.shuffle_buckets = buckets.size();
+  std::array<std::vector<size_t>, 2> buckets_of;  // per split, in row order
+  for (size_t b = 0; b < buckets.size(); ++b) buckets_of[buckets[b].split].push_back(b);
+  std::vector<std::pair<uint64_t, uint64_t>>
+      train_starts;  // (key, index) of each training bucket's first row
+  for (size_t b : buckets_of[kTrain]) train_starts.push_back(train_keys[buckets[b].first]);
+  std::vector<std::pair<uint64_t, uint64_t>>().swap(train_keys);
+  auto bucket_of = [&](size_t split, uint64_t row_or_key, uint64_t g) -> size_t {
+    if (split == kTest) {
+      auto after = std::upper_bound(buckets_of[kTest].begin(), buckets_of[kTest].end(), row_or_key,
+                                    [&](uint64_t row, size_t b) { return row < buckets[b].first; });
+      return *(after - 1);
     }
-    hlf_scaler.finish();
-    particle_scaler.finish();
-    summary.preprocessing = preprocessing_json(o, summary, files, hlf_scaler, particle_scaler);
-    const std::string metadata = summary.preprocessing.dump();
+    auto after = std::upper_bound(train_starts.begin(), train_starts.end(), std::pair{row_or_key, g});
+    return buckets_of[kTrain][static_cast<size_t>(after - train_starts.begin()) - 1];
+  };
 
-    // Pass 3: scaled and written; the test split in input order, then the training split bucket
-    // by bucket, each sorted by key: globally shuffled.
-    // Records in place when they never left memory; a spilled bucket is read back whole.
-    ByteBuffer loaded;
-    auto records = [&](StagingFile& f) -> std::span<std::byte> {
-      if (!f.on_disk()) return f.pending();
-      loaded.resize(fs::file_size(f.path()));
-      std::ifstream in(f.path(), std::ios::binary);
-      if (!in.read(reinterpret_cast<char*>(loaded.data()), static_cast<std::streamsize>(loaded.size())))
-        throw IoError("cannot read a staging file", {f.path().string()});
-      fs::remove(f.path());
-      return loaded;
-    };
-    auto release = [](StagingFile& f) { ByteBuffer().swap(f.pending()); };
-    EventView e;
+  // The staging directory every rank shares (rank 0's name), renamed into place when complete.
+  fs::path staging = o.out;
+  staging += dist::broadcast(fmt::format(".tmp-{}", ::getpid()), "prepare: staging directory");
+  auto staging_file = [&](size_t bucket, int from) {
+    return staging / "shuffle" / fmt::format("bucket-{:05d}-from-{:04d}.bin", bucket, from);
+  };
+  try {
+    dist::together("prepare: staging directory", [&] {
+      if (!dist::is_root()) return;
+      fs::remove_all(staging);
+      for (const char* dir : {"shuffle", "train", "test"}) fs::create_directories(staging / dir);
+    });
+    // Pass 2, the only full read of the input, each rank reading a contiguous share of its parts:
+    // the scalers are fitted on the training split only (choices.md #7), one partial fit per input
+    // part, while the kept events, their particles sorted by ΔR (which uses the unscaled η and φ),
+    // are staged unscaled into the buckets of the rank that writes their rows; a quarter of the
+    // memory budget holds them before they go to disk. Pass 3 scales what it reads back.
+    const dist::Range my_files = dist::contiguous_share(file_rows, dist::rank(), dist::size());
+    uint64_t my_first = 0, my_events = 0;
+    for (size_t f = 0; f < my_files.last; ++f) (f < my_files.first ? my_first : my_events) += file_rows[f];
+    uint64_t my_rows = 0;
+    for (const Bucket& b : buckets)
+      if (b.owner == dist::rank()) my_rows += b.last - b.first;
+    Progress progress("prepare", my_events + my_rows, "events", o.progress && dist::is_root());
+    const size_t spill_bytes = std::max<size_t>(64 << 10, o.memory_limit / 4 / (buckets.size() + 1));
+    std::vector<StagingFile> bucket_files;
+    std::vector<double> scaler_states;  // per part of my share: the min-max then the particle scaler's
+    dist::together("prepare: staging", [&] {
+      bucket_files.reserve(buckets.size());
+      for (size_t b = 0; b < buckets.size(); ++b)
+        bucket_files.emplace_back(
+            staging_file(b, dist::rank()), spill_bytes,
+            static_cast<size_t>(per_event * static_cast<double>(buckets[b].last - buckets[b].first)) /
+                static_cast<size_t>(dist::size()));
+      uint64_t test_row = static_cast<uint64_t>(std::count(
+          destination.begin(), destination.begin() + static_cast<int64_t>(my_first), Destination::Test));
+      std::vector<uint64_t> order;
+      uint64_t first = my_first;
+      for (size_t f = my_files.first; f < my_files.last; ++f) {
+        MinMaxScaler part_hlf;
+        ParticleScaler part_particles;
+        first += for_each_event(
+            files[f], first, input_columns(), o.threads,
+            [&](uint64_t g) {
+              progress.advance();
+              return destination[g] != Destination::Drop;
+            },
+            [&](uint64_t g, EventView& e) {
+              if (destination[g] == Destination::Test) {
+                e.key = g;  // the test split keeps the input order
+                bucket_files[bucket_of(kTest, test_row++, g)].add(e, order);
+                return;
+              }
+              part_hlf.update(e.hlf);
+              part_particles.accumulate(e.particles);
+              e.key = random_key(o.seed, kShuffleStream, g);
+              bucket_files[bucket_of(kTrain, e.key, g)].add(e, order);
+            });
+        for (const std::vector<double>& values : {part_hlf.state(), part_particles.state()})
+          scaler_states.insert(scaler_states.end(), values.begin(), values.end());
+      }
+      for (size_t b = 0; b < buckets.size(); ++b) bucket_files[b].finish(buckets[b].owner != dist::rank());
+    });
+
+    // The scalers of the whole training split: the parts' partial fits merged in part order, so that
+    // the sums (and so the scaled values) are the same bits for any number of ranks.
+    MinMaxScaler hlf_scaler;
+    ParticleScaler particle_scaler;
     {
-      SplitWriter test_writer(staging / "test", o.rows_per_part, o.codec, metadata, hlf_scaler,
-                              particle_scaler);
-      if (!test_file.on_disk()) {
-        std::span<std::byte> bytes = test_file.pending();
-        size_t at = 0;
-        while (parse_event(bytes, at, e)) test_writer.add(e);
-        if (at != bytes.size()) throw IoError("staging records are truncated", {test_path.string(), at});
-      } else {
-        // Read in slices of the memory budget: the test split is not bounded by a bucket's size.
-        std::ifstream in(test_path, std::ios::binary);
-        const size_t slice = std::clamp<size_t>(o.memory_limit / 4, 1 << 20, 64 << 20);
-        size_t carried = 0;  // bytes at the start of `loaded` that belong to an unfinished record
-        while (true) {
-          loaded.resize(carried + slice);
-          in.read(reinterpret_cast<char*>(loaded.data() + carried), static_cast<std::streamsize>(slice));
-          size_t have = carried + static_cast<size_t>(in.gcount());
-          if (have == carried) break;
-          size_t at = 0;
-          while (parse_event(std::span(loaded).first(have), at, e)) test_writer.add(e);
-          std::memmove(loaded.data(), loaded.data() + at, have - at);
-          carried = have - at;
-          if (!in) break;
+      const std::vector<double> states =
+          dist::all_gather_values(std::span<const double>(scaler_states), "prepare: scalers");
+      const size_t hlf_size = MinMaxScaler{}.state().size(), particle_size = ParticleScaler{}.state().size();
+      for (size_t at = 0; at < states.size(); at += hlf_size + particle_size) {
+        hlf_scaler.merge(std::span(states).subspan(at, hlf_size));
+        particle_scaler.merge(std::span(states).subspan(at + hlf_size, particle_size));
+      }
+    }
+    const std::string metadata = dist::together("prepare: scalers", [&] {
+      hlf_scaler.finish();
+      particle_scaler.finish();
+      summary.preprocessing = preprocessing_json(o, summary, files, hlf_scaler, particle_scaler);
+      return summary.preprocessing.dump();
+    });
+
+    // Pass 3, each rank its buckets: scaled and written, every bucket sorted by key (the test split's
+    // keys are the input order, the training split's its shuffle).
+    dist::together("prepare: writing", [&] {
+      ByteBuffer loaded;
+      std::vector<std::pair<uint64_t, size_t>> order;  // key, record offset
+      std::array<std::unique_ptr<SplitWriter>, 2> writers;
+      EventView e;
+      for (size_t b = 0; b < buckets.size(); ++b) {
+        const Bucket& bucket = buckets[b];
+        if (bucket.owner != dist::rank()) continue;
+        auto& writer = writers[bucket.split];
+        if (!writer)
+          writer = std::make_unique<SplitWriter>(staging / kSplitNames[bucket.split],
+                                                 bucket.first / o.rows_per_part, o.rows_per_part, o.codec,
+                                                 metadata, hlf_scaler, particle_scaler);
+        // Every rank's records for the bucket, in rank order (the input order): kept in memory when
+        // they never left this rank.
+        std::span<std::byte> bytes;
+        StagingFile& own = bucket_files[b];
+        if (dist::size() == 1 && !own.on_disk()) {
+          bytes = own.pending();
+        } else {
+          loaded.clear();
+          for (int from = 0; from < dist::size(); ++from) {
+            if (from == dist::rank() && !own.on_disk()) {
+              loaded.insert(loaded.end(), own.pending().begin(), own.pending().end());
+              continue;
+            }
+            const fs::path path = staging_file(b, from);
+            if (!fs::exists(path))
+              throw IoError(
+                  fmt::format("the staging file of rank {} is missing: do all ranks share the output "
+                              "directory's file system?",
+                              from),
+                  {path.string()});
+            const size_t at = loaded.size();
+            loaded.resize(at + fs::file_size(path));
+            std::ifstream in(path, std::ios::binary);
+            if (!in.read(reinterpret_cast<char*>(loaded.data() + at),
+                         static_cast<std::streamsize>(loaded.size() - at)))
+              throw IoError("cannot read a staging file", {path.string()});
+            fs::remove(path);
+          }
+          bytes = loaded;
         }
-        if (carried) throw IoError("staging file is truncated", {test_path.string()});
-        fs::remove(test_path);
+        order.clear();
+        for (size_t at = 0; at < bytes.size();) {
+          size_t record = at;
+          if (!parse_event(bytes, at, e))
+            throw IoError("staging records are truncated", {staging_file(b, dist::rank()).string(), at});
+          order.emplace_back(e.key, record);
+        }
+        if (order.size() != bucket.last - bucket.first)
+          throw InternalError(fmt::format("shuffle bucket {} holds {} events, not {}", b, order.size(),
+                                          bucket.last - bucket.first));
+        std::sort(order.begin(), order.end());
+        for (auto [key, record] : order) {
+          parse_event(bytes, record, e);
+          writer->add(e);
+          progress.advance();
+        }
+        ByteBuffer().swap(own.pending());
       }
-      release(test_file);
-      test_writer.finish();
-    }
-    SplitWriter train_writer(staging / "train", o.rows_per_part, o.codec, metadata, hlf_scaler,
-                             particle_scaler);
-    std::vector<std::pair<uint64_t, size_t>> order;  // key, record offset
-    for (auto& bucket : bucket_files) {
-      std::span<std::byte> bytes = records(bucket);
-      order.clear();
-      for (size_t at = 0; at < bytes.size();) {
-        size_t record = at;
-        if (!parse_event(bytes, at, e))
-          throw IoError("staging records are truncated", {bucket.path().string(), at});
-        order.emplace_back(e.key, record);
-      }
-      std::sort(order.begin(), order.end());
-      for (auto [key, record] : order) {
-        parse_event(bytes, record, e);
-        train_writer.add(e);
-        progress.advance();
-      }
-      release(bucket);
-    }
-    train_writer.finish();
+      for (auto& writer : writers)
+        if (writer) writer->finish();
+    });
     progress.finish();
-    fs::remove_all(staging / "shuffle");
-    std::string text = summary.preprocessing.dump(1) + "\n";
-    AtomicFile json_file(staging / "preprocessing.json");
-    json_file.write(std::as_bytes(std::span(text.data(), text.size())));
-    json_file.commit();
-    fs::rename(staging, o.out);
+
+    // Rank 0 completes the output once every rank has written its parts.
+    dist::together("prepare: manifests", [&] {
+      if (!dist::is_root()) return;
+      for (size_t split : {kTest, kTrain}) {
+        parquet::DatasetManifest manifest;
+        manifest.schema = output_schema();
+        for (uint64_t row = 0, part = 0; row < split_rows[split]; row += o.rows_per_part, ++part)
+          manifest.parts.push_back(
+              {parquet::part_name(part), std::min<uint64_t>(o.rows_per_part, split_rows[split] - row)});
+        manifest.metadata = nlohmann::json::parse(metadata);
+        parquet::write_manifest(staging / kSplitNames[split], manifest);
+      }
+      fs::remove_all(staging / "shuffle");
+      std::string text = summary.preprocessing.dump(1) + "\n";
+      AtomicFile json_file(staging / "preprocessing.json");
+      json_file.write(std::as_bytes(std::span(text.data(), text.size())));
+      json_file.commit();
+      fs::rename(staging, o.out);
+    });
   } catch (...) {
     std::error_code ignored;
-    fs::remove_all(staging, ignored);
+    if (dist::is_root()) fs::remove_all(staging, ignored);
     throw;
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

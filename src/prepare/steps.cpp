@@ -90,6 +90,25 @@ void MinMaxScaler::finish() {
     if (max[k] == min[k]) constant_features.emplace_back(physics::kHighLevelNames[k]);
 }
 
+std::vector<double> MinMaxScaler::state() const {
+  std::vector<double> out = {static_cast<double>(events)};
+  out.insert(out.end(), min.begin(), min.end());
+  out.insert(out.end(), max.begin(), max.end());
+  return out;
+}
+
+void MinMaxScaler::merge(std::span<const double> state) {
+  constexpr size_t n = physics::kHighLevelFeatures;
+  if (state.size() != 1 + 2 * n) throw InternalError("min-max scaler: a merged state has the wrong size");
+  const auto other_events = static_cast<uint64_t>(state[0]);
+  if (other_events == 0) return;
+  for (size_t k = 0; k < n; ++k) {
+    if (events == 0 || state[1 + k] < min[k]) min[k] = state[1 + k];
+    if (events == 0 || state[1 + n + k] > max[k]) max[k] = state[1 + n + k];
+  }
+  events += other_events;
+}
+
 float MinMaxScaler::transform(size_t k, float x) const {
   if (max[k] == min[k]) return 0.5f;
   return static_cast<float>((static_cast<double>(x) - min[k]) / (max[k] - min[k]));
@@ -118,6 +137,23 @@ void ParticleScaler::accumulate(std::span<const float> values) {
     block_sum_squares_[j] += x * x;
   }
   rows += n / width;
+}
+
+std::vector<double> ParticleScaler::state() const {
+  std::vector<double> out = {static_cast<double>(rows)};
+  out.insert(out.end(), block_sum_.begin(), block_sum_.end());
+  out.insert(out.end(), block_sum_squares_.begin(), block_sum_squares_.end());
+  return out;
+}
+
+void ParticleScaler::merge(std::span<const double> state) {
+  if (state.size() != 1 + 2 * kBlock)
+    throw InternalError("particle scaler: a merged state has the wrong size");
+  rows += static_cast<uint64_t>(state[0]);
+  for (size_t j = 0; j < kBlock; ++j) {
+    block_sum_[j] += state[1 + j];
+    block_sum_squares_[j] += state[1 + kBlock + j];
+  }
 }
 
 void ParticleScaler::finish() {

@@ -37,6 +37,10 @@ struct MinMaxScaler {
   void update(const std::array<float, physics::kHighLevelFeatures>& event);
   void finish();
   float transform(size_t feature, float x) const;
+  // Fits of disjoint events combine exactly (minima, maxima and counts): state() of one, merge()d into
+  // another before finish().
+  std::vector<double> state() const;
+  void merge(std::span<const double> state);
 };
 
 // Per-feature standardisation of particle rows over real particles only (padding is never
@@ -50,6 +54,10 @@ struct ParticleScaler {
   // Accumulates rows (row-major, 19 floats each); call finish() after the last.
   void accumulate(std::span<const float> rows);
   void finish();
+  // Partial fits of disjoint rows combine by adding their sums: state() of one, merge()d into another
+  // before finish(). Floating-point sums depend on their order, so callers merge in a fixed order.
+  std::vector<double> state() const;
+  void merge(std::span<const double> state);
   // Writes the scaled values to `out` (the same size; may be `values` itself).
   void transform(std::span<const float> values, std::span<float> out) const;
   void transform(std::span<float> values) const { transform(values, values); }

@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "common/random.hpp"
+#include "dist/dist.hpp"
 
 namespace trigml::train {
 namespace {
@@ -29,6 +30,7 @@ constexpr uint64_t kBufferStream = 1;
 BatchLoader::BatchLoader(const PreparedData& data, uint64_t first, uint64_t last, LoaderOptions options)
     : data_(data), options_(options), slices_(data.slices(first, last)), events_(last - first) {
   if (options_.batch_size == 0) throw UsageError("batch size must be at least 1");
+  if (options_.share >= options_.shares) throw InternalError("batch loader: share beyond the shares");
   cache_.resize(options_.cache ? slices_.size() : 0);
 }
 
@@ -150,9 +152,14 @@ bool BatchLoader::refill() {
   return true;
 }
 
-bool BatchLoader::next(model::Batch& batch, std::vector<int32_t>& labels, std::vector<int64_t>& rows) {
+bool BatchLoader::next(model::Batch& batch, std::vector<int32_t>& labels, std::vector<int64_t>& rows,
+                       size_t* global_events) {
   if (next_batch_ == batches_.size() && !refill()) return false;
-  const auto [begin, end] = batches_[next_batch_++];
+  const auto [batch_begin, batch_end] = batches_[next_batch_++];
+  if (global_events) *global_events = batch_end - batch_begin;
+  const dist::Range share = dist::even_share(batch_end - batch_begin, static_cast<int>(options_.share),
+                                             static_cast<int>(options_.shares));
+  const size_t begin = batch_begin + share.first, end = batch_begin + share.last;
   const size_t n = end - begin;
   const size_t hlf_width = buffer_.hlf_features, particle_width = buffer_.particle_features;
   labels.resize(n);

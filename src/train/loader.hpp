@@ -28,6 +28,9 @@ struct LoaderOptions {
   bool need_particles = true;
   bool cache = false;  // keep every decoded event in memory after the first epoch
   uint64_t seed = 1;
+  // Data-parallel training: every process serves the same batches (the same seeded order) and takes
+  // only share `share` of `shares` of each, a contiguous run of its events, disjoint from the others'.
+  size_t share = 0, shares = 1;
 };
 
 class BatchLoader {
@@ -41,8 +44,10 @@ class BatchLoader {
   uint64_t events() const { return events_; }
   // Starts an epoch: the order of row groups and of events depends only on (seed, epoch).
   void start_epoch(uint64_t epoch);
-  // The next batch (its events' rows in the dataset go to `rows`); false when the epoch is over.
-  bool next(model::Batch& batch, std::vector<int32_t>& labels, std::vector<int64_t>& rows);
+  // The next batch, or this process's share of it (its events' rows in the dataset go to `rows`);
+  // false when the epoch is over. `global_events` (when given) receives the whole batch's size.
+  bool next(model::Batch& batch, std::vector<int32_t>& labels, std::vector<int64_t>& rows,
+            size_t* global_events = nullptr);
 
  private:
   void produce();

@@ -41,6 +41,11 @@ struct EpochRecord {
   double seconds = 0;            // training and validation of the epoch
   double events_per_second = 0;  // training events over training time (data loading included)
   uint64_t events = 0;
+  // Data-parallel training (more than one rank): the ranks, and the time this rank spent adding the
+  // gradients across them (all-reduce) in the epoch's steps.
+  int ranks = 1;
+  uint64_t steps = 0;
+  double allreduce_seconds = 0;
 };
 
 nlohmann::json to_json(const EpochRecord& record);
@@ -56,6 +61,9 @@ struct TrainSummary {
 
 // Validates every option and the dataset before training starts (UsageError), then trains and
 // leaves the model directory at options.out, built in <out>.partial and renamed when complete.
+// Under mpirun every rank holds the model and trains on its share of every batch; the gradients are
+// summed across the ranks before each step, so all ranks keep the same weights, and rank 0 writes
+// the checkpoints, the history and the model directory.
 TrainSummary train_model(const TrainOptions& options);
 
 }  // namespace trigml::train

@@ -86,8 +86,11 @@ TEST(Cli, DumpPrintsNonFiniteNumbersAsWordsNotNull) {
     ASSERT_EQ(dumped.status, 0) << dumped.out;
     const json ours = json::parse(dumped.out)["branches"][branch][0];
     ASSERT_EQ(ours.size(), first.size()) << branch;
-    for (size_t i = 0; i < first.size(); ++i)
-      if (first[i] == "NaN") EXPECT_EQ(ours[i], "nan") << branch << "[" << i << "]";
+    for (size_t i = 0; i < first.size(); ++i) {
+      if (first[i] == "NaN") {
+        EXPECT_EQ(ours[i], "nan") << branch << "[" << i << "]";
+      }
+    }
     ++nan_seen;
   }
   EXPECT_GT(nan_seen, 0u) << "the reference has no NaN any more: pick another file";

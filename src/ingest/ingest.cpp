@@ -151,12 +151,11 @@ IngestSummary run_ingest(const IngestOptions& options) {
       if (c.label == input.spec->label) return c;
     throw InternalError("class summary missing");
   };
-  // Total entries for the progress bar (cheap: tree metadata only).
+  // Total entries for the progress bar (cheap: tree or RNTuple metadata only).
   uint64_t total_entries = 0;
   for (const Input& input : inputs) {
     try {
-      auto file = rootio::RootFile::open(input.path);
-      total_entries += rootio::Tree::open(file, schema.tree)->entries();
+      total_entries += EventReader::entries_in(input.path, schema.tree);
     } catch (const Error&) {
       if (options.on_error == OnError::Fail) throw;
     }

@@ -36,7 +36,15 @@ class EnvelopeReader {
   };
   // A frame's preamble: its size (negative for list frames) and, for lists, the item count.
   Frame record_frame(const char* what) { return frame(what, false); }
-  Frame list_frame(const char* what) { return frame(what, true); }
+  // A list whose items take at least `item_bytes` each: a count the frame cannot hold is an error
+  // before anything is allocated for it.
+  Frame list_frame(const char* what, size_t item_bytes) {
+    Frame list = frame(what, true);
+    if (list.items > (list.end - cursor_.position()) / item_bytes)
+      cursor_.fail(fmt::format("{} of {} items does not fit in its {}-byte frame", what, list.items,
+                               list.end - cursor_.position()));
+    return list;
+  }
   // Frames may grow in later format versions: a reader skips what it does not know.
   void leave(const Frame& frame) { cursor_.seek(frame.end); }
 
@@ -89,6 +97,8 @@ class EnvelopeReader {
 
   io::Cursor& cursor_;
 };
+
+constexpr size_t max_field_depth = 64;
 
 FieldDescription read_field(EnvelopeReader& in) {
   auto frame = in.record_frame("field");
@@ -147,7 +157,7 @@ void attach_column(Description& description, uint32_t column_id, uint32_t field_
 // footer's schema extension, which continues its ids.
 void read_schema(EnvelopeReader& in, Description& description) {
   io::Cursor& cursor = in.cursor();
-  auto fields = in.list_frame("field list");
+  auto fields = in.list_frame("field list", 40);
   size_t first_field = description.fields.size();
   for (uint32_t i = 0; i < fields.items; ++i) description.fields.push_back(read_field(in));
   in.leave(fields);
@@ -160,9 +170,16 @@ void read_schema(EnvelopeReader& in, Description& description) {
       if (parent > id) cursor.fail(fmt::format("field {} comes before its parent {}", id, parent));
       description.fields[parent].children.push_back(static_cast<uint32_t>(id));
     }
+    // Readers recurse through the field tree: a bound on its depth bounds their stack.
+    size_t depth = 0;
+    for (size_t up = id; description.fields[up].parent != up; up = description.fields[up].parent)
+      if (++depth > max_field_depth)
+        throw UnsupportedError(
+            fmt::format("field {} is nested more than {} levels deep", id, max_field_depth),
+            io::context_at(cursor.origin(), cursor.position()));
   }
 
-  auto columns = in.list_frame("column list");
+  auto columns = in.list_frame("column list", 20);
   for (uint32_t i = 0; i < columns.items; ++i) {
     size_t at = cursor.position();
     ColumnDescription column = read_column(in);
@@ -172,7 +189,7 @@ void read_schema(EnvelopeReader& in, Description& description) {
   }
   in.leave(columns);
 
-  auto aliases = in.list_frame("alias column list");
+  auto aliases = in.list_frame("alias column list", 16);
   for (uint32_t i = 0; i < aliases.items; ++i) {
     size_t at = cursor.position();
     auto frame = in.record_frame("alias column");
@@ -186,7 +203,7 @@ void read_schema(EnvelopeReader& in, Description& description) {
   }
   in.leave(aliases);
 
-  auto extra = in.list_frame("extra type information list");  // streamer info for I/O rules: not needed
+  auto extra = in.list_frame("extra type information list", 8);  // streamer info for I/O rules: not needed
   in.leave(extra);
 }
 
@@ -320,7 +337,7 @@ void parse_footer(std::span<const std::byte> envelope, Description& description,
   if (cursor.position() < extension.end) read_schema(in, description);
   in.leave(extension);
 
-  auto groups = in.list_frame("cluster group list");
+  auto groups = in.list_frame("cluster group list", 8);
   for (uint32_t i = 0; i < groups.items; ++i) {
     auto frame = in.record_frame("cluster group");
     ClusterGroup group;
@@ -345,7 +362,7 @@ void parse_page_list(std::span<const std::byte> envelope, const ClusterGroup& gr
     cursor.fail_at(checksum_at, "page list belongs to another header (checksum differs)");
 
   size_t first_cluster = description.clusters.size();
-  auto summaries = in.list_frame("cluster summary list");
+  auto summaries = in.list_frame("cluster summary list", 24);
   if (summaries.items != group.clusters)
     cursor.fail(
         fmt::format("page list has {} clusters, its cluster group {}", summaries.items, group.clusters));
@@ -364,19 +381,19 @@ void parse_page_list(std::span<const std::byte> envelope, const ClusterGroup& gr
   }
   in.leave(summaries);
 
-  auto clusters = in.list_frame("page locations");
+  auto clusters = in.list_frame("page locations", 12);
   if (clusters.items != summaries.items)
     cursor.fail(
         fmt::format("page locations for {} clusters, summaries for {}", clusters.items, summaries.items));
   for (uint32_t c = 0; c < clusters.items; ++c) {
     Cluster& cluster = description.clusters[first_cluster + c];
-    auto columns = in.list_frame("column page list");
+    auto columns = in.list_frame("column page list", 20);
     if (columns.items > description.columns.size())
       cursor.fail(fmt::format("pages for {} columns, but the schema has {}", columns.items,
                               description.columns.size()));
-    cluster.columns.resize(description.columns.size());
+    cluster.columns.resize(columns.items);
     for (uint32_t k = 0; k < columns.items; ++k) {
-      auto pages = in.list_frame("page list");
+      auto pages = in.list_frame("page list", 16);
       ColumnPages& column = cluster.columns[k];
       column.pages.reserve(pages.items);
       for (uint32_t p = 0; p < pages.items; ++p) {

@@ -42,8 +42,6 @@ struct ColumnElements {
   ByteBuffer values;              // Number
   std::vector<uint64_t> indices;  // Index: end offsets; Switch: index in the alternative
   std::vector<uint32_t> tags;     // Switch
-
-  void clear() { values.clear(), indices.clear(), tags.clear(); }
 };
 
 // Appends one uncompressed page (exactly page_bytes(encoding, elements) bytes).

@@ -254,6 +254,10 @@ struct RNTuple::Loaded {
     }
     std::vector<std::byte> unzipped;
     if (stored != expected) {
+      if (rootio::declared_size(data) < expected)
+        throw FormatError(fmt::format("page of {} bytes, but its compression blocks hold {}", expected,
+                                      rootio::declared_size(data)),
+                          io::context_at(&origin, 0));
       unzipped.resize(expected);
       decompress(data, unzipped, origin);
       data = unzipped;
@@ -496,6 +500,10 @@ std::vector<std::byte> RNTuple::read_envelope(uint64_t seek, uint64_t nbytes, ui
         io::context_at(&origin, 0));
   std::vector<std::byte> stored = source.read(seek, nbytes);
   if (nbytes == length) return stored;
+  if (declared_size(stored) < length)
+    throw FormatError(fmt::format("{} of {} bytes, but its compression blocks hold {}", what, length,
+                                  declared_size(stored)),
+                      io::context_at(&origin, 0));
   std::vector<std::byte> envelope(length);
   decompress(stored, envelope, origin);
   return envelope;

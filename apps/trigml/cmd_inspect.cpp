@@ -7,6 +7,7 @@
 #include "io/url.hpp"
 #include "rootio/file.hpp"
 #include "rootio/interpretation.hpp"
+#include "rootio/rntuple.hpp"
 #include "rootio/tree.hpp"
 
 namespace trigml::cli {
@@ -39,7 +40,7 @@ nlohmann::ordered_json describe_root_file(const std::string& path) {
   out["compression"] = compression_name(file->header().compress);
   out["streamer_records"] = file->streamers().size();
   out["keys"] = nlohmann::ordered_json::array();
-  std::vector<rootio::KeyEntry> trees;
+  std::vector<rootio::KeyEntry> trees, ntuples;
   for (const auto& entry : file->keys()) {
     out["keys"].push_back({{"path", entry.path},
                            {"class", entry.key.class_name},
@@ -48,6 +49,7 @@ nlohmann::ordered_json describe_root_file(const std::string& path) {
                            {"uncompressed_bytes", entry.key.object_length}});
     const std::string& c = entry.key.class_name;
     if (c == "TTree" || c == "TNtuple" || c == "TNtupleD") trees.push_back(entry);
+    if (c == rootio::RNTuple::class_name) ntuples.push_back(entry);
   }
   out["trees"] = nlohmann::ordered_json::array();
   for (const auto& entry : trees) {
@@ -73,6 +75,23 @@ nlohmann::ordered_json describe_root_file(const std::string& path) {
                                {"compression", compression_name(setting)}});
     }
     out["trees"].push_back(std::move(t));
+  }
+  out["ntuples"] = nlohmann::ordered_json::array();
+  for (const auto& entry : ntuples) {
+    auto ntuple = rootio::RNTuple::open(file, fmt::format("{};{}", entry.path, entry.key.cycle));
+    const auto& anchor = ntuple->anchor();
+    nlohmann::ordered_json n;
+    n["path"] = entry.path;
+    n["cycle"] = entry.key.cycle;
+    n["format"] = fmt::format("{}.{}.{}.{}", anchor.epoch, anchor.major, anchor.minor, anchor.patch);
+    n["writer"] = ntuple->description().writer;
+    n["entries"] = ntuple->entries();
+    n["clusters"] = ntuple->description().clusters.size();
+    n["fields"] = nlohmann::ordered_json::array();
+    // Every field, subfields after their parent, so that paths such as "jets.pt" can be read.
+    for (uint32_t id = 0; id < ntuple->description().fields.size(); ++id)
+      n["fields"].push_back({{"path", ntuple->path_of(id)}, {"type", ntuple->type_name(id)}});
+    out["ntuples"].push_back(std::move(n));
   }
   if (io::is_remote(path)) {
     io::SourceStats stats = file->source().stats();
@@ -105,6 +124,16 @@ void print_text(const nlohmann::ordered_json& info) {
                   b["type"].get<std::string>().c_str(), b["baskets"].get<size_t>(),
                   b["compressed_bytes"].get<long long>(), b["uncompressed_bytes"].get<long long>(),
                   b["compression"].get<std::string>().c_str());
+  }
+  for (const auto& n : info["ntuples"]) {
+    std::printf("rntuple %s;%d: %llu entries, %zu clusters, %zu fields, format %s, written by %s\n",
+                n["path"].get<std::string>().c_str(), n["cycle"].get<int>(),
+                static_cast<unsigned long long>(n["entries"].get<uint64_t>()), n["clusters"].get<size_t>(),
+                n["fields"].size(), n["format"].get<std::string>().c_str(),
+                n["writer"].get<std::string>().c_str());
+    std::printf("  %-44s %s\n", "field", "type");
+    for (const auto& f : n["fields"])
+      std::printf("  %-44s %s\n", f["path"].get<std::string>().c_str(), f["type"].get<std::string>().c_str());
   }
   if (info.contains("network")) {
     const auto& n = info["network"];

@@ -110,25 +110,49 @@ bool is_integer_input(Input input) {
   return input == Input::ElectronCharge || input == Input::MuonCharge || input == Input::TrackCharge;
 }
 
+bool is_ntuple(const rootio::RootFile& file, const std::string& name) {
+  return file.find_key(name).key.class_name == rootio::RNTuple::class_name;
+}
+
 }  // namespace
+
+uint64_t EventReader::entries_in(const std::string& path, const std::string& tree) {
+  auto file = rootio::RootFile::open(path);
+  return is_ntuple(*file, tree) ? rootio::RNTuple::open(file, tree)->entries()
+                                : rootio::Tree::open(file, tree)->entries();
+}
+
+std::vector<uint64_t> EventReader::cluster_boundaries_in(const std::string& path, const std::string& tree) {
+  auto file = rootio::RootFile::open(path);
+  if (is_ntuple(*file, tree)) return {};
+  return rootio::Tree::open(file, tree)->cluster_boundaries();
+}
 
 EventReader::EventReader(const std::string& path, const ingest::SchemaMapping& schema,
                          physics::SelectionConfig selection)
     : file_(rootio::RootFile::open(path)), builder_(selection) {
-  tree_ = rootio::Tree::open(file_, schema.tree);
-  schema_ = ingest::resolve_schema(schema, *tree_);
+  std::vector<std::string> branches;
+  if (is_ntuple(*file_, schema.tree)) {
+    // Fields are named by their paths; a missing one is a NotFoundError naming it and the file.
+    ntuple_ = rootio::RNTuple::open(file_, schema.tree);
+    schema_ = schema;
+    for (const auto& [input, field] : inputs_of(schema_)) fields_.push_back(ntuple_->field(field));
+  } else {
+    tree_ = rootio::Tree::open(file_, schema.tree);
+    schema_ = ingest::resolve_schema(schema, *tree_);
+    for (const auto& [input, branch] : inputs_of(schema_)) branches.push_back(branch);
+    reader_ = std::make_unique<rootio::TreeReader>(*tree_, branches, 1);
+  }
   physics::SelectionConfig config = selection;
   config.btag_threshold = schema_.btag_threshold;
   builder_ = physics::FeatureBuilder(config);
-  std::vector<std::string> branches;
-  for (const auto& [input, branch] : inputs_of(schema_)) branches.push_back(branch);
-  reader_ = std::make_unique<rootio::TreeReader>(*tree_, branches, 1);
-  as_float_.resize(branches.size());
-  as_int_.resize(branches.size());
+  as_float_.resize(inputs_of(schema_).size());
+  as_int_.resize(inputs_of(schema_).size());
 }
 
 void EventReader::read(uint64_t first, uint64_t last, FeatureBatch& out, SelectionCounts& counts) {
-  auto& columns = reader_->read(first, last);
+  if (ntuple_) ntuple_columns_ = ntuple_->read(fields_, first, last);
+  auto& columns = ntuple_ ? ntuple_columns_ : reader_->read(first, last);
   auto inputs = inputs_of(schema_);
   // Per input: all values of the range as float (or int32) plus per-entry offsets.
   struct View {

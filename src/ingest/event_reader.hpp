@@ -1,5 +1,6 @@
 // Reads one ROOT file through a schema mapping, range after range, and turns its events into
-// selected-event features in columns. One EventReader per thread; nothing is allocated per event.
+// selected-event features in columns. The mapping's tree may be a TTree (branches) or an RNTuple
+// (fields, by path). One EventReader per thread; nothing is allocated per event.
 #pragma once
 
 #include <array>
@@ -11,6 +12,7 @@
 #include "ingest/schema.hpp"
 #include "physics/features.hpp"
 #include "rootio/file.hpp"
+#include "rootio/rntuple.hpp"
 #include "rootio/tree.hpp"
 
 namespace trigml::ingest {
@@ -41,19 +43,29 @@ class EventReader {
  public:
   EventReader(const std::string& path, const ingest::SchemaMapping& schema,
               physics::SelectionConfig selection = {});
-  uint64_t entries() const { return tree_->entries(); }
+  // Entries of the mapping's tree or RNTuple in a file, from its metadata alone.
+  static uint64_t entries_in(const std::string& path, const std::string& tree);
+  // A TTree's cluster boundaries (where ingest may cut a large file into parts); none for an RNTuple.
+  static std::vector<uint64_t> cluster_boundaries_in(const std::string& path, const std::string& tree);
+  uint64_t entries() const { return tree_ ? tree_->entries() : ntuple_->entries(); }
   const ingest::SchemaMapping& schema() const { return schema_; }
   const rootio::RootFile& file() const { return *file_; }
   // Reads entries [first, last), appends the selected ones to `out`, counts what was rejected.
   void read(uint64_t first, uint64_t last, FeatureBatch& out, SelectionCounts& counts);
   // The range the read after the next one will ask for: fetched while the next one is decoded.
-  void read_ahead(uint64_t first, uint64_t last) { reader_->read_ahead(first, last); }
+  // (An RNTuple reads each range's clusters when asked: nothing is fetched ahead.)
+  void read_ahead(uint64_t first, uint64_t last) {
+    if (reader_) reader_->read_ahead(first, last);
+  }
 
  private:
   std::shared_ptr<rootio::RootFile> file_;
   std::shared_ptr<rootio::Tree> tree_;
   ingest::SchemaMapping schema_;
   std::unique_ptr<rootio::TreeReader> reader_;
+  std::shared_ptr<rootio::RNTuple> ntuple_;  // instead of tree_ and reader_
+  std::vector<uint32_t> fields_;
+  std::vector<rootio::Column> ntuple_columns_;
   physics::FeatureBuilder builder_;
   physics::EventFeatures features_;
   std::vector<std::vector<float>> as_float_;  // per branch, when its values are not float

@@ -89,10 +89,12 @@ struct Unit {
 };
 
 // The units of one input with `entries` entries and these cluster boundaries: ranges that end at
-// the first boundary at least part_entries past their start.
+// the first boundary at least part_entries past their start; the whole input when it has no
+// boundaries to cut at (an RNTuple).
 std::vector<Unit> units_of(size_t input, uint64_t entries, const std::vector<uint64_t>& boundaries,
                            uint64_t part_entries) {
-  if (entries <= part_entries) return {{input, true, 0, entries, entries, parquet::part_name(input)}};
+  if (entries <= part_entries || boundaries.empty())
+    return {{input, true, 0, entries, entries, parquet::part_name(input)}};
   std::vector<Unit> units;
   uint64_t start = 0;
   for (uint64_t boundary : boundaries) {
@@ -237,12 +239,11 @@ IngestSummary run_ingest(const IngestOptions& options) {
     const dist::Range share = dist::even_share(inputs.size(), dist::rank(), dist::size());
     for (size_t i = share.first; i < share.last; ++i) {
       try {
-        auto file = rootio::RootFile::open(inputs[i].path);
-        auto tree = rootio::Tree::open(file, schema.tree);
-        const uint64_t entries = tree->entries();
+        const uint64_t entries = EventReader::entries_in(inputs[i].path, schema.tree);
         plan.push_back({{"entries", entries},
-                        {"boundaries", entries > options.part_entries ? tree->cluster_boundaries()
-                                                                      : std::vector<uint64_t>{}}});
+                        {"boundaries", entries > options.part_entries
+                                           ? EventReader::cluster_boundaries_in(inputs[i].path, schema.tree)
+                                           : std::vector<uint64_t>{}}});
       } catch (const Error& e) {
         if (!skips(e, inputs[i])) throw;
         plan.push_back({{"entries", 0}, {"boundaries", std::vector<uint64_t>{}}});

@@ -1,4 +1,4 @@
-// Layer 2 of the reader: a position in a byte buffer plus big-endian primitive decoders.
+// Layer 2 of the reader: a position in a byte buffer plus big-endian (and little-endian) decoders.
 // Every read is bounds-checked; a failure names the file, the object being read and the offset.
 #pragma once
 
@@ -75,6 +75,16 @@ class Cursor {
   T read() {
     require(sizeof(T));
     T value = load_big_endian<T>(data_.data() + position_);
+    position_ += sizeof(T);
+    return value;
+  }
+  // RNTuple envelopes and pages are little-endian, unlike the rest of a ROOT file.
+  template <typename T>
+  T read_little_endian() {
+    static_assert(std::endian::native == std::endian::little, "trigml reads on little-endian machines");
+    require(sizeof(T));
+    T value;
+    std::memcpy(&value, data_.data() + position_, sizeof(T));
     position_ += sizeof(T);
     return value;
   }

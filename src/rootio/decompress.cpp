@@ -139,6 +139,17 @@ std::string_view algorithm_name(CompressionAlgorithm algorithm) {
   return "unknown";
 }
 
+uint64_t declared_size(std::span<const std::byte> compressed) {
+  uint64_t total = 0;
+  for (size_t in_pos = 0; compressed.size() - in_pos >= kBlockHeaderSize;) {
+    const std::byte* header = compressed.data() + in_pos;
+    total += three_bytes(header + 6);
+    in_pos += kBlockHeaderSize + three_bytes(header + 3);
+    if (in_pos > compressed.size()) break;
+  }
+  return total;
+}
+
 CompressionAlgorithm peek_algorithm(std::span<const std::byte> compressed) {
   if (compressed.size() < kBlockHeaderSize) return CompressionAlgorithm::None;
   return classify(compressed.data());

@@ -20,6 +20,10 @@ std::string_view algorithm_name(CompressionAlgorithm algorithm);
 CompressionAlgorithm decompress(std::span<const std::byte> compressed, std::span<std::byte> out,
                                 const io::BufferOrigin& origin);
 
+// The uncompressed bytes that the block headers of `compressed` declare, following the headers
+// while they fit: an object's stated size is checked against it before anything is allocated.
+uint64_t declared_size(std::span<const std::byte> compressed);
+
 // The algorithm of the first block, without decompressing (for `inspect`).
 CompressionAlgorithm peek_algorithm(std::span<const std::byte> compressed);
 

@@ -187,6 +187,10 @@ std::vector<std::byte> RootFile::read_payload(const Key& key, CompressionAlgorit
     throw FormatError(
         fmt::format("{} claims an impossible uncompressed size {}", key.describe(), key.object_length),
         {name(), key.seek_key});
+  if (uint64_t declared = declared_size(compressed); declared < static_cast<uint64_t>(key.object_length))
+    throw FormatError(fmt::format("{} claims {} uncompressed bytes, its compression blocks {}",
+                                  key.describe(), key.object_length, declared),
+                      {name(), key.seek_key});
   std::vector<std::byte> out(static_cast<size_t>(key.object_length));
   io::BufferOrigin origin{name(), key.describe(), key.seek_key, false};
   CompressionAlgorithm used = decompress(compressed, out, origin);

@@ -124,6 +124,41 @@ TEST(Cli, DumpJsonPrintsTheReferenceValues) {
   }
 }
 
+// An RNTuple: inspect lists its fields with their types, dump prints fields as it prints
+// branches ("ntuple" and "fields" in place of "tree" and "branches"), equal to JSROOT's values.
+TEST(Cli, InspectAndDumpAnRNTuple) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
+  const std::string file = kCorpus + "/files/rntuple/test_stl_containers_rntuple_v1-0-0-0.root";
+  std::ifstream in(std::string(TRIGML_SOURCE_DIR) +
+                   "/tests/rootio/rntuple_reference/test_stl_containers_rntuple_v1-0-0-0.ntuple.json");
+  json ref = json::parse(in);
+  auto inspected = run("inspect --json " + file);
+  ASSERT_EQ(inspected.status, 0) << inspected.out;
+  const json info = json::parse(inspected.out);
+  const json& ntuple = info["ntuples"].at(0);
+  EXPECT_EQ(ntuple["path"], "ntuple");
+  EXPECT_EQ(ntuple["entries"], ref["entries"]);
+  ASSERT_EQ(ntuple["fields"].size(), ref["field_tree"].size());
+  EXPECT_EQ(ntuple["fields"][5]["path"], "vector_vector_int32");
+  EXPECT_EQ(ntuple["fields"][5]["type"], ref["field_tree"][5]["type"]);
+  EXPECT_EQ(ntuple["fields"][7]["path"], "vector_vector_int32._0._0");
+
+  auto dumped =
+      run("dump --json " + file + " ntuple string vector_vector_string variant_int32_string --entries 1:4");
+  ASSERT_EQ(dumped.status, 0) << dumped.out;
+  json out = json::parse(dumped.out);
+  EXPECT_EQ(out["ntuple"], "ntuple");
+  EXPECT_EQ(out["entries"], 3);
+  for (const char* field : {"string", "vector_vector_string", "variant_int32_string"}) {
+    for (size_t e = 0; e < 3; ++e)
+      EXPECT_EQ(out["fields"][field][e], ref["values"][field][1 + e]) << field << e;
+  }
+
+  auto missing = run("dump " + file + " ntuple vector_int64");
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.out.find("no field 'vector_int64'"), std::string::npos) << missing.out;
+}
+
 TEST(Cli, DumpRangeTakesNegativeAndOpenEnds) {
   TRIGML_SKIP_WITHOUT_CORPUS();
   auto result = run("dump --json " + kCorpus + "/files/uproot-foriter.root foriter data --entries -3:");

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <numbers>
 
 #include "common/corpus.hpp"
@@ -117,6 +119,84 @@ TEST(EventReader, NanoAodGivesHighLevelFeaturesFromItsOwnIsolation) {
     ++selected;
   }
   EXPECT_EQ(selected, batch.events());
+}
+
+// A mapping onto RNTuple fields reads them as it reads branches: the same events and features as
+// the feature builder gives on JSROOT's values of those fields (the corpus has no RNTuple of
+// physics events: two jagged fields of equal lengths stand in for every collection member).
+TEST(EventReader, RNTupleFieldsMapAsBranchesDo) {
+  TRIGML_SKIP_WITHOUT_CORPUS();
+  const std::string ints = "one_v_integers", floats = "two_v_floats";
+  ingest::SchemaMapping schema;
+  schema.name = "rntuple-test";
+  schema.tree = "ntuple";
+  schema.electron_pt = schema.muon_pt = schema.jet_pt = ints;
+  schema.electron_eta = schema.electron_phi = schema.muon_eta = schema.muon_phi = floats;
+  schema.electron_charge = schema.muon_charge = ints;
+  schema.electron_iso_all = schema.electron_iso_charged = schema.muon_iso_all = schema.muon_iso_charged =
+      floats;
+  schema.jet_eta = schema.jet_btag = schema.met = schema.met_phi = floats;
+  const std::string path = kFiles + "rntuple/test_1jag_int_float_rntuple_v1-0-0-0.root";
+  EXPECT_EQ(EventReader::entries_in(path, "ntuple"), 100u);
+  // The stand-in isolation values go up to 10: a loose cut lets events through to be compared.
+  physics::SelectionConfig selection;
+  selection.max_relative_isolation = 11;
+  EventReader reader(path, schema, selection);
+  FeatureBatch batch;
+  SelectionCounts counts;
+  reader.read(0, 37, batch, counts);
+  reader.read(37, reader.entries(), batch, counts);
+
+  std::ifstream in(std::string(TRIGML_SOURCE_DIR) +
+                   "/tests/rootio/rntuple_reference/test_1jag_int_float_rntuple_v1-0-0-0.ntuple.json");
+  const auto reference = nlohmann::json::parse(in)["values"];
+  physics::FeatureBuilder builder(selection);
+  physics::EventFeatures features;
+  SelectionCounts expected;
+  size_t selected = 0;
+  for (size_t e = 0; e < reference[ints].size(); ++e) {
+    std::vector<int32_t> i_values = reference[ints][e].get<std::vector<int32_t>>();
+    std::vector<float> f_values = reference[floats][e].get<std::vector<float>>();
+    std::vector<float> i_as_float(i_values.begin(), i_values.end());
+    physics::EventInput event;
+    event.electron_pt = event.muon_pt = event.jet_pt = i_as_float;
+    event.electron_eta = event.electron_phi = event.muon_eta = event.muon_phi = f_values;
+    event.electron_charge = event.muon_charge = i_values;
+    event.electron_iso_all = event.electron_iso_charged = event.muon_iso_all = event.muon_iso_charged =
+        f_values;
+    event.jet_eta = event.jet_btag = f_values;
+    event.met = event.met_phi = f_values.empty() ? 0.0f : f_values[0];
+    ++expected.read;
+    switch (builder.build_without_particles(event, features)) {
+      case physics::Rejection::None:
+        ASSERT_LT(selected, batch.events());
+        EXPECT_EQ(batch.entry[selected], static_cast<int64_t>(e));
+        for (size_t k = 0; k < physics::kHighLevelFeatures; ++k)
+          EXPECT_EQ(batch.high_level[k][selected], features.high_level[k])
+              << "entry " << e << " feature " << k;
+        ++selected;
+        ++expected.selected;
+        break;
+      case physics::Rejection::EmptyParticleMap: ++expected.empty_particle_map; break;
+      case physics::Rejection::NoLepton: ++expected.no_lepton; break;
+      case physics::Rejection::NoIsolatedLepton: ++expected.no_isolated_lepton; break;
+    }
+  }
+  EXPECT_EQ(counts.read, expected.read);
+  EXPECT_EQ(counts.selected, expected.selected);
+  EXPECT_EQ(counts.no_lepton, expected.no_lepton);
+  EXPECT_EQ(counts.no_isolated_lepton, expected.no_isolated_lepton);
+  EXPECT_EQ(batch.events(), selected);
+  EXPECT_GT(selected, 0u) << "no event passes: the features are not compared";
+
+  schema.jet_pt = "three_jets";
+  try {
+    EventReader missing(path, schema);
+    FAIL() << "expected NotFoundError";
+  } catch (const NotFoundError& e) {
+    EXPECT_NE(std::string(e.what()).find("no field 'three_jets'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("test_1jag_int_float"), std::string::npos) << e.what();
+  }
 }
 
 TEST(EventReader, MissingBranchNamesTheBranchAndTheFile) {

@@ -9,11 +9,28 @@ std::string codec_name(Codec codec) {
     case Codec::Uncompressed: return "uncompressed";
     case Codec::Snappy: return "snappy";
     case Codec::Gzip: return "gzip";
+    case Codec::Lzo: return "lzo";
+    case Codec::Brotli: return "brotli";
     case Codec::Lz4: return "lz4";
     case Codec::Zstd: return "zstd";
     case Codec::Lz4Raw: return "lz4_raw";
   }
   return "codec " + std::to_string(static_cast<int>(codec));
+}
+
+std::string encoding_name(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::Plain: return "PLAIN";
+    case Encoding::PlainDictionary: return "PLAIN_DICTIONARY";
+    case Encoding::Rle: return "RLE";
+    case Encoding::BitPacked: return "BIT_PACKED";
+    case Encoding::DeltaBinaryPacked: return "DELTA_BINARY_PACKED";
+    case Encoding::DeltaLengthByteArray: return "DELTA_LENGTH_BYTE_ARRAY";
+    case Encoding::DeltaByteArray: return "DELTA_BYTE_ARRAY";
+    case Encoding::RleDictionary: return "RLE_DICTIONARY";
+    case Encoding::ByteStreamSplit: return "BYTE_STREAM_SPLIT";
+  }
+  return "encoding " + std::to_string(static_cast<int>(encoding));
 }
 
 Codec parse_codec(const std::string& name) {

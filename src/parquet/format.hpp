@@ -23,9 +23,29 @@ enum class PhysicalType : int32_t {
 };
 enum class Repetition : int32_t { Required = 0, Optional = 1, Repeated = 2 };
 enum class ConvertedType : int32_t { Utf8 = 0, Map = 1, MapKeyValue = 2, List = 3, Int16 = 16 };
-enum class Encoding : int32_t { Plain = 0, PlainDictionary = 2, Rle = 3, BitPacked = 4, RleDictionary = 8 };
+enum class Encoding : int32_t {
+  Plain = 0,
+  PlainDictionary = 2,
+  Rle = 3,
+  BitPacked = 4,
+  DeltaBinaryPacked = 5,
+  DeltaLengthByteArray = 6,
+  DeltaByteArray = 7,
+  RleDictionary = 8,
+  ByteStreamSplit = 9
+};
+std::string encoding_name(Encoding encoding);
 // Lz4 is Hadoop's framed LZ4 (deprecated by the format); Lz4Raw is the plain LZ4 block.
-enum class Codec : int32_t { Uncompressed = 0, Snappy = 1, Gzip = 2, Lz4 = 5, Zstd = 6, Lz4Raw = 7 };
+enum class Codec : int32_t {
+  Uncompressed = 0,
+  Snappy = 1,
+  Gzip = 2,
+  Lzo = 3,
+  Brotli = 4,
+  Lz4 = 5,
+  Zstd = 6,
+  Lz4Raw = 7
+};
 enum class PageType : int32_t { DataPage = 0, IndexPage = 1, DictionaryPage = 2, DataPageV2 = 3 };
 
 std::string codec_name(Codec codec);

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "parquet/codec.hpp"
+#include "parquet/encodings.hpp"
 #include "parquet/levels.hpp"
 
 namespace trigml::parquet {
@@ -261,6 +262,48 @@ void decode_plain_strings(io::Cursor& in, size_t count, std::vector<std::span<co
     std::memcpy(&length, in.bytes(4).data(), 4);
     out.push_back(in.bytes(length));
   }
+}
+
+// Booleans in the RLE encoding (data pages v2 write them so): a 4-byte length, then the hybrid
+// encoding at one bit per value. Appends `count` of them, a byte each.
+void decode_rle_booleans(io::Cursor& in, size_t count, ByteBuffer& out) {
+  uint32_t length;
+  std::memcpy(&length, in.bytes(4).data(), 4);
+  const size_t at = in.position();
+  in.skip(length);
+  HybridRunReader runs(io::Cursor(in.data().first(at + length), in.origin(), at), 1, count);
+  reserve_more(out, count);
+  while (runs.remaining() > 0) {
+    uint32_t value;
+    size_t run;
+    runs.next(value, run);
+    if (value > 1) in.fail(fmt::format("boolean {} in an RLE page", value));
+    const size_t end = out.size();
+    out.resize(end + run);
+    std::memset(out.data() + end, static_cast<int>(value), run);
+  }
+}
+
+// Whether `encoding` can hold values of `type` (Encodings.md); FormatError otherwise.
+void check_value_encoding(Encoding encoding, PhysicalType type, const ErrorContext& where) {
+  bool fits = false;
+  switch (encoding) {
+    case Encoding::Plain:
+    case Encoding::PlainDictionary:
+    case Encoding::RleDictionary: fits = true; break;
+    case Encoding::Rle: fits = type == PhysicalType::Boolean; break;
+    case Encoding::DeltaBinaryPacked:
+      fits = type == PhysicalType::Int32 || type == PhysicalType::Int64;
+      break;
+    case Encoding::DeltaLengthByteArray:
+    case Encoding::DeltaByteArray: fits = type == PhysicalType::ByteArray; break;
+    case Encoding::ByteStreamSplit: fits = plain_width(type) == 4 || plain_width(type) == 8; break;
+    case Encoding::BitPacked: break;
+  }
+  if (!fits)
+    throw FormatError(fmt::format("{} values in {}, an encoding the format does not define for them",
+                                  physical_type_name(type), encoding_name(encoding)),
+                      where);
 }
 
 // A column chunk's dictionary page, owned (the page buffer is reused for the data pages).
@@ -532,6 +575,10 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
   Dictionary dictionary;
   ByteBuffer page, nullable_values;
   std::vector<std::span<const std::byte>> strings;
+  // Reused from page to page: legacy levels re-encoded, delta-encoded lengths and prefixes, and
+  // DELTA_BYTE_ARRAY values rebuilt from them.
+  std::vector<std::byte> transcoded_repetition, transcoded_definition, rebuilt_strings;
+  std::vector<int32_t> lengths, prefixes;
   int64_t values_seen = 0;
   while (values_seen < meta.num_values) {
     size_t header_at = cursor.position();
@@ -599,26 +646,35 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
                           meta.num_values - values_seen));
 
     // Levels, a run at a time.
-    auto level_stream = [&](int max_level, int32_t v2_bytes) {
+    // A column without repetition (or definition) stores no such levels, whatever encoding the
+    // page header names for them.
+    auto level_stream = [&](int max_level, int32_t v2_bytes, Encoding encoding,
+                            std::vector<std::byte>& transcoded) {
+      const int bits = bit_width(static_cast<uint32_t>(max_level));
       if (max_level == 0) return HybridRunReader(io::Cursor({}, &page_origin), 0, n);
       size_t bytes;
       if (v2) {
         bytes = static_cast<size_t>(v2_bytes);
-      } else {
-        if (h.definition_level_encoding == Encoding::BitPacked ||
-            h.repetition_level_encoding == Encoding::BitPacked)
-          throw UnsupportedError("deprecated BIT_PACKED level encoding", where);
+      } else if (encoding == Encoding::BitPacked) {
+        transcode_bit_packed_levels(in, bits, n, transcoded);
+        return HybridRunReader(io::Cursor(transcoded, &page_origin), bits, n);
+      } else if (encoding == Encoding::Rle) {
         uint32_t level_length;
         std::memcpy(&level_length, in.bytes(4).data(), 4);
         bytes = level_length;
+      } else {
+        throw FormatError(fmt::format("levels in {}: the format encodes them as RLE or BIT_PACKED",
+                                      encoding_name(encoding)),
+                          where);
       }
       size_t at = in.position();
       in.skip(bytes);
-      return HybridRunReader(io::Cursor(body.first(at + bytes), &page_origin, at),
-                             bit_width(static_cast<uint32_t>(max_level)), n);
+      return HybridRunReader(io::Cursor(body.first(at + bytes), &page_origin, at), bits, n);
     };
-    HybridRunReader repetition = level_stream(R, h.repetition_levels_bytes);
-    HybridRunReader definition = level_stream(D, h.definition_levels_bytes);
+    HybridRunReader repetition =
+        level_stream(R, h.repetition_levels_bytes, h.repetition_level_encoding, transcoded_repetition);
+    HybridRunReader definition =
+        level_stream(D, h.definition_levels_bytes, h.definition_level_encoding, transcoded_definition);
     size_t valid_before = out.valid.size();
     LevelAssembler levels(info, out);
     if (R == 0 && D == 0) {
@@ -659,16 +715,15 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
     if (present > slots) in.fail(fmt::format("{} values for {} slots", present, slots));
 
     // Values: straight into the column when none is null, else placed around the nulls.
-    bool dictionary_encoded =
+    const bool dictionary_encoded =
         h.encoding == Encoding::RleDictionary || h.encoding == Encoding::PlainDictionary;
-    if (h.encoding != Encoding::Plain && !dictionary_encoded)
-      throw UnsupportedError(fmt::format("value encoding {}", static_cast<int>(h.encoding)), where);
+    check_value_encoding(h.encoding, info.physical, where);
     if (v2_values_compressed) {
       const size_t value_bytes = static_cast<size_t>(h.uncompressed_size) - level_bytes;
       const auto compressed = stored.subspan(level_bytes);
       const bool plain_numbers = width == 4 || width == 8;  // not booleans, strings or INT96
-      if (!dictionary_encoded && plain_numbers && plain_width(info.physical) == width && present == slots &&
-          value_bytes == present * width) {
+      if (h.encoding == Encoding::Plain && plain_numbers && plain_width(info.physical) == width &&
+          present == slots && value_bytes == present * width) {
         const size_t at = out.values.size();
         reserve_more(out.values, value_bytes);
         out.values.resize(at + value_bytes);
@@ -703,6 +758,10 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
           strings.insert(strings.end(), count,
                          std::span<const std::byte>(dictionary.string_bytes).subspan(offset, len));
         });
+      } else if (h.encoding == Encoding::DeltaLengthByteArray) {
+        decode_delta_length_byte_array(in, present, lengths, strings);
+      } else if (h.encoding == Encoding::DeltaByteArray) {
+        decode_delta_byte_array(in, present, prefixes, lengths, rebuilt_strings, strings);
       } else {
         decode_plain_strings(in, present, strings);
       }
@@ -724,6 +783,15 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
           const std::byte* entry = dictionary.fixed.data() + index * width;
           for (size_t i = 0; i < count; ++i) append_bytes(target, std::span(entry, width));
         });
+      } else if (h.encoding == Encoding::DeltaBinaryPacked) {
+        if (info.physical == PhysicalType::Int32)
+          decode_delta_binary_packed<int32_t>(in, present, target);
+        else
+          decode_delta_binary_packed<int64_t>(in, present, target);
+      } else if (h.encoding == Encoding::ByteStreamSplit) {
+        decode_byte_stream_split(in, present, width, target);
+      } else if (h.encoding == Encoding::Rle) {
+        decode_rle_booleans(in, present, target);
       } else {
         decode_plain_fixed(in, info.physical, present, target);
       }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <future>
@@ -121,6 +122,45 @@ std::unique_ptr<FileReader> FileReader::open(std::unique_ptr<io::ByteSource> sou
 
 FileReader::FileReader(std::unique_ptr<io::ByteSource> source) : source_(std::move(source)) {}
 
+namespace {
+
+// The values a leaf reads as, from its physical type and annotations (LogicalTypes.md, with the
+// converted types older writers use instead).
+void describe_values(const SchemaElement& e, ColumnInfo& info) {
+  auto logical = static_cast<LogicalType>(e.logical_type);
+  const bool is_integer = logical == LogicalType::Integer;
+  if (e.converted_type == ConvertedType::Decimal || logical == LogicalType::Decimal) {
+    info.conversion = Conversion::Decimal;
+    info.decimal_scale = e.scale;
+    info.physical = PhysicalType::Double;
+  } else if (info.stored == PhysicalType::Int96) {
+    info.conversion = Conversion::Int96Timestamp;
+    info.physical = PhysicalType::Int64;
+  } else if (logical == LogicalType::Uuid && info.stored == PhysicalType::FixedLenByteArray &&
+             info.type_length == 16) {
+    info.conversion = Conversion::Uuid;
+    info.physical = PhysicalType::ByteArray;
+    info.is_string = true;
+  } else if (info.stored == PhysicalType::ByteArray || info.stored == PhysicalType::FixedLenByteArray) {
+    info.physical = PhysicalType::ByteArray;
+    info.is_string = true;
+  } else if (info.stored == PhysicalType::Int32 &&
+             (e.converted_type == ConvertedType::Uint32 ||
+              (is_integer && !e.integer_signed && e.integer_bits == 32))) {
+    info.conversion = Conversion::Unsigned32;
+    info.physical = PhysicalType::Int64;
+  } else if (info.stored == PhysicalType::Int64 &&
+             (e.converted_type == ConvertedType::Uint64 || (is_integer && !e.integer_signed))) {
+    info.conversion = Conversion::Unsigned64;
+  }
+  if (e.converted_type == ConvertedType::Int16 || (is_integer && e.integer_signed && e.integer_bits == 16))
+    info.int_bits = 16;
+  if (e.converted_type == ConvertedType::Int8 || (is_integer && e.integer_signed && e.integer_bits == 8))
+    info.int_bits = 8;
+}
+
+}  // namespace
+
 void FileReader::read_footer() {
   uint64_t size = source_->size();
   if (size < 12) throw FormatError(fmt::format("not a Parquet file: only {} bytes", size), {name(), 0});
@@ -171,15 +211,15 @@ void FileReader::read_footer() {
                                 {name(), footer_offset, "file footer"});
             info.path = path;
             info.name = path.front();
-            info.physical = *e.type;
-            info.is_string = e.converted_type == ConvertedType::Utf8 || e.logical_type == 1 ||
-                             (info.physical == PhysicalType::ByteArray);
-            if (e.converted_type == ConvertedType::Int16 || (e.logical_type == 10 && e.integer_bits == 16))
-              info.int_bits = 16;
+            info.physical = info.stored = *e.type;
+            info.type_length = e.type_length.value_or(0);
+            if (info.stored == PhysicalType::FixedLenByteArray && info.type_length <= 0)
+              throw FormatError(
+                  fmt::format("FIXED_LEN_BYTE_ARRAY leaf '{}' of length {}", e.name, info.type_length),
+                  {name(), footer_offset, "file footer"});
+            describe_values(e, info);
             info.leaf_nullable = repetition == Repetition::Optional;
             info.row_nullable = info.max_repetition == 0 && info.max_definition > 0;
-            if (info.physical == PhysicalType::Int96 || info.physical == PhysicalType::FixedLenByteArray)
-              info.is_string = false;
             columns_.push_back(info);
           }
           path.pop_back();
@@ -249,14 +289,23 @@ void decode_plain_fixed(io::Cursor& in, PhysicalType type, size_t count, ByteBuf
     return;
   }
   size_t width = plain_width(type);
-  if (width == 0 || width == 12) throw UnsupportedError(fmt::format("{} values", physical_type_name(type)));
+  if (width == 0) throw UnsupportedError(fmt::format("{} values", physical_type_name(type)));
   if (count > in.remaining() / width)
     in.fail(fmt::format("page holds {} bytes for {} values of {} bytes", in.remaining(), count, width));
   append_bytes(out, in.bytes(count * width));
 }
 
-// Appends views of `count` PLAIN byte arrays (into the cursor's buffer) to `out`.
-void decode_plain_strings(io::Cursor& in, size_t count, std::vector<std::span<const std::byte>>& out) {
+// Appends views of `count` PLAIN byte arrays (into the cursor's buffer) to `out`: each after its
+// 4-byte length, or of `fixed_length` bytes without one (FIXED_LEN_BYTE_ARRAY).
+void decode_plain_strings(io::Cursor& in, size_t count, std::vector<std::span<const std::byte>>& out,
+                          size_t fixed_length = 0) {
+  if (fixed_length > 0) {
+    if (count > in.remaining() / fixed_length)
+      in.fail(
+          fmt::format("page holds {} bytes for {} values of {} bytes", in.remaining(), count, fixed_length));
+    for (size_t i = 0; i < count; ++i) out.push_back(in.bytes(fixed_length));
+    return;
+  }
   for (size_t i = 0; i < count; ++i) {
     uint32_t length;
     std::memcpy(&length, in.bytes(4).data(), 4);
@@ -295,8 +344,10 @@ void check_value_encoding(Encoding encoding, PhysicalType type, const ErrorConte
     case Encoding::DeltaBinaryPacked:
       fits = type == PhysicalType::Int32 || type == PhysicalType::Int64;
       break;
-    case Encoding::DeltaLengthByteArray:
-    case Encoding::DeltaByteArray: fits = type == PhysicalType::ByteArray; break;
+    case Encoding::DeltaLengthByteArray: fits = type == PhysicalType::ByteArray; break;
+    case Encoding::DeltaByteArray:
+      fits = type == PhysicalType::ByteArray || type == PhysicalType::FixedLenByteArray;
+      break;
     case Encoding::ByteStreamSplit: fits = plain_width(type) == 4 || plain_width(type) == 8; break;
     case Encoding::BitPacked: break;
   }
@@ -304,6 +355,108 @@ void check_value_encoding(Encoding encoding, PhysicalType type, const ErrorConte
     throw FormatError(fmt::format("{} values in {}, an encoding the format does not define for them",
                                   physical_type_name(type), encoding_name(encoding)),
                       where);
+}
+
+// DECIMALs of up to 16 bytes, exactly (a GCC and Clang extension, hence the keyword).
+__extension__ typedef __int128 Int128;
+
+// Replaces the stored values of `data` (all its slots, nulls as zero or empty) with the values
+// `info.conversion` makes of them.
+void convert_values(const ColumnInfo& info, ColumnData& data, const ErrorContext& where) {
+  ByteBuffer converted;
+  const bool stored_as_bytes =
+      info.stored == PhysicalType::ByteArray || info.stored == PhysicalType::FixedLenByteArray;
+  const size_t slots =
+      stored_as_bytes ? data.string_offsets.size() - 1 : data.values.size() / slot_width(info.stored);
+  auto put = [&](const auto& value) {
+    const size_t at = converted.size();
+    converted.resize(at + sizeof(value));
+    std::memcpy(converted.data() + at, &value, sizeof(value));
+  };
+  converted.reserve(slots * 8);
+  switch (info.conversion) {
+    case Conversion::None:  // fixed-length byte strings: read as any other
+      data.physical = info.physical;
+      return;
+    case Conversion::Int96Timestamp:
+      // Nanoseconds of the day (8 bytes), then the Julian day (4 bytes); 2440588 is 1970-01-01.
+      for (size_t i = 0; i < slots; ++i) {
+        int64_t nanos;
+        int32_t day;
+        std::memcpy(&nanos, data.values.data() + 12 * i, 8);
+        std::memcpy(&day, data.values.data() + 12 * i + 8, 4);
+        put(static_cast<int64_t>((int64_t{day} - 2440588) * 86400000000000 + nanos));
+      }
+      break;
+    case Conversion::Unsigned32:
+      for (uint32_t v : std::span(reinterpret_cast<const uint32_t*>(data.values.data()), slots))
+        put(static_cast<int64_t>(v));
+      break;
+    case Conversion::Unsigned64:
+      for (size_t i = 0; i < slots; ++i) {
+        int64_t v;
+        std::memcpy(&v, data.values.data() + 8 * i, 8);
+        if (v < 0)
+          throw UnsupportedError(fmt::format("UINT_64 value {} is above the int64 values trigml holds",
+                                             static_cast<uint64_t>(v)),
+                                 where);
+      }
+      return;
+    case Conversion::Decimal: {
+      const double divisor = std::pow(10.0, info.decimal_scale);
+      if (info.stored == PhysicalType::Int32) {
+        for (int32_t v : data.as<int32_t>()) put(v / divisor);
+      } else if (info.stored == PhysicalType::Int64) {
+        for (size_t i = 0; i < slots; ++i) {
+          int64_t v;
+          std::memcpy(&v, data.values.data() + 8 * i, 8);
+          put(static_cast<double>(v) / divisor);
+        }
+      } else {
+        // Big-endian two's complement of any length up to 16 bytes; an empty one is a null's.
+        if (info.decimal_scale < 0 || info.decimal_scale > 38)
+          throw FormatError(fmt::format("DECIMAL of scale {}", info.decimal_scale), where);
+        Int128 power = 1;
+        for (int k = 0; k < info.decimal_scale; ++k) power *= 10;
+        for (size_t i = 0; i < slots; ++i) {
+          const auto begin = static_cast<size_t>(data.string_offsets[i]);
+          const auto length = static_cast<size_t>(data.string_offsets[i + 1]) - begin;
+          if (length > 16)
+            throw UnsupportedError(fmt::format("DECIMAL of {} bytes (trigml reads up to 16)", length), where);
+          Int128 unscaled = length > 0 && static_cast<int8_t>(data.values[begin]) < 0 ? -1 : 0;
+          for (size_t k = 0; k < length; ++k)
+            unscaled = unscaled * 256 + static_cast<uint8_t>(data.values[begin + k]);
+          // Whole part and fraction apart: the double nearest the whole part is exact when the fraction
+          // is zero, where one division of two rounded 128-bit numbers would not be.
+          put(static_cast<double>(unscaled / power) + static_cast<double>(unscaled % power) / divisor);
+        }
+      }
+      break;
+    }
+    case Conversion::Uuid: {
+      std::vector<int64_t> offsets{0};
+      offsets.reserve(slots + 1);
+      static const char* hex = "0123456789abcdef";
+      for (size_t i = 0; i < slots; ++i) {
+        const auto begin = static_cast<size_t>(data.string_offsets[i]);
+        if (data.string_offsets[i + 1] - data.string_offsets[i] == 16) {
+          for (size_t k = 0; k < 16; ++k) {
+            if (k == 4 || k == 6 || k == 8 || k == 10) put('-');
+            const auto b = static_cast<uint8_t>(data.values[begin + k]);
+            put(hex[b >> 4]);
+            put(hex[b & 15]);
+          }
+        }
+        offsets.push_back(static_cast<int64_t>(converted.size()));
+      }
+      data.string_offsets = std::move(offsets);
+      break;
+    }
+  }
+  data.values = std::move(converted);
+  data.physical = info.physical;
+  data.is_string = info.is_string;
+  if (!data.is_string) data.string_offsets.assign(1, 0);
 }
 
 // A column chunk's dictionary page, owned (the page buffer is reused for the data pages).
@@ -529,6 +682,23 @@ void FileReader::prefetch(std::span<const size_t> row_groups, std::span<const si
 }
 
 void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
+  const ColumnInfo& info = columns_.at(column);
+  if (info.conversion == Conversion::None && info.stored == info.physical)
+    return decode(row_group, column, out);
+  // Decoded as stored, converted, then appended: a copy only for the columns that need one.
+  ColumnInfo stored = info;
+  stored.physical = info.stored;
+  stored.is_string = info.stored == PhysicalType::ByteArray || info.stored == PhysicalType::FixedLenByteArray;
+  ColumnData raw;
+  raw.clear(stored);
+  decode(row_group, column, raw);
+  convert_values(info, raw,
+                 {name(), chunk_range(row_group, column).offset,
+                  fmt::format("row group {}, column '{}'", row_group, info.name)});
+  out.append_rows(raw, 0, raw.rows);
+}
+
+void FileReader::decode(size_t row_group, size_t column, ColumnData& out) const {
   const io::ByteRange range = chunk_range(row_group, column);
   const uint64_t start = range.offset, length = range.length;
   const ColumnInfo& info = columns_[column];
@@ -565,8 +735,12 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
   io::Cursor cursor(chunk, &origin);
 
   const int R = info.max_repetition, D = info.max_definition;
-  const size_t width = slot_width(info.physical);
-  const bool is_byte_array = info.physical == PhysicalType::ByteArray;
+  const PhysicalType stored_type = info.stored;
+  const size_t width = slot_width(stored_type);
+  const bool is_byte_array =
+      stored_type == PhysicalType::ByteArray || stored_type == PhysicalType::FixedLenByteArray;
+  const size_t fixed_length =
+      stored_type == PhysicalType::FixedLenByteArray ? static_cast<size_t>(info.type_length) : 0;
   // A hint only: values rarely take more than the chunk's uncompressed size (a corrupt footer
   // cannot make this reserve more than 16 times the bytes the chunk really has).
   if (meta.total_uncompressed_size > 0)
@@ -628,13 +802,13 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       dictionary = Dictionary{};
       if (is_byte_array) {
         strings.clear();
-        decode_plain_strings(in, count, strings);
+        decode_plain_strings(in, count, strings, fixed_length);
         for (auto s : strings) {
           dictionary.strings.emplace_back(dictionary.string_bytes.size(), s.size());
           dictionary.string_bytes.insert(dictionary.string_bytes.end(), s.begin(), s.end());
         }
       } else {
-        decode_plain_fixed(in, info.physical, count, dictionary.fixed);
+        decode_plain_fixed(in, stored_type, count, dictionary.fixed);
       }
       dictionary.size = count;
       continue;
@@ -694,7 +868,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
         // made for it.
         const size_t value_room =
             v2_values_compressed ? static_cast<size_t>(h.uncompressed_size) - level_bytes : in.remaining();
-        if (h.encoding == Encoding::Plain && plain_width(info.physical) >= 4 && n > value_room / width)
+        if (h.encoding == Encoding::Plain && plain_width(stored_type) >= 4 && n > value_room / width)
           in.fail(fmt::format("page holds {} bytes of values for {} present values of {} bytes", value_room,
                               n, width));
         levels.add_all_present(repetition, n, values_seen == 0, in);
@@ -717,12 +891,12 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
     // Values: straight into the column when none is null, else placed around the nulls.
     const bool dictionary_encoded =
         h.encoding == Encoding::RleDictionary || h.encoding == Encoding::PlainDictionary;
-    check_value_encoding(h.encoding, info.physical, where);
+    check_value_encoding(h.encoding, stored_type, where);
     if (v2_values_compressed) {
       const size_t value_bytes = static_cast<size_t>(h.uncompressed_size) - level_bytes;
       const auto compressed = stored.subspan(level_bytes);
       const bool plain_numbers = width == 4 || width == 8;  // not booleans, strings or INT96
-      if (h.encoding == Encoding::Plain && plain_numbers && plain_width(info.physical) == width &&
+      if (h.encoding == Encoding::Plain && plain_numbers && plain_width(stored_type) == width &&
           present == slots && value_bytes == present * width) {
         const size_t at = out.values.size();
         reserve_more(out.values, value_bytes);
@@ -763,7 +937,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       } else if (h.encoding == Encoding::DeltaByteArray) {
         decode_delta_byte_array(in, present, prefixes, lengths, rebuilt_strings, strings);
       } else {
-        decode_plain_strings(in, present, strings);
+        decode_plain_strings(in, present, strings, fixed_length);
       }
       reserve_more(out.string_offsets, slots);
       size_t value_index = 0;
@@ -784,7 +958,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
           for (size_t i = 0; i < count; ++i) append_bytes(target, std::span(entry, width));
         });
       } else if (h.encoding == Encoding::DeltaBinaryPacked) {
-        if (info.physical == PhysicalType::Int32)
+        if (stored_type == PhysicalType::Int32)
           decode_delta_binary_packed<int32_t>(in, present, target);
         else
           decode_delta_binary_packed<int64_t>(in, present, target);
@@ -793,7 +967,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       } else if (h.encoding == Encoding::Rle) {
         decode_rle_booleans(in, present, target);
       } else {
-        decode_plain_fixed(in, info.physical, present, target);
+        decode_plain_fixed(in, stored_type, present, target);
       }
       if (present != slots) {
         size_t at = out.values.size();

@@ -206,6 +206,32 @@ TEST(LevelEncodings, DeprecatedBitPackedLevelsAsTheSpecificationPacksThem) {
   EXPECT_EQ(ints(x), (std::vector<int32_t>{1, 2, 3}));
 }
 
+TEST(LogicalTypes, Int96TimestampsAndPagesOfNullsOnly) {
+  // INT96 (Impala, Spark): nanoseconds of the day, then the Julian day; 2440588 is 1970-01-01 and
+  // 2458850 is 2020-01-01. The first page of the column holds only nulls.
+  auto int96 = [](int64_t nanos, int32_t day) {
+    Bytes out(12);
+    std::memcpy(out.data(), &nanos, 8);
+    std::memcpy(out.data() + 8, &day, 4);
+    return out;
+  };
+  auto path = write_file(
+      "int96", {leaf("ts", PhysicalType::Int96, Repetition::Optional)}, 5,
+      {{{"ts"},
+        PhysicalType::Int96,
+        5,
+        {data_page(2, rle_levels({0, 0}, 1)),
+         data_page(3, rle_levels({1, 0, 1}, 1) + int96(0, 2440588) + int96(3600000000000 + 5, 2458850))}}});
+  auto reader = FileReader::open(path.string());
+  EXPECT_EQ(reader->columns()[0].physical, PhysicalType::Int64);
+  ColumnData ts = read_column(path, "ts");
+  EXPECT_EQ(ts.rows, 5u);
+  EXPECT_EQ(ts.valid, (std::vector<uint8_t>{0, 0, 1, 0, 1}));
+  ASSERT_EQ(ts.as<int64_t>().size(), 5u);
+  EXPECT_EQ(ts.as<int64_t>()[2], 0);
+  EXPECT_EQ(ts.as<int64_t>()[4], int64_t{1577836800} * 1000000000 + 3600000000000 + 5);
+}
+
 // The same rows, [1, 2], [], null, [3] (a required list cannot be null: there [] instead), under
 // each list shape of LogicalTypes.md's backward-compatibility rules.
 struct ListShape {

@@ -4,8 +4,11 @@
 // `trigml dump --json` must equal what DuckDB reads, column by column and row by row.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,10 +62,16 @@ fs::path scratch(const std::string& name) {
   return dir / name;
 }
 
-// DuckDB's reading of `columns`, as arrays per column in file order.
-json duckdb_columns(const fs::path& file, const std::vector<std::string>& columns) {
+// DuckDB's reading of `columns`, as arrays per column in file order; `expressions` (SQL of the
+// column, by name) turn DuckDB's types into what trigml reads them as.
+json duckdb_columns(const fs::path& file, const std::vector<std::string>& columns,
+                    const std::map<std::string, std::string>& expressions = {}) {
   std::string select;
-  for (const auto& c : columns) select += (select.empty() ? "" : ", ") + std::string("\"") + c + "\"";
+  for (const auto& c : columns) {
+    auto e = expressions.find(c);
+    select += (select.empty() ? "" : ", ") + (e == expressions.end() ? "\"" + c + "\"" : e->second) +
+              " AS \"" + c + "\"";
+  }
   std::string command = "node " + quote((kInterop / "duckdb_query.mjs").string()) + " " +
                         quote("SET threads = 1") + " " +
                         quote("SELECT " + select + " FROM read_parquet('" + file.string() + "')");
@@ -84,23 +93,29 @@ json trigml_columns(const fs::path& file, const std::vector<std::string>& column
 
 // DuckDB's JSON gives BIGINT and HUGEINT as strings, everything else as JSON types: compare a
 // trigml number with either.
-bool same_value(const json& ours, const json& theirs) {
+// `one_ulp`: doubles may differ in their last bit (beyond double precision, rounding differs).
+bool same_value(const json& ours, const json& theirs, bool one_ulp) {
   if (ours.is_array() && theirs.is_array()) {
     if (ours.size() != theirs.size()) return false;
     for (size_t i = 0; i < ours.size(); ++i)
-      if (!same_value(ours[i], theirs[i])) return false;
+      if (!same_value(ours[i], theirs[i], one_ulp)) return false;
     return true;
   }
   if (ours.is_number_integer() && theirs.is_string()) return std::to_string(ours.get<int64_t>()) == theirs;
-  if (ours.is_number() && theirs.is_number()) return ours.get<double>() == theirs.get<double>();
+  if (ours.is_number() && theirs.is_number()) {
+    const double a = ours.get<double>(), b = theirs.get<double>();
+    return a == b || (one_ulp && std::nextafter(a, b) == b);
+  }
   return ours == theirs;
 }
 
 // trigml's reading of `file` against DuckDB's of `reference` (the same values, written so that
 // DuckDB reads them where it does not read `file`'s encoding or codec).
 void expect_same_columns(const fs::path& file, const std::vector<std::string>& columns,
-                         const fs::path& reference) {
-  json ours = trigml_columns(file, columns), theirs = duckdb_columns(reference, columns);
+                         const fs::path& reference,
+                         const std::map<std::string, std::string>& expressions = {},
+                         const std::set<std::string>& one_ulp = {}) {
+  json ours = trigml_columns(file, columns), theirs = duckdb_columns(reference, columns, expressions);
   for (const auto& c : columns) {
     const json& a = ours[c];
     const json& b = theirs[c];
@@ -108,7 +123,7 @@ void expect_same_columns(const fs::path& file, const std::vector<std::string>& c
     ASSERT_GT(a.size(), 0u) << file << ": column " << c;
     size_t differing = 0;
     for (size_t row = 0; row < a.size(); ++row)
-      if (!same_value(a[row], b[row]) && differing++ < 3)
+      if (!same_value(a[row], b[row], one_ulp.count(c) > 0) && differing++ < 3)
         ADD_FAILURE() << file << ": column " << c << " row " << row << ": trigml " << a[row].dump()
                       << ", DuckDB " << b[row].dump();
     EXPECT_EQ(differing, 0u) << file << ": column " << c;
@@ -180,6 +195,54 @@ INSTANTIATE_TEST_SUITE_P(
                       DuckDbCase{"v2_lz4_raw", "V2", "lz4_raw"}, DuckDbCase{"v1_gzip", "V1", "gzip"},
                       DuckDbCase{"v1_brotli", "V1", "brotli"}),
     [](const auto& test) { return test.param.name; });
+
+// Logical types, as trigml reads them: DECIMAL as double, UUID as text, dates as int32 days,
+// times and timestamps as int64 in their unit, unsigned integers as values (UINT_32 widened).
+TEST(DuckDbLogicalTypes, ReadAsTheirValues) {
+  if (!duckdb_available())
+    GTEST_SKIP() << "DuckDB's Node.js package is not installed (tests/interop/install)";
+  fs::path file = scratch("duckdb-logical.parquet");
+  const std::string table =
+      // Unscaled values divided by their scale: DECIMAL(9, 2) in INT32, (18, 4) in INT64, (38, 6) in
+      // 16 bytes.
+      "SELECT ((i * 12345 - 6000000) / 100)::DECIMAL(9, 2) AS dec9, "
+      "((i * 987654321 - 5) / 7)::DECIMAL(18, 4) AS dec18, "
+      "((i - 2500)::HUGEINT * 1000000000000000000000 + i)::DECIMAL(38, 0)::DECIMAL(38, 6) AS dec38, "
+      "CASE WHEN i % 5 = 0 THEN NULL ELSE md5(i::VARCHAR)::UUID END AS id, "
+      "DATE '1969-12-25' + i::INTEGER AS day, "
+      "TIMESTAMP '2024-02-29 12:34:56.789' + i * INTERVAL 1 HOUR AS ts, "
+      "TIME '00:00:01' + i * INTERVAL 17 SECOND AS t, (i % 256)::UTINYINT AS u8, (i * 13)::USMALLINT AS u16, "
+      "(4294967295 - i)::UINTEGER AS u32, (9223372036854775807 - i)::UBIGINT AS u64, "
+      "(i % 200 - 100)::TINYINT AS i8, [((i * 3) / 8)::DECIMAL(9, 3)] AS decs FROM range(5000) t(i)";
+  run_checked("node " + quote((kInterop / "duckdb_query.mjs").string()) + " " +
+              quote("COPY (" + table + ") TO '" + file.string() + "' (FORMAT parquet, ROW_GROUP_SIZE 2048)"));
+  auto reader = FileReader::open(file.string());
+  EXPECT_EQ(reader->columns()[reader->column("dec38")].stored, PhysicalType::FixedLenByteArray);
+  EXPECT_EQ(reader->columns()[reader->column("u32")].physical, PhysicalType::Int64);
+  expect_same_columns(
+      file, {"dec9", "dec18", "dec38", "id", "day", "ts", "t", "u8", "u16", "u32", "u64", "i8", "decs"}, file,
+      {{"dec9", "dec9::DOUBLE"},
+       {"dec18", "dec18::DOUBLE"},
+       {"dec38", "dec38::DOUBLE"},
+       {"id", "id::VARCHAR"},
+       {"day", "(day - DATE '1970-01-01')::INTEGER"},
+       {"ts", "epoch_us(ts)"},
+       {"t", "epoch_us(t)"},
+       {"u64", "u64::BIGINT"},
+       {"decs", "decs::DOUBLE[]"}},
+      // 38 digits: trigml rounds the whole part once, DuckDB divides rounded numbers.
+      {"dec38"});
+  // UINT_64 values above int64's: an error, not a negative number.
+  fs::path big = scratch("duckdb-uint64.parquet");
+  run_checked(
+      "node " + quote((kInterop / "duckdb_query.mjs").string()) + " " +
+      quote("COPY (SELECT 18446744073709551615::UBIGINT AS u) TO '" + big.string() + "' (FORMAT parquet)"));
+  auto result =
+      trigml::testing::run_command(quote(TRIGML_CLI) + " dump --json " + quote(big.string()) + " u");
+  EXPECT_NE(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("18446744073709551615"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("column 'u'"), std::string::npos) << result.output;
+}
 
 // --- arrow-rs through parquet-wasm --------------------------------------------------------------
 

@@ -385,7 +385,15 @@ void convert_values(const ColumnInfo& info, ColumnData& data, const ErrorContext
         int32_t day;
         std::memcpy(&nanos, data.values.data() + 12 * i, 8);
         std::memcpy(&day, data.values.data() + 12 * i + 8, 4);
-        put(static_cast<int64_t>((int64_t{day} - 2440588) * 86400000000000 + nanos));
+        int64_t since_1970 = 0;
+        const bool is_null = !data.valid.empty() && !data.valid[i];
+        if (!is_null &&
+            (__builtin_mul_overflow(int64_t{day} - 2440588, int64_t{86400000000000}, &since_1970) ||
+             __builtin_add_overflow(since_1970, nanos, &since_1970)))
+          throw FormatError(
+              fmt::format("INT96 timestamp of Julian day {} is beyond int64 nanoseconds since 1970", day),
+              where);
+        put(since_1970);
       }
       break;
     case Conversion::Unsigned32:
@@ -682,7 +690,8 @@ void FileReader::prefetch(std::span<const size_t> row_groups, std::span<const si
 }
 
 void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
-  const ColumnInfo& info = columns_.at(column);
+  const io::ByteRange range = chunk_range(row_group, column);  // checks the indices too
+  const ColumnInfo& info = columns_[column];
   if (info.conversion == Conversion::None && info.stored == info.physical)
     return decode(row_group, column, out);
   // Decoded as stored, converted, then appended: a copy only for the columns that need one.
@@ -693,8 +702,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
   raw.clear(stored);
   decode(row_group, column, raw);
   convert_values(info, raw,
-                 {name(), chunk_range(row_group, column).offset,
-                  fmt::format("row group {}, column '{}'", row_group, info.name)});
+                 {name(), range.offset, fmt::format("row group {}, column '{}'", row_group, info.name)});
   out.append_rows(raw, 0, raw.rows);
 }
 
@@ -936,6 +944,11 @@ void FileReader::decode(size_t row_group, size_t column, ColumnData& out) const 
         decode_delta_length_byte_array(in, present, lengths, strings);
       } else if (h.encoding == Encoding::DeltaByteArray) {
         decode_delta_byte_array(in, present, prefixes, lengths, rebuilt_strings, strings);
+        if (fixed_length > 0)
+          for (auto value : strings)
+            if (value.size() != fixed_length)
+              in.fail(fmt::format("DELTA_BYTE_ARRAY value of {} bytes in a FIXED_LEN_BYTE_ARRAY({}) column",
+                                  value.size(), fixed_length));
       } else {
         decode_plain_strings(in, present, strings, fixed_length);
       }

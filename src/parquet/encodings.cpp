@@ -42,8 +42,9 @@ template <typename T, typename Allocate, typename Store>
 void decode_deltas(io::Cursor& in, size_t count, Allocate&& allocate, Store&& store) {
   using Unsigned = std::make_unsigned_t<T>;
   const uint64_t block_size = read_uleb(in), miniblocks = read_uleb(in), total = read_uleb(in);
-  if (block_size == 0 || block_size % 128 != 0 || miniblocks == 0 || block_size % miniblocks != 0 ||
-      (block_size / miniblocks) % 32 != 0)
+  // Sizes as the format's 32-bit counts allow: a miniblock's bytes cannot overflow.
+  if (block_size == 0 || block_size % 128 != 0 || block_size > (uint64_t{1} << 31) || miniblocks == 0 ||
+      block_size % miniblocks != 0 || (block_size / miniblocks) % 32 != 0)
     in.fail(
         fmt::format("DELTA_BINARY_PACKED blocks of {} values in {} miniblocks: the format wants a "
                     "multiple of 128 in miniblocks of a multiple of 32",

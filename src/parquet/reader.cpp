@@ -120,8 +120,6 @@ std::unique_ptr<FileReader> FileReader::open(std::unique_ptr<io::ByteSource> sou
   return reader;
 }
 
-FileReader::FileReader(std::unique_ptr<io::ByteSource> source) : source_(std::move(source)) {}
-
 namespace {
 
 // The values a leaf reads as, from its physical type and annotations (LogicalTypes.md, with the
@@ -637,6 +635,8 @@ struct FileReader::Prefetched {
   size_t chunk = 0;  // index in the request
 };
 
+// Here, where Prefetched is complete: the constructor makes the vector of them.
+FileReader::FileReader(std::unique_ptr<io::ByteSource> source) : source_(std::move(source)) {}
 FileReader::~FileReader() = default;
 
 io::ByteRange FileReader::chunk_range(size_t row_group, size_t column) const {

@@ -1,5 +1,6 @@
 #include "parquet/codec.hpp"
 
+#include <brotli/decode.h>
 #include <libdeflate.h>
 #include <lz4.h>
 #include <snappy.h>
@@ -8,6 +9,40 @@
 #include <cstring>
 
 namespace trigml::parquet {
+
+namespace {
+
+// One LZ4 block of exactly out.size() bytes; false if the block is corrupt or of another size.
+bool lz4_block(std::span<const std::byte> in, std::span<std::byte> out) {
+  if (in.size() > LZ4_MAX_INPUT_SIZE || out.size() > LZ4_MAX_INPUT_SIZE) return false;
+  int length =
+      LZ4_decompress_safe(reinterpret_cast<const char*>(in.data()), reinterpret_cast<char*>(out.data()),
+                          static_cast<int>(in.size()), static_cast<int>(out.size()));
+  return length >= 0 && static_cast<size_t>(length) == out.size();
+}
+
+uint32_t big_endian_u32(const std::byte* p) {
+  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
+         static_cast<uint32_t>(p[2]) << 8 | static_cast<uint32_t>(p[3]);
+}
+
+// The LZ4 codec as Hadoop (parquet-mr) writes it: frames of a big-endian uncompressed size, a
+// big-endian compressed size and one LZ4 block. False if the bytes are not such frames.
+bool hadoop_lz4(std::span<const std::byte> in, std::span<std::byte> out) {
+  size_t produced = 0;
+  while (!in.empty()) {
+    if (in.size() < 8) return false;
+    const size_t uncompressed = big_endian_u32(in.data()), compressed = big_endian_u32(in.data() + 4);
+    in = in.subspan(8);
+    if (compressed > in.size() || uncompressed > out.size() - produced) return false;
+    if (!lz4_block(in.first(compressed), out.subspan(produced, uncompressed))) return false;
+    in = in.subspan(compressed);
+    produced += uncompressed;
+  }
+  return produced == out.size();
+}
+
+}  // namespace
 
 void compress(Codec codec, std::span<const std::byte> in, ByteBuffer& out, const CodecSettings& settings) {
   const char* data = reinterpret_cast<const char*>(in.data());
@@ -74,16 +109,28 @@ void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte>
             where);
       return;
     }
-    case Codec::Lz4Raw: {
-      if (in.size() > LZ4_MAX_INPUT_SIZE || out.size() > LZ4_MAX_INPUT_SIZE)
-        throw FormatError(
-            fmt::format("LZ4 page of {} bytes ({} uncompressed) is too large", in.size(), out.size()), where);
-      int length =
-          LZ4_decompress_safe(reinterpret_cast<const char*>(in.data()), reinterpret_cast<char*>(out.data()),
-                              static_cast<int>(in.size()), static_cast<int>(out.size()));
-      if (length < 0 || static_cast<size_t>(length) != out.size())
+    case Codec::Lz4Raw:
+      if (!lz4_block(in, out))
         throw FormatError(
             fmt::format("corrupt LZ4 page ({} bytes, expected {} uncompressed)", in.size(), out.size()),
+            where);
+      return;
+    case Codec::Lz4:
+      // Deprecated: Hadoop's frames as the format says, or (older parquet-cpp) a bare LZ4 block.
+      if (!hadoop_lz4(in, out) && !lz4_block(in, out))
+        throw FormatError(
+            fmt::format(
+                "corrupt LZ4 page ({} bytes, expected {} uncompressed in Hadoop's frames or one block)",
+                in.size(), out.size()),
+            where);
+      return;
+    case Codec::Brotli: {
+      size_t length = out.size();
+      if (BrotliDecoderDecompress(in.size(), reinterpret_cast<const uint8_t*>(in.data()), &length,
+                                  reinterpret_cast<uint8_t*>(out.data())) != BROTLI_DECODER_RESULT_SUCCESS ||
+          length != out.size())
+        throw FormatError(
+            fmt::format("corrupt BROTLI page ({} bytes, expected {} uncompressed)", in.size(), out.size()),
             where);
       return;
     }
@@ -96,7 +143,12 @@ void decompress(Codec codec, std::span<const std::byte> in, std::span<std::byte>
         throw FormatError("corrupt GZIP page", where);
       return;
     }
-    default: throw UnsupportedError(fmt::format("{} pages are not supported", codec_name(codec)), where);
+    default:
+      throw UnsupportedError(
+          fmt::format(
+              "{} pages: trigml reads uncompressed, snappy, gzip, brotli, lz4, zstd and lz4_raw pages",
+              codec_name(codec)),
+          where);
   }
 }
 

@@ -1,4 +1,5 @@
-// Page compression: Snappy, ZSTD, LZ4_RAW and (for reading other writers' files) GZIP.
+// Page compression: Snappy, ZSTD, LZ4_RAW and, for reading other writers' files, GZIP, BROTLI and
+// Hadoop's framed LZ4.
 #pragma once
 
 #include <cstddef>

@@ -9,11 +9,28 @@ std::string codec_name(Codec codec) {
     case Codec::Uncompressed: return "uncompressed";
     case Codec::Snappy: return "snappy";
     case Codec::Gzip: return "gzip";
+    case Codec::Lzo: return "lzo";
+    case Codec::Brotli: return "brotli";
     case Codec::Lz4: return "lz4";
     case Codec::Zstd: return "zstd";
     case Codec::Lz4Raw: return "lz4_raw";
   }
   return "codec " + std::to_string(static_cast<int>(codec));
+}
+
+std::string encoding_name(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::Plain: return "PLAIN";
+    case Encoding::PlainDictionary: return "PLAIN_DICTIONARY";
+    case Encoding::Rle: return "RLE";
+    case Encoding::BitPacked: return "BIT_PACKED";
+    case Encoding::DeltaBinaryPacked: return "DELTA_BINARY_PACKED";
+    case Encoding::DeltaLengthByteArray: return "DELTA_LENGTH_BYTE_ARRAY";
+    case Encoding::DeltaByteArray: return "DELTA_BYTE_ARRAY";
+    case Encoding::RleDictionary: return "RLE_DICTIONARY";
+    case Encoding::ByteStreamSplit: return "BYTE_STREAM_SPLIT";
+  }
+  return "encoding " + std::to_string(static_cast<int>(encoding));
 }
 
 Codec parse_codec(const std::string& name) {
@@ -194,11 +211,32 @@ SchemaElement decode_schema_element(thrift::Reader& r) {
       case 4: e.name = r.binary(); break;
       case 5: e.num_children = static_cast<int32_t>(r.integer(t)); break;
       case 6: e.converted_type = static_cast<ConvertedType>(r.integer(t)); break;
+      case 7: e.scale = static_cast<int32_t>(r.integer(t)); break;
+      case 8: e.precision = static_cast<int32_t>(r.integer(t)); break;
       case 10: {
         r.begin_struct();
         for (auto [lid, lt] = r.field(); lt != Type::Stop; std::tie(lid, lt) = r.field()) {
           e.logical_type = lid;
-          r.skip(lt);
+          const bool parameters = lt == Type::Struct && (lid == static_cast<int16_t>(LogicalType::Decimal) ||
+                                                         lid == static_cast<int16_t>(LogicalType::Integer));
+          if (!parameters) {
+            r.skip(lt);
+            continue;
+          }
+          r.begin_struct();
+          for (auto [pid, pt] = r.field(); pt != Type::Stop; std::tie(pid, pt) = r.field()) {
+            if (lid == static_cast<int16_t>(LogicalType::Decimal) && pid == 1)
+              e.scale = static_cast<int32_t>(r.integer(pt));
+            else if (lid == static_cast<int16_t>(LogicalType::Decimal) && pid == 2)
+              e.precision = static_cast<int32_t>(r.integer(pt));
+            else if (lid == static_cast<int16_t>(LogicalType::Integer) && pid == 1)
+              e.integer_bits = static_cast<int8_t>(r.integer(pt));
+            else if (lid == static_cast<int16_t>(LogicalType::Integer) && pid == 2)
+              e.integer_signed = r.boolean(pt);
+            else
+              r.skip(pt);
+          }
+          r.end_struct();
         }
         r.end_struct();
         break;

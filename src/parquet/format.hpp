@@ -22,10 +22,42 @@ enum class PhysicalType : int32_t {
   FixedLenByteArray = 7
 };
 enum class Repetition : int32_t { Required = 0, Optional = 1, Repeated = 2 };
-enum class ConvertedType : int32_t { Utf8 = 0, Map = 1, MapKeyValue = 2, List = 3, Int16 = 16 };
-enum class Encoding : int32_t { Plain = 0, PlainDictionary = 2, Rle = 3, BitPacked = 4, RleDictionary = 8 };
+enum class ConvertedType : int32_t {
+  Utf8 = 0,
+  Map = 1,
+  MapKeyValue = 2,
+  List = 3,
+  Decimal = 5,
+  Uint32 = 13,
+  Uint64 = 14,
+  Int8 = 15,
+  Int16 = 16
+};
+// Members of the LogicalType union, by field id, that change how values read.
+enum class LogicalType : int32_t { None = 0, String = 1, List = 3, Decimal = 5, Integer = 10, Uuid = 14 };
+enum class Encoding : int32_t {
+  Plain = 0,
+  PlainDictionary = 2,
+  Rle = 3,
+  BitPacked = 4,
+  DeltaBinaryPacked = 5,
+  DeltaLengthByteArray = 6,
+  DeltaByteArray = 7,
+  RleDictionary = 8,
+  ByteStreamSplit = 9
+};
+std::string encoding_name(Encoding encoding);
 // Lz4 is Hadoop's framed LZ4 (deprecated by the format); Lz4Raw is the plain LZ4 block.
-enum class Codec : int32_t { Uncompressed = 0, Snappy = 1, Gzip = 2, Lz4 = 5, Zstd = 6, Lz4Raw = 7 };
+enum class Codec : int32_t {
+  Uncompressed = 0,
+  Snappy = 1,
+  Gzip = 2,
+  Lzo = 3,
+  Brotli = 4,
+  Lz4 = 5,
+  Zstd = 6,
+  Lz4Raw = 7
+};
 enum class PageType : int32_t { DataPage = 0, IndexPage = 1, DictionaryPage = 2, DataPageV2 = 3 };
 
 std::string codec_name(Codec codec);
@@ -41,10 +73,11 @@ struct SchemaElement {
   std::string name;
   int32_t num_children = 0;
   std::optional<ConvertedType> converted_type;
-  // Logical type annotations trigml understands (union LogicalType): 1 STRING, 3 LIST, 10 INTEGER.
+  // The LogicalType annotation's union member (any id; see LogicalType), with its parameters.
   int32_t logical_type = 0;
   int8_t integer_bits = 0;
   bool integer_signed = true;
+  int32_t scale = 0, precision = 0;  // DECIMAL: from the logical type or the converted type's fields
 };
 
 struct Statistics {

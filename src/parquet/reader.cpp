@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <future>
 #include <optional>
 
 #include "parquet/codec.hpp"
+#include "parquet/encodings.hpp"
 #include "parquet/levels.hpp"
 
 namespace trigml::parquet {
@@ -150,7 +152,44 @@ std::unique_ptr<FileReader> FileReader::open(std::unique_ptr<io::ByteSource> sou
   return reader;
 }
 
-FileReader::FileReader(std::unique_ptr<io::ByteSource> source) : source_(std::move(source)) {}
+namespace {
+
+// The values a leaf reads as, from its physical type and annotations (LogicalTypes.md, with the
+// converted types older writers use instead).
+void describe_values(const SchemaElement& e, ColumnInfo& info) {
+  auto logical = static_cast<LogicalType>(e.logical_type);
+  const bool is_integer = logical == LogicalType::Integer;
+  if (e.converted_type == ConvertedType::Decimal || logical == LogicalType::Decimal) {
+    info.conversion = Conversion::Decimal;
+    info.decimal_scale = e.scale;
+    info.physical = PhysicalType::Double;
+  } else if (info.stored == PhysicalType::Int96) {
+    info.conversion = Conversion::Int96Timestamp;
+    info.physical = PhysicalType::Int64;
+  } else if (logical == LogicalType::Uuid && info.stored == PhysicalType::FixedLenByteArray &&
+             info.type_length == 16) {
+    info.conversion = Conversion::Uuid;
+    info.physical = PhysicalType::ByteArray;
+    info.is_string = true;
+  } else if (info.stored == PhysicalType::ByteArray || info.stored == PhysicalType::FixedLenByteArray) {
+    info.physical = PhysicalType::ByteArray;
+    info.is_string = true;
+  } else if (info.stored == PhysicalType::Int32 &&
+             (e.converted_type == ConvertedType::Uint32 ||
+              (is_integer && !e.integer_signed && e.integer_bits == 32))) {
+    info.conversion = Conversion::Unsigned32;
+    info.physical = PhysicalType::Int64;
+  } else if (info.stored == PhysicalType::Int64 &&
+             (e.converted_type == ConvertedType::Uint64 || (is_integer && !e.integer_signed))) {
+    info.conversion = Conversion::Unsigned64;
+  }
+  if (e.converted_type == ConvertedType::Int16 || (is_integer && e.integer_signed && e.integer_bits == 16))
+    info.int_bits = 16;
+  if (e.converted_type == ConvertedType::Int8 || (is_integer && e.integer_signed && e.integer_bits == 8))
+    info.int_bits = 8;
+}
+
+}  // namespace
 
 void FileReader::read_footer() {
   uint64_t size = source_->size();
@@ -202,15 +241,15 @@ void FileReader::read_footer() {
                                 {name(), footer_offset, "file footer"});
             info.path = path;
             info.name = path.front();
-            info.physical = *e.type;
-            info.is_string = e.converted_type == ConvertedType::Utf8 || e.logical_type == 1 ||
-                             (info.physical == PhysicalType::ByteArray);
-            if (e.converted_type == ConvertedType::Int16 || (e.logical_type == 10 && e.integer_bits == 16))
-              info.int_bits = 16;
+            info.physical = info.stored = *e.type;
+            info.type_length = e.type_length.value_or(0);
+            if (info.stored == PhysicalType::FixedLenByteArray && info.type_length <= 0)
+              throw FormatError(
+                  fmt::format("FIXED_LEN_BYTE_ARRAY leaf '{}' of length {}", e.name, info.type_length),
+                  {name(), footer_offset, "file footer"});
+            describe_values(e, info);
             info.leaf_nullable = repetition == Repetition::Optional;
             info.row_nullable = info.max_repetition == 0 && info.max_definition > 0;
-            if (info.physical == PhysicalType::Int96 || info.physical == PhysicalType::FixedLenByteArray)
-              info.is_string = false;
             columns_.push_back(info);
           }
           path.pop_back();
@@ -280,19 +319,182 @@ void decode_plain_fixed(io::Cursor& in, PhysicalType type, size_t count, ByteBuf
     return;
   }
   size_t width = plain_width(type);
-  if (width == 0 || width == 12) throw UnsupportedError(fmt::format("{} values", physical_type_name(type)));
+  if (width == 0) throw UnsupportedError(fmt::format("{} values", physical_type_name(type)));
   if (count > in.remaining() / width)
     in.fail(fmt::format("page holds {} bytes for {} values of {} bytes", in.remaining(), count, width));
   append_bytes(out, in.bytes(count * width));
 }
 
-// Appends views of `count` PLAIN byte arrays (into the cursor's buffer) to `out`.
-void decode_plain_strings(io::Cursor& in, size_t count, std::vector<std::span<const std::byte>>& out) {
+// Appends views of `count` PLAIN byte arrays (into the cursor's buffer) to `out`: each after its
+// 4-byte length, or of `fixed_length` bytes without one (FIXED_LEN_BYTE_ARRAY).
+void decode_plain_strings(io::Cursor& in, size_t count, std::vector<std::span<const std::byte>>& out,
+                          size_t fixed_length = 0) {
+  if (fixed_length > 0) {
+    if (count > in.remaining() / fixed_length)
+      in.fail(
+          fmt::format("page holds {} bytes for {} values of {} bytes", in.remaining(), count, fixed_length));
+    for (size_t i = 0; i < count; ++i) out.push_back(in.bytes(fixed_length));
+    return;
+  }
   for (size_t i = 0; i < count; ++i) {
     uint32_t length;
     std::memcpy(&length, in.bytes(4).data(), 4);
     out.push_back(in.bytes(length));
   }
+}
+
+// Booleans in the RLE encoding (data pages v2 write them so): a 4-byte length, then the hybrid
+// encoding at one bit per value. Appends `count` of them, a byte each.
+void decode_rle_booleans(io::Cursor& in, size_t count, ByteBuffer& out) {
+  uint32_t length;
+  std::memcpy(&length, in.bytes(4).data(), 4);
+  const size_t at = in.position();
+  in.skip(length);
+  HybridRunReader runs(io::Cursor(in.data().first(at + length), in.origin(), at), 1, count);
+  reserve_more(out, count);
+  while (runs.remaining() > 0) {
+    uint32_t value;
+    size_t run;
+    runs.next(value, run);
+    if (value > 1) in.fail(fmt::format("boolean {} in an RLE page", value));
+    const size_t end = out.size();
+    out.resize(end + run);
+    std::memset(out.data() + end, static_cast<int>(value), run);
+  }
+}
+
+// Whether `encoding` can hold values of `type` (Encodings.md); FormatError otherwise.
+void check_value_encoding(Encoding encoding, PhysicalType type, const ErrorContext& where) {
+  bool fits = false;
+  switch (encoding) {
+    case Encoding::Plain:
+    case Encoding::PlainDictionary:
+    case Encoding::RleDictionary: fits = true; break;
+    case Encoding::Rle: fits = type == PhysicalType::Boolean; break;
+    case Encoding::DeltaBinaryPacked:
+      fits = type == PhysicalType::Int32 || type == PhysicalType::Int64;
+      break;
+    case Encoding::DeltaLengthByteArray: fits = type == PhysicalType::ByteArray; break;
+    case Encoding::DeltaByteArray:
+      fits = type == PhysicalType::ByteArray || type == PhysicalType::FixedLenByteArray;
+      break;
+    case Encoding::ByteStreamSplit: fits = plain_width(type) == 4 || plain_width(type) == 8; break;
+    case Encoding::BitPacked: break;
+  }
+  if (!fits)
+    throw FormatError(fmt::format("{} values in {}, an encoding the format does not define for them",
+                                  physical_type_name(type), encoding_name(encoding)),
+                      where);
+}
+
+// DECIMALs of up to 16 bytes, exactly (a GCC and Clang extension, hence the keyword).
+__extension__ typedef __int128 Int128;
+
+// Replaces the stored values of `data` (all its slots, nulls as zero or empty) with the values
+// `info.conversion` makes of them.
+void convert_values(const ColumnInfo& info, ColumnData& data, const ErrorContext& where) {
+  ByteBuffer converted;
+  const bool stored_as_bytes =
+      info.stored == PhysicalType::ByteArray || info.stored == PhysicalType::FixedLenByteArray;
+  const size_t slots =
+      stored_as_bytes ? data.string_offsets.size() - 1 : data.values.size() / slot_width(info.stored);
+  auto put = [&](const auto& value) {
+    const size_t at = converted.size();
+    converted.resize(at + sizeof(value));
+    std::memcpy(converted.data() + at, &value, sizeof(value));
+  };
+  converted.reserve(slots * 8);
+  switch (info.conversion) {
+    case Conversion::None:  // fixed-length byte strings: read as any other
+      data.physical = info.physical;
+      return;
+    case Conversion::Int96Timestamp:
+      // Nanoseconds of the day (8 bytes), then the Julian day (4 bytes); 2440588 is 1970-01-01.
+      for (size_t i = 0; i < slots; ++i) {
+        int64_t nanos;
+        int32_t day;
+        std::memcpy(&nanos, data.values.data() + 12 * i, 8);
+        std::memcpy(&day, data.values.data() + 12 * i + 8, 4);
+        int64_t since_1970 = 0;
+        const bool is_null = !data.valid.empty() && !data.valid[i];
+        if (!is_null &&
+            (__builtin_mul_overflow(int64_t{day} - 2440588, int64_t{86400000000000}, &since_1970) ||
+             __builtin_add_overflow(since_1970, nanos, &since_1970)))
+          throw FormatError(
+              fmt::format("INT96 timestamp of Julian day {} is beyond int64 nanoseconds since 1970", day),
+              where);
+        put(since_1970);
+      }
+      break;
+    case Conversion::Unsigned32:
+      for (uint32_t v : std::span(reinterpret_cast<const uint32_t*>(data.values.data()), slots))
+        put(static_cast<int64_t>(v));
+      break;
+    case Conversion::Unsigned64:
+      for (size_t i = 0; i < slots; ++i) {
+        int64_t v;
+        std::memcpy(&v, data.values.data() + 8 * i, 8);
+        if (v < 0)
+          throw UnsupportedError(fmt::format("UINT_64 value {} is above the int64 values trigml holds",
+                                             static_cast<uint64_t>(v)),
+                                 where);
+      }
+      return;
+    case Conversion::Decimal: {
+      const double divisor = std::pow(10.0, info.decimal_scale);
+      if (info.stored == PhysicalType::Int32) {
+        for (int32_t v : data.as<int32_t>()) put(v / divisor);
+      } else if (info.stored == PhysicalType::Int64) {
+        for (size_t i = 0; i < slots; ++i) {
+          int64_t v;
+          std::memcpy(&v, data.values.data() + 8 * i, 8);
+          put(static_cast<double>(v) / divisor);
+        }
+      } else {
+        // Big-endian two's complement of any length up to 16 bytes; an empty one is a null's.
+        if (info.decimal_scale < 0 || info.decimal_scale > 38)
+          throw FormatError(fmt::format("DECIMAL of scale {}", info.decimal_scale), where);
+        Int128 power = 1;
+        for (int k = 0; k < info.decimal_scale; ++k) power *= 10;
+        for (size_t i = 0; i < slots; ++i) {
+          const auto begin = static_cast<size_t>(data.string_offsets[i]);
+          const auto length = static_cast<size_t>(data.string_offsets[i + 1]) - begin;
+          if (length > 16)
+            throw UnsupportedError(fmt::format("DECIMAL of {} bytes (trigml reads up to 16)", length), where);
+          Int128 unscaled = length > 0 && static_cast<int8_t>(data.values[begin]) < 0 ? -1 : 0;
+          for (size_t k = 0; k < length; ++k)
+            unscaled = unscaled * 256 + static_cast<uint8_t>(data.values[begin + k]);
+          // Whole part and fraction apart: the double nearest the whole part is exact when the fraction
+          // is zero, where one division of two rounded 128-bit numbers would not be.
+          put(static_cast<double>(unscaled / power) + static_cast<double>(unscaled % power) / divisor);
+        }
+      }
+      break;
+    }
+    case Conversion::Uuid: {
+      std::vector<int64_t> offsets{0};
+      offsets.reserve(slots + 1);
+      static const char* hex = "0123456789abcdef";
+      for (size_t i = 0; i < slots; ++i) {
+        const auto begin = static_cast<size_t>(data.string_offsets[i]);
+        if (data.string_offsets[i + 1] - data.string_offsets[i] == 16) {
+          for (size_t k = 0; k < 16; ++k) {
+            if (k == 4 || k == 6 || k == 8 || k == 10) put('-');
+            const auto b = static_cast<uint8_t>(data.values[begin + k]);
+            put(hex[b >> 4]);
+            put(hex[b & 15]);
+          }
+        }
+        offsets.push_back(static_cast<int64_t>(converted.size()));
+      }
+      data.string_offsets = std::move(offsets);
+      break;
+    }
+  }
+  data.values = std::move(converted);
+  data.physical = info.physical;
+  data.is_string = info.is_string;
+  if (!data.is_string) data.string_offsets.assign(1, 0);
 }
 
 // A column chunk's dictionary page, owned (the page buffer is reused for the data pages).
@@ -433,6 +635,7 @@ class LevelAssembler {
 
 }  // namespace
 
+FileReader::FileReader(std::unique_ptr<io::ByteSource> source) : source_(std::move(source)) {}
 FileReader::~FileReader() = default;
 
 io::ByteRange FileReader::chunk_range(size_t row_group, size_t column) const {
@@ -486,6 +689,23 @@ void FileReader::prefetch(std::span<const size_t> row_groups, std::span<const si
 }
 
 void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
+  const io::ByteRange range = chunk_range(row_group, column);  // checks the indices too
+  const ColumnInfo& info = columns_[column];
+  if (info.conversion == Conversion::None && info.stored == info.physical)
+    return decode(row_group, column, out);
+  // Decoded as stored, converted, then appended: a copy only for the columns that need one.
+  ColumnInfo stored = info;
+  stored.physical = info.stored;
+  stored.is_string = info.stored == PhysicalType::ByteArray || info.stored == PhysicalType::FixedLenByteArray;
+  ColumnData raw;
+  raw.clear(stored);
+  decode(row_group, column, raw);
+  convert_values(info, raw,
+                 {name(), range.offset, fmt::format("row group {}, column '{}'", row_group, info.name)});
+  out.append_rows(raw, 0, raw.rows);
+}
+
+void FileReader::decode(size_t row_group, size_t column, ColumnData& out) const {
   const io::ByteRange range = chunk_range(row_group, column);
   const uint64_t start = range.offset, length = range.length;
   const ColumnInfo& info = columns_[column];
@@ -522,8 +742,12 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
   io::Cursor cursor(chunk, &origin);
 
   const int R = info.max_repetition, D = info.max_definition;
-  const size_t width = slot_width(info.physical);
-  const bool is_byte_array = info.physical == PhysicalType::ByteArray;
+  const PhysicalType stored_type = info.stored;
+  const size_t width = slot_width(stored_type);
+  const bool is_byte_array =
+      stored_type == PhysicalType::ByteArray || stored_type == PhysicalType::FixedLenByteArray;
+  const size_t fixed_length =
+      stored_type == PhysicalType::FixedLenByteArray ? static_cast<size_t>(info.type_length) : 0;
   // A hint only: values rarely take more than the chunk's uncompressed size (a corrupt footer
   // cannot make this reserve more than 16 times the bytes the chunk really has).
   if (meta.total_uncompressed_size > 0)
@@ -532,6 +756,10 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
   Dictionary dictionary;
   ByteBuffer page, nullable_values;
   std::vector<std::span<const std::byte>> strings;
+  // Reused from page to page: legacy levels re-encoded, delta-encoded lengths and prefixes, and
+  // DELTA_BYTE_ARRAY values rebuilt from them.
+  std::vector<std::byte> transcoded_repetition, transcoded_definition, rebuilt_strings;
+  std::vector<int32_t> lengths, prefixes;
   int64_t values_seen = 0;
   while (values_seen < meta.num_values) {
     size_t header_at = cursor.position();
@@ -581,13 +809,13 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
       dictionary = Dictionary{};
       if (is_byte_array) {
         strings.clear();
-        decode_plain_strings(in, count, strings);
+        decode_plain_strings(in, count, strings, fixed_length);
         for (auto s : strings) {
           dictionary.strings.emplace_back(dictionary.string_bytes.size(), s.size());
           dictionary.string_bytes.insert(dictionary.string_bytes.end(), s.begin(), s.end());
         }
       } else {
-        decode_plain_fixed(in, info.physical, count, dictionary.fixed);
+        decode_plain_fixed(in, stored_type, count, dictionary.fixed);
       }
       dictionary.size = count;
       continue;
@@ -599,26 +827,35 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
                           meta.num_values - values_seen));
 
     // Levels, a run at a time.
-    auto level_stream = [&](int max_level, int32_t v2_bytes) {
+    // A column without repetition (or definition) stores no such levels, whatever encoding the
+    // page header names for them.
+    auto level_stream = [&](int max_level, int32_t v2_bytes, Encoding encoding,
+                            std::vector<std::byte>& transcoded) {
+      const int bits = bit_width(static_cast<uint32_t>(max_level));
       if (max_level == 0) return HybridRunReader(io::Cursor({}, &page_origin), 0, n);
       size_t bytes;
       if (v2) {
         bytes = static_cast<size_t>(v2_bytes);
-      } else {
-        if (h.definition_level_encoding == Encoding::BitPacked ||
-            h.repetition_level_encoding == Encoding::BitPacked)
-          throw UnsupportedError("deprecated BIT_PACKED level encoding", where);
+      } else if (encoding == Encoding::BitPacked) {
+        transcode_bit_packed_levels(in, bits, n, transcoded);
+        return HybridRunReader(io::Cursor(transcoded, &page_origin), bits, n);
+      } else if (encoding == Encoding::Rle) {
         uint32_t level_length;
         std::memcpy(&level_length, in.bytes(4).data(), 4);
         bytes = level_length;
+      } else {
+        throw FormatError(fmt::format("levels in {}: the format encodes them as RLE or BIT_PACKED",
+                                      encoding_name(encoding)),
+                          where);
       }
       size_t at = in.position();
       in.skip(bytes);
-      return HybridRunReader(io::Cursor(body.first(at + bytes), &page_origin, at),
-                             bit_width(static_cast<uint32_t>(max_level)), n);
+      return HybridRunReader(io::Cursor(body.first(at + bytes), &page_origin, at), bits, n);
     };
-    HybridRunReader repetition = level_stream(R, h.repetition_levels_bytes);
-    HybridRunReader definition = level_stream(D, h.definition_levels_bytes);
+    HybridRunReader repetition =
+        level_stream(R, h.repetition_levels_bytes, h.repetition_level_encoding, transcoded_repetition);
+    HybridRunReader definition =
+        level_stream(D, h.definition_levels_bytes, h.definition_level_encoding, transcoded_definition);
     size_t valid_before = out.valid.size();
     LevelAssembler levels(info, out);
     if (R == 0 && D == 0) {
@@ -638,7 +875,7 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
         // made for it.
         const size_t value_room =
             v2_values_compressed ? static_cast<size_t>(h.uncompressed_size) - level_bytes : in.remaining();
-        if (h.encoding == Encoding::Plain && plain_width(info.physical) >= 4 && n > value_room / width)
+        if (h.encoding == Encoding::Plain && plain_width(stored_type) >= 4 && n > value_room / width)
           in.fail(fmt::format("page holds {} bytes of values for {} present values of {} bytes", value_room,
                               n, width));
         levels.add_all_present(repetition, n, values_seen == 0, in);
@@ -659,16 +896,15 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
     if (present > slots) in.fail(fmt::format("{} values for {} slots", present, slots));
 
     // Values: straight into the column when none is null, else placed around the nulls.
-    bool dictionary_encoded =
+    const bool dictionary_encoded =
         h.encoding == Encoding::RleDictionary || h.encoding == Encoding::PlainDictionary;
-    if (h.encoding != Encoding::Plain && !dictionary_encoded)
-      throw UnsupportedError(fmt::format("value encoding {}", static_cast<int>(h.encoding)), where);
+    check_value_encoding(h.encoding, stored_type, where);
     if (v2_values_compressed) {
       const size_t value_bytes = static_cast<size_t>(h.uncompressed_size) - level_bytes;
       const auto compressed = stored.subspan(level_bytes);
       const bool plain_numbers = width == 4 || width == 8;  // not booleans, strings or INT96
-      if (!dictionary_encoded && plain_numbers && plain_width(info.physical) == width && present == slots &&
-          value_bytes == present * width) {
+      if (h.encoding == Encoding::Plain && plain_numbers && plain_width(stored_type) == width &&
+          present == slots && value_bytes == present * width) {
         const size_t at = out.values.size();
         reserve_more(out.values, value_bytes);
         out.values.resize(at + value_bytes);
@@ -703,8 +939,17 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
           strings.insert(strings.end(), count,
                          std::span<const std::byte>(dictionary.string_bytes).subspan(offset, len));
         });
+      } else if (h.encoding == Encoding::DeltaLengthByteArray) {
+        decode_delta_length_byte_array(in, present, lengths, strings);
+      } else if (h.encoding == Encoding::DeltaByteArray) {
+        decode_delta_byte_array(in, present, prefixes, lengths, rebuilt_strings, strings);
+        if (fixed_length > 0)
+          for (auto value : strings)
+            if (value.size() != fixed_length)
+              in.fail(fmt::format("DELTA_BYTE_ARRAY value of {} bytes in a FIXED_LEN_BYTE_ARRAY({}) column",
+                                  value.size(), fixed_length));
       } else {
-        decode_plain_strings(in, present, strings);
+        decode_plain_strings(in, present, strings, fixed_length);
       }
       reserve_more(out.string_offsets, slots);
       size_t value_index = 0;
@@ -724,8 +969,17 @@ void FileReader::read(size_t row_group, size_t column, ColumnData& out) const {
           const std::byte* entry = dictionary.fixed.data() + index * width;
           for (size_t i = 0; i < count; ++i) append_bytes(target, std::span(entry, width));
         });
+      } else if (h.encoding == Encoding::DeltaBinaryPacked) {
+        if (stored_type == PhysicalType::Int32)
+          decode_delta_binary_packed<int32_t>(in, present, target);
+        else
+          decode_delta_binary_packed<int64_t>(in, present, target);
+      } else if (h.encoding == Encoding::ByteStreamSplit) {
+        decode_byte_stream_split(in, present, width, target);
+      } else if (h.encoding == Encoding::Rle) {
+        decode_rle_booleans(in, present, target);
       } else {
-        decode_plain_fixed(in, info.physical, present, target);
+        decode_plain_fixed(in, stored_type, present, target);
       }
       if (present != slots) {
         size_t at = out.values.size();

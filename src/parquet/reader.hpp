@@ -1,8 +1,8 @@
 // Reads Parquet files: the footer and schema, then column chunks of row groups decoded straight
 // into contiguous typed buffers plus offsets per list level (and validity where the schema allows
 // nulls). Handles files from trigml, PyArrow, Spark (including its legacy two-level lists) and
-// DuckDB: PLAIN and dictionary encodings, RLE/bit-packed levels, data pages v1 and v2,
-// uncompressed, Snappy, GZIP and ZSTD pages.
+// DuckDB, Impala, arrow-rs: every encoding of the format, data pages v1 and v2, every codec but LZO,
+// and the logical types as Conversion says.
 #pragma once
 
 #include <cstdint>
@@ -18,13 +18,27 @@
 
 namespace trigml::parquet {
 
+// How stored values become the values a column reads as (`physical`), where they differ.
+enum class Conversion {
+  None,
+  Int96Timestamp,  // INT96 (Impala, Spark): int64 nanoseconds since 1970
+  Decimal,         // DECIMAL of any storage: double, unscaled / 10^scale
+  Uuid,            // UUID: its 36-character text
+  Unsigned32,      // UINT_32 in INT32: int64
+  Unsigned64,      // UINT_64 in INT64: int64, an error above its maximum
+};
+
 // A leaf column of the file: its path, physical type and the levels its schema implies.
 struct ColumnInfo {
   std::string name;  // top-level field name
   std::vector<std::string> path;
-  PhysicalType physical = PhysicalType::Float;
-  bool is_string = false;
-  int16_t int_bits = 0;  // INT32 annotated as a narrower integer (int16 ...)
+  PhysicalType physical = PhysicalType::Float;  // of the values read (see stored, conversion)
+  bool is_string = false;                       // byte strings (FIXED_LEN_BYTE_ARRAY too)
+  PhysicalType stored = PhysicalType::Float;    // in the file
+  int32_t type_length = 0;                      // FIXED_LEN_BYTE_ARRAY
+  Conversion conversion = Conversion::None;
+  int32_t decimal_scale = 0;
+  int16_t int_bits = 0;  // INT32 annotated as a narrower integer (int8, int16)
   int max_definition = 0;
   int max_repetition = 0;
   // Per list level: the definition level at which the list has an element, and at which it is
@@ -90,6 +104,8 @@ class FileReader {
   struct Prefetched;
   explicit FileReader(std::unique_ptr<io::ByteSource> source);
   void read_footer();
+  // Appends the chunk's values as stored (ColumnInfo::stored) to `out`.
+  void decode(size_t row_group, size_t column, ColumnData& out) const;
   // The byte range of a column chunk, checked against the file.
   io::ByteRange chunk_range(size_t row_group, size_t column) const;
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/files.hpp"
 #include "common/run_command.hpp"
 
 using trigml::testing::CommandResult;

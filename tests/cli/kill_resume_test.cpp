@@ -13,8 +13,10 @@
 #include <string>
 #include <thread>
 
+#include "common/files.hpp"
 #include "common/run_command.hpp"
 
+using trigml::testing::all_files;
 using trigml::testing::run_command;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -22,20 +24,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 const std::string kCli = TRIGML_CLI;
-
-// Every regular file under `root` (or `root` itself) with its bytes, by relative path.
-std::map<std::string, std::string> contents(const fs::path& root) {
-  std::map<std::string, std::string> out;
-  auto read = [](const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  };
-  if (fs::is_regular_file(root)) return {{root.filename().string(), read(root)}};
-  if (!fs::exists(root)) return out;
-  for (const auto& entry : fs::recursive_directory_iterator(root))
-    if (entry.is_regular_file()) out[fs::relative(entry.path(), root).string()] = read(entry.path());
-  return out;
-}
 
 // Runs `arguments`, kills it with SIGKILL after `delay`; true if it was killed (not finished).
 bool run_and_kill(const std::string& arguments, std::chrono::milliseconds delay) {
@@ -92,7 +80,7 @@ class KillResume : public ::testing::Test {
     auto whole = run_command(kCli + " " + c.arguments);
     auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
     ASSERT_EQ(whole.status, 0) << whole.output;
-    const auto expected = contents(c.output);
+    const auto expected = all_files(c.output);
     ASSERT_FALSE(expected.empty());
     fs::path reference = c.output;
     reference += ".whole";
@@ -108,10 +96,10 @@ class KillResume : public ::testing::Test {
       killed += was_killed;
       // A kill after the last rename may find the output finished: then it must be whole.
       if (was_killed && fs::exists(c.finished_marker))
-        EXPECT_TRUE(contents(c.output) == expected) << "a killed run left an output that looks finished";
+        EXPECT_TRUE(all_files(c.output) == expected) << "a killed run left an output that looks finished";
       auto resumed = run_command(kCli + " " + c.arguments + " --resume");
       ASSERT_EQ(resumed.status, 0) << resumed.output;
-      EXPECT_TRUE(contents(c.output) == expected) << "the resumed output differs from the uninterrupted one";
+      EXPECT_TRUE(all_files(c.output) == expected) << "the resumed output differs from the uninterrupted one";
       // Nothing of the killed run is left beside the output.
       for (const auto& entry : fs::directory_iterator(c.output.parent_path()))
         EXPECT_EQ(entry.path().filename().string().find(c.output.filename().string() + ".tmp-"),

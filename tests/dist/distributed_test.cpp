@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "common/files.hpp"
 #include "common/mpi.hpp"
 #include "common/run_command.hpp"
 #include "gen/delphes_output.hpp"
@@ -18,6 +19,8 @@
 namespace fs = std::filesystem;
 using trigml::testing::mpirun;
 using trigml::testing::run_command;
+
+using trigml::testing::all_files;
 
 namespace {
 
@@ -72,17 +75,6 @@ std::vector<std::string> rows_of(const fs::path& dataset) {
                       std::string_view(reinterpret_cast<const char*>(s.values.data()) + s.string_offsets[r],
                                        static_cast<size_t>(s.string_offsets[r + 1] - s.string_offsets[r])),
                       data[2].as<int64_t>()[r], data[3].as<float>()[r]));
-    }
-  return out;
-}
-
-std::map<std::string, std::string> all_files(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) {
-      std::ifstream in(e.path(), std::ios::binary);
-      out[fs::relative(e.path(), dir).string()] =
-          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/files.hpp"
 #include "common/mpi.hpp"
 #include "fixture.hpp"
 #include "train/model_dir.hpp"
@@ -19,6 +20,8 @@
 namespace fs = std::filesystem;
 using trigml::testing::mpirun;
 using trigml::testing::run_command;
+
+using trigml::testing::all_files;
 
 namespace {
 
@@ -42,17 +45,6 @@ std::vector<nlohmann::json> history(const fs::path& model) {
   std::vector<nlohmann::json> out;
   std::ifstream in(model / "history.jsonl");
   for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
-std::map<std::string, std::string> all_files(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) {
-      std::ifstream in(e.path(), std::ios::binary);
-      out[fs::relative(e.path(), dir).string()] =
-          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    }
   return out;
 }
 

@@ -54,12 +54,7 @@ class KillResume : public ::testing::Test {
     work_ = fs::temp_directory_path() / ("trigml-kill-" + std::to_string(::getpid()));
     fs::remove_all(work_);
     fs::create_directories(work_);
-    for (auto [process, seed] : {std::pair{"ttbar", 1}, std::pair{"wjets", 2}, std::pair{"qcd", 3}}) {
-      auto r =
-          run_command(kCli + " generate --process " + process + " --events 2000 --seed " +
-                      std::to_string(seed) + " --out " + (work_ / (std::string(process) + ".root")).string());
-      ASSERT_EQ(r.status, 0) << r.output;
-    }
+    ASSERT_EQ(trigml::testing::generate_inputs(work_, 2000), "");
     ASSERT_EQ(
         run_command(kCli + " ingest " + classes() + " --threads 1 --out " + (work_ / "ingested").string())
             .status,

@@ -423,7 +423,8 @@ TEST_F(Remote, AnIngestCutOffByItsServerResumesToTheRowsOfALocalIngest) {
 // prepare, train and evaluate take dataset URLs: the same outputs as from the local directories.
 TEST_F(Remote, PrepareTrainAndEvaluateReadDatasetsByUrl) {
   const std::string cli = TRIGML_CLI;
-  if (run_command(cli + " train --help").status != 0) GTEST_SKIP() << "built without the networks (libtorch)";
+  if (run_command(cli + " --help").output.find("\n  train ") == std::string::npos)
+    GTEST_SKIP() << "built without the networks (libtorch): no train subcommand";
   fs::path work = fs::temp_directory_path() / ("trigml-remote-train-" + std::to_string(::getpid()));
   fs::remove_all(work);
   fs::path gen = generated_inputs();

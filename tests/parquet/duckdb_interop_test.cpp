@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/run_command.hpp"
+#include "interop/peers.hpp"
 #include "parquet/dataset.hpp"
 #include "parquet/reader.hpp"
 #include "parquet/writer.hpp"
@@ -18,20 +19,11 @@
 using namespace trigml::parquet;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using trigml::testing::duckdb_available;
+using trigml::testing::kInterop;
+using trigml::testing::quote;
 
 namespace {
-
-const fs::path kInterop = fs::path(TRIGML_SOURCE_DIR) / "tests" / "interop";
-
-bool duckdb_available() {
-  return fs::exists(kInterop / "node_modules" / "@duckdb" / "node-api");
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 json duckdb(const std::vector<std::string>& statements) {
   std::string command = "node " + quote((kInterop / "duckdb_query.mjs").string());

@@ -13,28 +13,21 @@
 #include <vector>
 
 #include "common/run_command.hpp"
+#include "interop/peers.hpp"
 #include "parquet/reader.hpp"
 
 using namespace trigml::parquet;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using trigml::testing::duckdb_available;
+using trigml::testing::kInterop;
+using trigml::testing::quote;
 
 namespace {
 
-const fs::path kInterop = fs::path(TRIGML_SOURCE_DIR) / "tests" / "interop";
-
-bool duckdb_available() {
-  return fs::exists(kInterop / "node_modules" / "@duckdb" / "node-api");
-}
 bool parquet_wasm_available() {
   return fs::exists(kInterop / "node_modules" / "parquet-wasm") &&
          fs::exists(kInterop / "node_modules" / "apache-arrow");
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 json parse_output(const std::string& what, const trigml::testing::CommandResult& result) {

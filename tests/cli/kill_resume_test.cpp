@@ -90,8 +90,9 @@ class KillResume : public ::testing::Test {
           std::chrono::milliseconds(static_cast<int64_t>(fraction * static_cast<double>(duration.count()))));
       killed += was_killed;
       // A kill after the last rename may find the output finished: then it must be whole.
-      if (was_killed && fs::exists(c.finished_marker))
+      if (was_killed && fs::exists(c.finished_marker)) {
         EXPECT_TRUE(all_files(c.output) == expected) << "a killed run left an output that looks finished";
+      }
       auto resumed = run_command(kCli + " " + c.arguments + " --resume");
       ASSERT_EQ(resumed.status, 0) << resumed.output;
       EXPECT_TRUE(all_files(c.output) == expected) << "the resumed output differs from the uninterrupted one";

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "common/terminal.hpp"
@@ -204,6 +205,7 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
       on_root("run: generate", [&] {
         fs::create_directories(dir);
         for (const auto& name : ingest::class_names()) {
+          remove_stale_temporaries(dir / (name + ".root"));  // a killed run's
           gen::GeneratorSettings settings;
           settings.process = gen::parse_process(name);
           settings.seed = c.generator_seed;
@@ -309,6 +311,7 @@ PipelineResult run_pipeline(const PipelineConfig& c, bool progress) {
     const fs::path report_dir = out / "eval" / plan.architecture;
     run_stage(eval_stage, eval_record, [&] {
       on_root("run: " + eval_stage, [&] {
+        fs::remove_all(report_dir);  // with what a killed evaluation left
         train::EvaluateOptions options;
         options.model = model_dir;
         options.data = prepared;

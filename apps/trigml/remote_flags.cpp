@@ -12,8 +12,7 @@ void register_remote_options(CLI::App& app) {
   io::RemoteOptions& remote = io::remote_options();
   const std::string group = "Remote inputs (root://, https://)";
   auto seconds = [](std::chrono::milliseconds& target) {
-    return
-        [&target](double value) { target = std::chrono::milliseconds(static_cast<int64_t>(value * 1000)); };
+    return [&target](double value) { target = io::from_seconds(value); };
   };
   app.add_option_function<double>(
          "--io-timeout", seconds(remote.request_timeout),

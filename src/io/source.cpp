@@ -106,6 +106,10 @@ void MemorySource::read(uint64_t offset, std::span<std::byte> out) const {
   if (!out.empty()) std::memcpy(out.data(), bytes_.data() + offset, out.size());
 }
 
+std::chrono::milliseconds from_seconds(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
 namespace {
 
 std::optional<double> environment_number(const char* name) {
@@ -118,14 +122,10 @@ std::optional<double> environment_number(const char* name) {
   return value;
 }
 
-std::chrono::milliseconds seconds(double value) {
-  return std::chrono::milliseconds(static_cast<int64_t>(value * 1000));
-}
-
 RemoteOptions options_from_environment() {
   RemoteOptions options;
-  if (auto v = environment_number("TRIGML_IO_TIMEOUT")) options.request_timeout = seconds(*v);
-  if (auto v = environment_number("TRIGML_IO_CONNECT_TIMEOUT")) options.connect_timeout = seconds(*v);
+  if (auto v = environment_number("TRIGML_IO_TIMEOUT")) options.request_timeout = from_seconds(*v);
+  if (auto v = environment_number("TRIGML_IO_CONNECT_TIMEOUT")) options.connect_timeout = from_seconds(*v);
   if (auto v = environment_number("TRIGML_IO_RETRIES")) options.retries = static_cast<int>(*v);
   if (auto v = environment_number("TRIGML_IO_BACKOFF_MS"))
     options.backoff = std::chrono::milliseconds(int64_t(*v));

@@ -107,6 +107,9 @@ struct RemoteOptions {
   std::string authorization_file;  // file holding an HTTP Authorization header value
 };
 
+// A timeout given in seconds (the environment's and the flags' unit), to the millisecond.
+std::chrono::milliseconds from_seconds(double seconds);
+
 // The process-wide options: the environment's (TRIGML_IO_TIMEOUT and TRIGML_IO_CONNECT_TIMEOUT in
 // seconds, TRIGML_IO_RETRIES, TRIGML_IO_BACKOFF_MS, TRIGML_IO_READ_AHEAD_MB, TRIGML_CA_BUNDLE or
 // CURL_CA_BUNDLE, TRIGML_HTTP_AUTH_FILE), which the programs' flags may then change.

@@ -289,8 +289,8 @@ uint64_t for_each_event(const fs::path& input, uint64_t first_index, const std::
 
 // What preprocessing.json (and every output file's metadata) holds.
 nlohmann::json preprocessing_json(const PrepareOptions& o, const PrepareSummary& summary,
-                                  const std::vector<fs::path>& files, const MinMaxScaler& hlf_scaler,
-                                  const ParticleScaler& particle_scaler) {
+                                  const std::vector<fs::path>& files, const std::vector<uint64_t>& file_bytes,
+                                  const MinMaxScaler& hlf_scaler, const ParticleScaler& particle_scaler) {
   nlohmann::json pre;
   pre["format"] = "trigml-preprocessing";
   pre["version"] = 1;
@@ -312,7 +312,8 @@ nlohmann::json preprocessing_json(const PrepareOptions& o, const PrepareSummary&
   pre["test_fraction"] = o.test_fraction;
   pre["balance_ratio"] = o.balance_ratio;
   nlohmann::json inputs = nlohmann::json::array();
-  for (const auto& f : files) inputs.push_back({{"file", recorded_name(f)}, {"bytes", size_of(f)}});
+  for (size_t f = 0; f < files.size(); ++f)
+    inputs.push_back({{"file", recorded_name(files[f])}, {"bytes", file_bytes[f]}});
   pre["inputs"] = inputs;
   pre["events"] = {{"available", summary.available}, {"train", summary.train}, {"test", summary.test}};
   pre["trigml_version"] = TRIGML_VERSION;
@@ -403,6 +404,7 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
   PrepareSummary summary;
   summary.classes = kClassNames;
   std::vector<fs::path> files;
+  std::vector<uint64_t> file_bytes;  // sized once: a remote part's size costs a request
   std::vector<uint64_t> file_rows;
   std::vector<Destination> destination;
   dist::together("prepare: labels", [&] {
@@ -415,6 +417,7 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
                        {o.out.string()});
     // Check the input is an ingest output before any work.
     files = parquet::dataset_files(o.input);
+    for (const auto& f : files) file_bytes.push_back(size_of(f));
     {
       auto first = parquet::FileReader::open(files.front().string());
       for (const auto& name : input_columns()) {
@@ -474,7 +477,7 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
       train_keys.emplace_back(random_key(o.seed, kShuffleStream, g), g);
   std::sort(train_keys.begin(), train_keys.end());
   uint64_t input_bytes = 0;
-  for (const auto& f : files) input_bytes += size_of(f);
+  for (uint64_t bytes : file_bytes) input_bytes += bytes;
   // Bytes in memory per event, estimated from the (compressed) input: generous by a factor 4. Half
   // the budget holds the bucket being sorted.
   const double per_event =
@@ -579,7 +582,7 @@ PrepareSummary run_prepare(const PrepareOptions& o) {
     const std::string metadata = dist::together("prepare: scalers", [&] {
       hlf_scaler.finish();
       particle_scaler.finish();
-      summary.preprocessing = preprocessing_json(o, summary, files, hlf_scaler, particle_scaler);
+      summary.preprocessing = preprocessing_json(o, summary, files, file_bytes, hlf_scaler, particle_scaler);
       return summary.preprocessing.dump();
     });
 

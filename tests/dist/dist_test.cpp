@@ -80,7 +80,7 @@ TEST(GroupOfOne, CollectivesReturnTheirInputAndFailuresPassUnchanged) {
   EXPECT_FALSE(dist::failure_agreed());
 }
 
-// Runs only as a rank of the job that Collectives.AcrossThreeRanks starts.
+// Runs only as a rank of the job that Collectives.AcrossThreeRanks starts (ctest leaves *Rank suites out).
 TEST(CollectivesRank, BehaveAlikeOnEveryRank) {
   if (!std::getenv("TRIGML_DIST_TEST_RANK")) GTEST_SKIP() << "runs under mpirun only (see AcrossThreeRanks)";
   int argc = 0;

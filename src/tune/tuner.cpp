@@ -24,6 +24,7 @@
 #include "parquet/writer.hpp"
 #include "train/model_dir.hpp"
 #include "train/prepared_data.hpp"
+#include "tune/report.hpp"
 #include "tune/worker.hpp"
 
 extern char** environ;
@@ -778,6 +779,7 @@ TuneSummary run_tune(const TuneOptions& options) {
                 {options.out.string()});
   copy_best(options.out, summary.best_trial);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  write_tune_report(options.out, space, options, summary);
   return summary;
 }
 

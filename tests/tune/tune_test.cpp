@@ -217,6 +217,27 @@ TEST(Tune, GridRunsEveryPointAndDuckDbReadsTrialsParquet) {
   EXPECT_EQ(summary.best_trial, best);
   EXPECT_EQ(trigml::train::read_text_file(o.out / "best" / "history.jsonl"),
             trigml::train::read_text_file(trial_dir(o.out, best) / "history.jsonl"));
+  // The report: both figures as 900 × 700 PNGs, beside the page and embedded in it, and a ranking row
+  // per trial, the best first.
+  for (const char* figure : {"parallel_coordinates.png", "learning_curves.png"}) {
+    const std::string png = trigml::train::read_text_file(o.out / figure);
+    ASSERT_GT(png.size(), 24u) << figure;
+    EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << figure;
+    const auto be32 = [&](size_t at) {
+      return static_cast<uint32_t>(static_cast<unsigned char>(png[at])) << 24 |
+             static_cast<uint32_t>(static_cast<unsigned char>(png[at + 1])) << 16 |
+             static_cast<uint32_t>(static_cast<unsigned char>(png[at + 2])) << 8 |
+             static_cast<uint32_t>(static_cast<unsigned char>(png[at + 3]));
+    };
+    EXPECT_EQ(be32(16), 900u) << figure;  // IHDR width, height
+    EXPECT_EQ(be32(20), 700u) << figure;
+  }
+  const std::string html = trigml::train::read_text_file(o.out / "report.html");
+  size_t images = 0;
+  for (size_t at = 0; (at = html.find("data:image/png;base64,", at)) != std::string::npos; ++at) ++images;
+  EXPECT_EQ(images, 2u);
+  EXPECT_NE(html.find(fmt::format("<tr><td>1</td><td>{}</td>", best)), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>4</td>"), std::string::npos);
 
   if (!trigml::testing::duckdb_available())
     GTEST_SKIP() << "DuckDB's Node.js package is not installed (tests/interop/install)";

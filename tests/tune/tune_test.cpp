@@ -381,7 +381,7 @@ TEST(TuneCli, AKilledSearchResumesWithoutRerunningFinishedTrials) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (std::chrono::steady_clock::now() < deadline) {
       if (fs::exists(state)) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ASSERT_TRUE(fs::exists(state)) << run.output();
     ::kill(run.pid(), SIGKILL);

@@ -459,3 +459,43 @@ TEST(TuneCli, WorkerProcessesTrainTheTrialsOfOneProcess) {
 }
 
 }  // namespace
+
+namespace {
+
+// With two workers the trials reach the rung in an order set by timing; the decisions, in the order
+// recorded, must still follow the rule, and each trial's epochs its decision.
+TEST(TuneCli, AshaWithTwoWorkersDecidesByTheRuleInArrivalOrder) {
+  const fs::path work = fresh("asha-workers");
+  const fs::path space = write_space(work, "[params]\nlearning_rate = { log_uniform = [1e-4, 3e-2] }\n");
+  const auto run = trigml::testing::run_command(fmt::format(
+      "timeout 300 {} tune {} --model hlf --space {} --strategy asha --trials 6 --seed 4 --max-epochs 3 "
+      "--max-events 400 --validation-fraction 0.25 --patience 0 --workers 2 --out {}",
+      kCli, tiny_data().string(), space.string(), (work / "tune").string()));
+  ASSERT_EQ(run.status, 0) << run.output;
+  const json state = read_json(work / "tune" / "tune.json");
+  ASSERT_EQ(state.at("decisions").size(), 6u);  // every trial reaches the one rung, epoch 1
+  std::vector<double> arrived;
+  std::map<int, bool> kept;
+  for (const auto& d : state.at("decisions")) {
+    EXPECT_EQ(d.at("epoch"), 1);
+    const double score = d.at("score").get<double>();
+    size_t better = 0;
+    for (double s : arrived) better += s <= score ? 1 : 0;
+    arrived.push_back(score);
+    EXPECT_EQ(d.at("keep").get<bool>(), better < std::max<size_t>(1, arrived.size() / 3)) << d.dump();
+    kept[d.at("trial").get<int>()] = d.at("keep").get<bool>();
+  }
+  ASSERT_EQ(state.at("trials").size(), 6u);
+  for (const auto& t : state.at("trials")) {
+    const bool keep = kept.at(t.at("trial").get<int>());
+    EXPECT_EQ(t.at("status"), keep ? "completed" : "pruned");
+    EXPECT_EQ(t.at("history").size(), keep ? 3u : 1u);
+    EXPECT_EQ(t.at("history")[0].at("val_loss"), [&] {
+      for (const auto& d : state.at("decisions"))
+        if (d.at("trial") == t.at("trial")) return d.at("score");
+      return json();
+    }());
+  }
+}
+
+}  // namespace

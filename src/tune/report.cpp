@@ -79,7 +79,8 @@ void write_tune_report(const std::filesystem::path& out, const Space& space, con
         if (r.has_validation) curve.points.emplace_back(r.epoch, r.val_loss);
       curves.push_back(std::move(curve));
     }
-    figures.push_back({"learning_curves.png", fmt::format("Validation loss per epoch of the {} best trials", curves.size()),
+    figures.push_back({"learning_curves.png",
+                       fmt::format("Validation loss per epoch of the {} best trials", curves.size()),
                        eval::plot_curves(curves, "Learning curves of the best trials", "validation loss")});
   }
 
@@ -89,35 +90,43 @@ void write_tune_report(const std::filesystem::path& out, const Space& space, con
     failed += t.status == TrialStatus::Failed;
   }
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  html += "<title>trigml tune report</title>\n<style>" + std::string(eval::report_style()) + "</style>\n</head>\n<body>\n";
+  html += "<title>trigml tune report</title>\n<style>" + std::string(eval::report_style()) +
+          "</style>\n</head>\n<body>\n";
   html += "<h1>trigml tune report</h1>\n";
-  html += fmt::format("<p class=\"subtitle\">trigml {}, written {:%Y-%m-%d %H:%M:%S} UTC</p>\n", TRIGML_VERSION,
-                      fmt::gmtime(std::time(nullptr)));
+  html += fmt::format("<p class=\"subtitle\">trigml {}, written {:%Y-%m-%d %H:%M:%S} UTC</p>\n",
+                      TRIGML_VERSION, fmt::gmtime(std::time(nullptr)));
   html += fmt::format(
-      "<p>Strategy <b>{}</b>, model {}, {} trials ({} pruned, {} failed), {} epochs trained in {:.0f} s; at most {} "
+      "<p>Strategy <b>{}</b>, model {}, {} trials ({} pruned, {} failed), {} epochs trained in {:.0f} s; at "
+      "most {} "
       "epochs a trial. Scored on the validation fraction ({}) of the training rows.</p>\n",
-      to_string(options.strategy), model::to_string(options.base.model.architecture), summary.trials.size(), pruned,
-      failed, summary.epochs_trained, summary.seconds, options.max_epochs, options.base.validation_fraction);
-  html += "<h2>Ranking</h2>\n<table>\n<tr><th>rank</th><th>trial</th><th class=\"name\">status</th><th>epochs</th>"
-          "<th>val_loss</th><th>val_accuracy</th>";
+      to_string(options.strategy), model::to_string(options.base.model.architecture), summary.trials.size(),
+      pruned, failed, summary.epochs_trained, summary.seconds, options.max_epochs,
+      options.base.validation_fraction);
+  html +=
+      "<h2>Ranking</h2>\n<table>\n<tr><th>rank</th><th>trial</th><th "
+      "class=\"name\">status</th><th>epochs</th>"
+      "<th>val_loss</th><th>val_accuracy</th>";
   for (const auto& p : space.parameters) html += "<th class=\"name\">" + escape_html(p.name) + "</th>";
   html += "</tr>\n";
   for (size_t i = 0; i < ranked.size(); ++i) {
     const auto& t = *ranked[i];
-    html += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"name\">{}</td><td>{}</td><td>{:.5f}</td><td>{:.4f}</td>",
-                        i + 1, t.trial, to_string(t.status), t.history.size(), t.best_val_loss(), accuracy_at_best(t));
+    html += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td class=\"name\">{}</td><td>{}</td><td>{:.5f}</td><td>{:.4f}</td>",
+        i + 1, t.trial, to_string(t.status), t.history.size(), t.best_val_loss(), accuracy_at_best(t));
     for (const auto& p : space.parameters)
       html += "<td class=\"info\">" + escape_html(value_text(t.params.at(p.name))) + "</td>";
     html += "</tr>\n";
   }
   html += "</table>\n";
   if (ranked.size() < summary.trials.size())
-    html += fmt::format("<p class=\"note\">{} trial(s) without a validation loss are not ranked (see trials.parquet).</p>\n",
-                        summary.trials.size() - ranked.size());
+    html += fmt::format(
+        "<p class=\"note\">{} trial(s) without a validation loss are not ranked (see trials.parquet).</p>\n",
+        summary.trials.size() - ranked.size());
   html += "<h2>Figures</h2>\n";
   for (const auto& f : figures)
     html += fmt::format(
-        "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{1}\"><figcaption>{0} ({2})</figcaption></figure>\n",
+        "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{1}\"><figcaption>{0} "
+        "({2})</figcaption></figure>\n",
         escape_html(f.caption), eval::base64(f.png), escape_html(f.file));
   html += "</body>\n</html>\n";
   for (const auto& f : figures) eval::write_file_atomically(out / f.file, f.png);

@@ -286,6 +286,12 @@ Assignment sample_point(const Space& space, Random& random) {
   return point;
 }
 
+Assignment trial_point(const Space& space, uint64_t seed, int trial) {
+  constexpr uint64_t kSampleStream = 0x7475;  // "tu": the sampling stream of chunk_seed
+  Random random(chunk_seed(seed, static_cast<uint64_t>(trial), kSampleStream));
+  return sample_point(space, random);
+}
+
 void apply_point(const Assignment& assignment, train::TrainOptions& options) {
   for (const auto& [name, value] : assignment.items()) {
     const Tunable* tunable = find_tunable(name);

@@ -52,6 +52,8 @@ uint64_t grid_size(const Space& space);  // the product of the choices' counts (
 
 // One point drawn from the space: choices uniformly, uniform and log-uniform ranges continuously.
 Assignment sample_point(const Space& space, Random& random);
+// Trial `trial`'s point of a random search with `seed`: its own stream, whatever the other trials.
+Assignment trial_point(const Space& space, uint64_t seed, int trial);
 
 // Sets the options an assignment names; the others keep their values.
 void apply_point(const Assignment& assignment, train::TrainOptions& options);

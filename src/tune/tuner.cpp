@@ -18,7 +18,6 @@
 #include <thread>
 
 #include "common/error.hpp"
-#include "common/random.hpp"
 #include "common/terminal.hpp"
 #include "dist/dist.hpp"
 #include "parquet/writer.hpp"
@@ -35,8 +34,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr uint64_t kSampleStream = 0x7475;  // "tu": the sampling stream of chunk_seed
 
 struct Named {
   const char* name;
@@ -88,10 +85,12 @@ nlohmann::json space_json(const Space& space) {
   return out;
 }
 
-struct Plan {
-  std::vector<TrialResult> trials;           // params and seed of every trial to run
-  std::vector<train::TrainOptions> options;  // each trial's training, checked
+// A trial to run: its point and seed, and its training's options (checked).
+struct PlannedTrial {
+  TrialResult result;
+  train::TrainOptions options;
 };
+using Plan = std::vector<PlannedTrial>;
 
 Plan plan_trials(const TuneOptions& o, const Space& space) {
   std::vector<Assignment> points;
@@ -105,10 +104,7 @@ Plan plan_trials(const TuneOptions& o, const Space& space) {
   } else {
     if (o.trials < 1)
       throw UsageError(fmt::format("--strategy {} needs --trials N (at least 1)", to_string(o.strategy)));
-    for (int i = 0; i < o.trials; ++i) {
-      Random random(chunk_seed(o.seed, static_cast<uint64_t>(i), kSampleStream));
-      points.push_back(sample_point(space, random));
-    }
+    for (int i = 0; i < o.trials; ++i) points.push_back(trial_point(space, o.seed, i));
   }
   Plan plan;
   for (size_t i = 0; i < points.size(); ++i) {
@@ -128,8 +124,7 @@ Plan plan_trials(const TuneOptions& o, const Space& space) {
     } catch (const UsageError& e) {
       throw UsageError(fmt::format("trial {} ({}): {}", i, trial.params.dump(), e.detail()), {space.source});
     }
-    plan.trials.push_back(std::move(trial));
-    plan.options.push_back(std::move(t));
+    plan.push_back({std::move(trial), std::move(t)});
   }
   return plan;
 }
@@ -291,8 +286,8 @@ void write_trials_parquet(const fs::path& path, const Space& space, const std::d
 // The search's record: everything --resume needs, rewritten (atomically) after every epoch.
 class TuneState {
  public:
-  TuneState(const TuneOptions& options, const Space& space, std::vector<TrialResult> planned)
-      : options_(options), space_(space), planned_(std::move(planned)), print_(fingerprint(options, space)) {
+  TuneState(const TuneOptions& options, const Space& space, const Plan& planned)
+      : options_(options), space_(space), planned_(planned), print_(fingerprint(options, space)) {
     if (options.strategy == Strategy::Asha)
       asha_.emplace(AshaSettings{options.min_epochs, options.reduction_factor, options.max_epochs});
   }
@@ -318,7 +313,7 @@ class TuneState {
     }
     for (const auto& t : trials_)
       if (t.trial >= static_cast<int>(planned_.size()) ||
-          planned_[static_cast<size_t>(t.trial)].params != t.params)
+          planned_[static_cast<size_t>(t.trial)].result.params != t.params)
         throw FormatError(fmt::format("tune.json: trial {} is not the planned one", t.trial),
                           {path.string()});
   }
@@ -327,7 +322,7 @@ class TuneState {
   TrialResult& trial(int index) {
     for (auto& t : trials_)
       if (t.trial == index) return t;
-    trials_.push_back(planned_[static_cast<size_t>(index)]);
+    trials_.push_back(planned_[static_cast<size_t>(index)].result);
     return trials_.back();
   }
   const std::deque<TrialResult>& trials() const { return trials_; }
@@ -383,7 +378,7 @@ class TuneState {
  private:
   const TuneOptions& options_;
   const Space& space_;
-  std::vector<TrialResult> planned_;
+  const Plan& planned_;
   nlohmann::json print_;
   std::optional<SuccessiveHalving> asha_;
   std::deque<TrialResult> trials_;  // started ones, in the order started (references stay valid)
@@ -612,13 +607,13 @@ class Scheduler {
 
  private:
   void start_next(int slot) {
-    while (next_ < plan_.options.size()) {
+    while (next_ < plan_.size()) {
       const int index = static_cast<int>(next_++);
       if (state_.finished(index)) {
         progress_.advance(1);
         continue;
       }
-      train::TrainOptions options = plan_.options[static_cast<size_t>(index)];
+      train::TrainOptions options = plan_[static_cast<size_t>(index)].options;
       if (!prepare_trial(state_, index, options)) {
         finish_trial(state_, index, progress_);
         continue;
@@ -725,7 +720,7 @@ TuneSummary run_tune(const TuneOptions& options) {
   std::unique_ptr<TuneState> recorded;
   dist::together("tune: state", [&] {
     if (!dist::is_root()) return;
-    recorded = std::make_unique<TuneState>(options, space, plan.trials);
+    recorded = std::make_unique<TuneState>(options, space, plan);
     if (options.resume) {
       recorded->load();
     } else {
@@ -759,7 +754,7 @@ TuneSummary run_tune(const TuneOptions& options) {
         progress.advance(1);
         continue;
       }
-      run_trial(state, static_cast<int>(i), plan.options[i], progress);
+      run_trial(state, static_cast<int>(i), plan[i].options, progress);
     }
   }
   progress.finish();

@@ -271,10 +271,13 @@ TEST(Tune, RandomRunsTrialsSeededAndRefusesBadSearchesBeforeTraining) {
   o.seed = 11;
   const TuneSummary summary = run_tune(o);
   ASSERT_EQ(summary.trials.size(), 3u);
+  EXPECT_NE(summary.trials[0].params, summary.trials[1].params);
   for (const auto& t : summary.trials) {
     // Trial i's point is the seed's draw for i: the same in any search with that seed.
-    trigml::Random random(trigml::chunk_seed(11, static_cast<uint64_t>(t.trial), 0x7475));
-    EXPECT_EQ(t.params, sample_point(load_space(o.space_file), random));
+    EXPECT_EQ(t.params, trial_point(load_space(o.space_file), 11, t.trial));
+    const double rate = t.params.at("learning_rate").get<double>();
+    EXPECT_GE(rate, 1e-3);
+    EXPECT_LT(rate, 1e-2);
     EXPECT_EQ(t.seed, 11u + static_cast<uint64_t>(t.trial));
   }
 

@@ -3,6 +3,10 @@
 
 #include <CLI/CLI.hpp>
 
+#ifdef TRIGML_HAVE_TRAINING
+#include "model/model.hpp"
+#endif
+
 namespace trigml::cli {
 
 // --io-timeout, --io-retries, --read-ahead-mb, ...: how remote inputs are read.
@@ -23,6 +27,9 @@ uint64_t parse_bytes(const std::string& text);  // "512MB", "2GB"
 void register_train(CLI::App& app);
 void register_evaluate(CLI::App& app);
 void register_run(CLI::App& app);
+void register_tune(CLI::App& app);
+// --hlf-layers, --dropout, --learning-rate, ...: the model's options, shared by train and tune.
+void add_model_options(CLI::App& cmd, model::ModelConfig& config);
 #endif
 
 // Parquet files and dataset directories (a directory, or a path ending in .parquet).

@@ -65,6 +65,27 @@ std::vector<T> all_gather_values(std::span<const T> values, std::string_view wha
   return out;
 }
 
+// Point-to-point messages, for work that one rank hands out as it goes (tune's scheduler on rank 0):
+// `bytes` to rank `to`; the next message from rank `from`, waited for within the timeout; or the next
+// message from any rank if one has arrived (without waiting). A group of one has no one to talk to.
+void send(int to, std::string_view bytes, std::string_view what);
+std::string receive(int from, std::string_view what);
+struct Message {
+  int from = 0;
+  std::string bytes;
+};
+std::optional<Message> try_receive(std::string_view what);
+
+// While one lives, this process is a group of one (rank 0 of 1, collectives return their input): a
+// rank that runs a piece of work of its own (one tune trial) through code written for the group.
+class Alone {
+ public:
+  Alone();
+  ~Alone();
+  Alone(const Alone&) = delete;
+  Alone& operator=(const Alone&) = delete;
+};
+
 // Ends every process of the job with `code` (a group of one: this process).
 [[noreturn]] void abort_job(int code);
 

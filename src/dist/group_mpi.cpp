@@ -17,6 +17,8 @@ namespace {
 
 bool joined = false;
 int world_rank = 0, world_size = 1;
+int alone = 0;                  // Alone scopes alive: the group is this process alone
+constexpr int kMessageTag = 7;  // point-to-point messages (collectives do not match tags)
 std::chrono::seconds timeout{3600};
 
 bool launched_by_mpi() {
@@ -62,7 +64,7 @@ int count_of(size_t bytes, std::string_view what) {
 
 template <typename T>
 void sum_in_rank_order(std::span<T> values, MPI_Datatype type, std::string_view what) {
-  if (world_size == 1) return;
+  if (size() == 1) return;
   const int count = count_of(values.size(), what);
   std::vector<T> gathered(world_rank == 0 ? values.size() * static_cast<size_t>(world_size) : 0);
   MPI_Request request;
@@ -106,15 +108,23 @@ Session::~Session() {
 }
 
 int rank() {
-  return world_rank;
+  return alone > 0 ? 0 : world_rank;
 }
 
 int size() {
-  return world_size;
+  return alone > 0 ? 1 : world_size;
+}
+
+Alone::Alone() {
+  ++alone;
+}
+
+Alone::~Alone() {
+  --alone;
 }
 
 void barrier(std::string_view what) {
-  if (world_size == 1) return;
+  if (size() == 1) return;
   MPI_Request request;
   check(MPI_Ibarrier(MPI_COMM_WORLD, &request), what);
   wait(request, what);
@@ -129,7 +139,7 @@ void all_reduce_sum(std::span<float> values, std::string_view what) {
 }
 
 std::vector<std::string> all_gather(std::string_view bytes, std::string_view what) {
-  if (world_size == 1) return {std::string(bytes)};
+  if (size() == 1) return {std::string(bytes)};
   const int mine = count_of(bytes.size(), what);
   std::vector<int> sizes(static_cast<size_t>(world_size)), offsets(static_cast<size_t>(world_size));
   MPI_Request request;
@@ -153,7 +163,7 @@ std::vector<std::string> all_gather(std::string_view bytes, std::string_view wha
 }
 
 std::string broadcast(std::string_view bytes, std::string_view what) {
-  if (world_size == 1) return std::string(bytes);
+  if (size() == 1) return std::string(bytes);
   int64_t length = world_rank == 0 ? static_cast<int64_t>(bytes.size()) : 0;
   MPI_Request request;
   check(MPI_Ibcast(&length, 1, MPI_INT64_T, 0, MPI_COMM_WORLD, &request), what);
@@ -162,6 +172,60 @@ std::string broadcast(std::string_view bytes, std::string_view what) {
   check(MPI_Ibcast(out.data(), count_of(out.size(), what), MPI_BYTE, 0, MPI_COMM_WORLD, &request), what);
   wait(request, what);
   return out;
+}
+
+void send(int to, std::string_view bytes, std::string_view what) {
+  if (to < 0 || to >= world_size || to == world_rank)
+    throw InternalError(
+        fmt::format("'{}': no rank {} to send to (rank {} of {})", what, to, world_rank, world_size));
+  MPI_Request request;
+  check(MPI_Isend(bytes.data(), count_of(bytes.size(), what), MPI_BYTE, to, kMessageTag, MPI_COMM_WORLD,
+                  &request),
+        what);
+  wait(request, what);
+}
+
+namespace {
+std::string receive_probed(const MPI_Status& probed, std::string_view what) {
+  int count = 0;
+  check(MPI_Get_count(&probed, MPI_BYTE, &count), what);
+  std::string out(static_cast<size_t>(count), '\0');
+  check(MPI_Recv(out.data(), count, MPI_BYTE, probed.MPI_SOURCE, kMessageTag, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE),
+        what);
+  return out;
+}
+}  // namespace
+
+std::string receive(int from, std::string_view what) {
+  if (from < 0 || from >= world_size || from == world_rank)
+    throw InternalError(
+        fmt::format("'{}': no rank {} to receive from (rank {} of {})", what, from, world_rank, world_size));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (unsigned polls = 0;; ++polls) {
+    int arrived = 0;
+    MPI_Status probed;
+    check(MPI_Iprobe(from, kMessageTag, MPI_COMM_WORLD, &arrived, &probed), what);
+    if (arrived) return receive_probed(probed, what);
+    if (polls > 2000) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    if ((polls & 63) == 0 && std::chrono::steady_clock::now() > deadline) {
+      std::fprintf(stderr,
+                   "trigml: rank %d of %d: no message from rank %d for '%.*s' within %lld s "
+                   "(TRIGML_DIST_TIMEOUT): a rank is stuck or lost; ending the job\n",
+                   world_rank, world_size, from, static_cast<int>(what.size()), what.data(),
+                   static_cast<long long>(timeout.count()));
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+  }
+}
+
+std::optional<Message> try_receive(std::string_view what) {
+  if (world_size == 1) return std::nullopt;
+  int arrived = 0;
+  MPI_Status probed;
+  check(MPI_Iprobe(MPI_ANY_SOURCE, kMessageTag, MPI_COMM_WORLD, &arrived, &probed), what);
+  if (!arrived) return std::nullopt;
+  return Message{probed.MPI_SOURCE, receive_probed(probed, what)};
 }
 
 void abort_job(int code) {

@@ -529,6 +529,152 @@ std::vector<std::byte> plot_history(const std::vector<HistoryRow>& history, Hist
   return canvas.png();
 }
 
+std::vector<std::byte> plot_curves(const std::vector<Curve>& curves, const std::string& title,
+                                   const std::string& y_label) {
+  double lo = INFINITY, hi = -INFINITY, first = INFINITY, last = -INFINITY;
+  for (const Curve& c : curves)
+    for (auto [x, y] : c.points) {
+      if (!std::isfinite(y)) continue;
+      first = std::min(first, x), last = std::max(last, x);
+      lo = std::min(lo, y), hi = std::max(hi, y);
+    }
+  if (!std::isfinite(lo)) throw UsageError("no curve has a point to plot");
+  double margin = std::max((hi - lo) * 0.08, 1e-3 * std::max(1.0, std::fabs(hi)));
+  Axes a =
+      make_axes(kPlotArea, Scale{first - 0.5, last + 0.5, false}, Scale{lo - margin, hi + margin, false});
+  std::erase_if(a.x_ticks, [](const Tick& t) { return std::fabs(t.value - std::round(t.value)) > 1e-9; });
+  for (Tick& t : a.x_ticks) t.label = fmt::format("{}", static_cast<long>(std::round(t.value)));
+  Canvas canvas(kWidth, kHeight);
+  cairo_t* cr = canvas.cr();
+  draw_axes(cr, a, title, "epoch", y_label);
+  std::vector<LegendEntry> legend;
+  for (size_t i = 0; i < curves.size(); ++i) {
+    Polyline line(cr, a);
+    for (auto [x, y] : curves[i].points)
+      if (std::isfinite(y)) line.add(x, y);
+    line.stroke(class_color(i), 2.5);
+    set_color(cr, class_color(i));
+    for (auto [x, y] : curves[i].points) {
+      if (!std::isfinite(y)) continue;
+      cairo_new_sub_path(cr);
+      cairo_arc(cr, a.x(x), a.y(y), 3.5, 0, 2 * std::numbers::pi);
+    }
+    cairo_fill(cr);
+    legend.push_back({curves[i].label, class_color(i), false, true});
+  }
+  draw_legend(cr, a, legend, Corner::UpperRight);
+  return canvas.png();
+}
+
+std::vector<std::byte> plot_parallel_coordinates(const std::vector<ParallelAxis>& parameters,
+                                                 const ParallelAxis& score) {
+  std::vector<const ParallelAxis*> axes;
+  for (const auto& p : parameters) axes.push_back(&p);
+  axes.push_back(&score);
+  const size_t runs = score.values.size();
+  if (runs == 0) throw UsageError("no runs to plot");
+  for (const auto* axis : axes)
+    if (axis->values.size() != runs)
+      throw InternalError(fmt::format("parallel coordinates: axis '{}' has {} values for {} runs", axis->name,
+                                      axis->values.size(), runs));
+  // Each axis's range; a categorical one spans its labels, a constant one gets a unit around it.
+  struct Range {
+    double lo, hi;
+  };
+  std::vector<Range> ranges;
+  for (const auto* axis : axes) {
+    double lo = INFINITY, hi = -INFINITY;
+    if (!axis->labels.empty()) {
+      lo = 0, hi = static_cast<double>(axis->labels.size() - 1);
+    } else {
+      for (double v : axis->values)
+        if (std::isfinite(v) && (!axis->log || v > 0)) lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+    if (!std::isfinite(lo)) lo = 0, hi = 1;
+    if (!(hi > lo)) axis->log ? (lo /= 2, hi *= 2) : (lo -= 0.5, hi += 0.5);
+    ranges.push_back({lo, hi});
+  }
+  const Rect area{70, 90, kWidth - 70, kHeight - 110};
+  const auto x_of = [&](size_t k) {
+    return axes.size() == 1
+               ? (area.left + area.right) / 2
+               : area.left + area.width() * static_cast<double>(k) / static_cast<double>(axes.size() - 1);
+  };
+  const auto y_of = [&](size_t k, double v) {
+    const auto& r = ranges[k];
+    const double t = axes[k]->log ? (std::log10(v) - std::log10(r.lo)) / (std::log10(r.hi) - std::log10(r.lo))
+                                  : (v - r.lo) / (r.hi - r.lo);
+    return area.bottom - t * area.height();
+  };
+  Canvas canvas(kWidth, kHeight);
+  cairo_t* cr = canvas.cr();
+  set_color(cr, kBlack);
+  text(cr, (area.left + area.right) / 2, 40, "Parameters against " + score.name, 20, Align::Center,
+       Align::End, true);
+  // Runs from the worst score to the best, so that the best lie on top; colour from light to dark.
+  std::vector<size_t> order(runs);
+  for (size_t i = 0; i < runs; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const double sa = std::isfinite(score.values[a]) ? score.values[a] : INFINITY;
+    const double sb = std::isfinite(score.values[b]) ? score.values[b] : INFINITY;
+    return sa > sb;
+  });
+  constexpr Color kBest{0.05, 0.15, 0.55}, kWorst{0.80, 0.86, 0.95};
+  for (size_t rank = 0; rank < runs; ++rank) {
+    const size_t run = order[rank];
+    const double t = runs == 1 ? 1 : static_cast<double>(rank) / static_cast<double>(runs - 1);
+    set_color(cr, {kWorst.r + (kBest.r - kWorst.r) * t, kWorst.g + (kBest.g - kWorst.g) * t,
+                   kWorst.b + (kBest.b - kWorst.b) * t});
+    cairo_set_line_width(cr, rank + 1 == runs ? 3.5 : 1.6);
+    bool started = false;
+    for (size_t k = 0; k < axes.size(); ++k) {
+      const double v = axes[k]->values[run];
+      if (!std::isfinite(v) || (axes[k]->log && v <= 0)) {
+        started = false;
+        continue;
+      }
+      if (started)
+        cairo_line_to(cr, x_of(k), y_of(k, v));
+      else
+        cairo_move_to(cr, x_of(k), y_of(k, v));
+      started = true;
+    }
+    cairo_stroke(cr);
+  }
+  // The axes over the lines: a spine, ticks with labels, the name below.
+  for (size_t k = 0; k < axes.size(); ++k) {
+    const double x = x_of(k);
+    set_color(cr, kBlack);
+    cairo_set_line_width(cr, 1.2);
+    cairo_move_to(cr, x, area.top);
+    cairo_line_to(cr, x, area.bottom);
+    cairo_stroke(cr);
+    std::vector<Tick> ticks;
+    if (!axes[k]->labels.empty()) {
+      for (size_t i = 0; i < axes[k]->labels.size(); ++i)
+        ticks.push_back({static_cast<double>(i), axes[k]->labels[i]});
+    } else {
+      ticks =
+          axes[k]->log ? log_ticks(ranges[k].lo, ranges[k].hi) : linear_ticks(ranges[k].lo, ranges[k].hi, 5);
+      if (axes[k]->log &&
+          std::none_of(ticks.begin(), ticks.end(), [](const Tick& t) { return !t.label.empty(); }))
+        ticks = {{ranges[k].lo, fmt::format("{:.3g}", ranges[k].lo)},
+                 {ranges[k].hi, fmt::format("{:.3g}", ranges[k].hi)}};
+    }
+    for (const Tick& t : ticks) {
+      if (t.value < ranges[k].lo * (1 - 1e-9) - 1e-12 || t.value > ranges[k].hi * (1 + 1e-9) + 1e-12)
+        continue;
+      const double y = y_of(k, t.value);
+      cairo_move_to(cr, x - (t.label.empty() ? 3 : 5), y);
+      cairo_line_to(cr, x, y);
+      cairo_stroke(cr);
+      if (!t.label.empty()) text(cr, x - 7, y, t.label, 12, Align::End, Align::Center);
+    }
+    text(cr, x, area.bottom + 14, axes[k]->name, 14, Align::Center, Align::Start, k + 1 == axes.size());
+  }
+  return canvas.png();
+}
+
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes) {
   AtomicFile file(path);
   file.write(bytes);

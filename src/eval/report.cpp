@@ -11,8 +11,6 @@
 
 namespace trigml::eval {
 
-namespace {
-
 std::string escape_html(const std::string& s) {
   std::string out;
   out.reserve(s.size());
@@ -41,6 +39,8 @@ std::string base64(std::span<const std::byte> bytes) {
   return out;
 }
 
+namespace {
+
 struct Figure {
   std::string file;
   std::string caption;
@@ -63,6 +63,14 @@ figure { margin: 1.5em 0; }
 figure img { max-width: 100%; border: 1px solid #e4e4e4; }
 figcaption { color: #555; font-size: 0.9em; }
 )";
+
+}  // namespace
+
+const char* report_style() {
+  return kStyle;
+}
+
+namespace {
 
 // Fewer background events than this pass the cut of a working point: its efficiency is mostly noise.
 constexpr double kFewBackgroundEvents = 10;

@@ -2,7 +2,10 @@
 // self-contained page (images embedded, inline CSS) that shows them all.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
+#include <span>
+#include <string>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -10,6 +13,11 @@
 #include "eval/metrics.hpp"
 
 namespace trigml::eval {
+
+// The pieces of a self-contained HTML page, shared by the reports (evaluate's and tune's).
+std::string escape_html(const std::string& text);
+std::string base64(std::span<const std::byte> bytes);
+const char* report_style();  // the inline CSS
 
 // Creates `dir` if needed and writes metrics.json, roc.png, roc_log.png, confusion_matrix.png,
 // and with a non-empty history loss.png and accuracy.png, then report.html last. model_info is

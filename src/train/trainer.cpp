@@ -60,7 +60,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void validate(const TrainOptions& o) {
+}  // namespace
+
+void check_options(const TrainOptions& o) {
   const auto bad = [](const std::string& what) { throw UsageError(what); };
   if (o.epochs < 1) bad(fmt::format("--epochs must be at least 1 (got {})", o.epochs));
   if (o.batch_size < 1) bad("--batch-size must be at least 1");
@@ -83,6 +85,8 @@ void validate(const TrainOptions& o) {
     bad("--hlf-layers needs at least one layer");
   if (o.out.empty()) bad("--out is required");
 }
+
+namespace {
 
 // Mean cross-entropy and accuracy of logits against labels.
 void score_logits(const std::vector<float>& logits, const std::vector<int32_t>& labels, size_t classes,
@@ -158,7 +162,7 @@ std::string history_lines(const std::vector<EpochRecord>& history) {
 }  // namespace
 
 TrainSummary train_model(const TrainOptions& options) {
-  validate(options);
+  check_options(options);
   TrainOptions o = options;
   // Every rank checks the data and the checkpoint alike; rank 0 alone creates the directory.
   fs::path dataset;
@@ -338,6 +342,7 @@ TrainSummary train_model(const TrainOptions& options) {
     } else if (o.patience > 0 && ++state.bad_epochs >= o.patience) {
       state.stopped = true;
     }
+    if (o.after_epoch && !o.after_epoch(record)) state.stopped = true;
     dist::together("train: checkpoint", [&] {
       if (!dist::is_root()) return;
       if (best) save_atomically(partial / "best.pt", [&](const fs::path& p) { classifier.save_weights(p); });

@@ -5,12 +5,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "model/model.hpp"
 
 namespace trigml::train {
+
+struct EpochRecord;
 
 struct TrainOptions {
   std::filesystem::path data;  // a prepare output directory, or its train/ dataset
@@ -30,6 +33,10 @@ struct TrainOptions {
   int threads = 1;          // libtorch and oneDNN threads; one more thread decodes the data
   bool resume = false;      // continue <out>.partial from its last checkpoint
   bool progress = true;
+  // Called after each epoch's validation, before its checkpoint; returning false ends the training
+  // there as early stopping does (the best epoch's weights are kept). `trigml tune` stops the trials
+  // that fall behind. Not part of what a resumed run must share.
+  std::function<bool(const EpochRecord&)> after_epoch;
 };
 
 struct EpochRecord {
@@ -58,6 +65,9 @@ struct TrainSummary {
   uint64_t train_events = 0, validation_events = 0;
   int64_t parameters = 0;
 };
+
+// The checks train_model makes of the options alone (not the data): UsageError naming the option.
+void check_options(const TrainOptions& options);
 
 // Validates every option and the dataset before training starts (UsageError), then trains and
 // leaves the model directory at options.out, built in <out>.partial and renamed when complete.

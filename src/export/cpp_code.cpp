@@ -16,11 +16,15 @@ constexpr std::string_view kFloatArithmetic = R"(using Number = float;
 
 inline float to_float(Number x) { return x; }
 
-// bias + w · x.
+// bias + w · x, in eight partial sums: the additions do not wait on one another, and vectorise.
 template <int N>
 inline Number affine(Number bias, const Number (&w)[N], const Number (&x)[N]) {
+  Number partial[8] = {};
+  for (int i = 0; i + 8 <= N; i += 8)
+    for (int k = 0; k < 8; ++k) partial[k] += w[i + k] * x[i + k];
+  for (int i = N / 8 * 8; i < N; ++i) partial[i % 8] += w[i] * x[i];
   Number sum = bias;
-  for (int i = 0; i < N; ++i) sum += w[i] * x[i];
+  for (int k = 0; k < 8; ++k) sum += partial[k];
   return sum;
 }
 

@@ -14,8 +14,8 @@ cd "$work"
 for p in ttbar:1 wjets:2 qcd:3; do
   "$trigml" generate --process "${p%:*}" --events 300 --seed "${p#*:}" --out "${p%:*}.root" >/dev/null
 done
-"$trigml" ingest --class ttbar=ttbar.root --class wjets=wjets.root --class qcd=qcd.root --out ingested --threads 2 >/dev/null
-"$trigml" prepare ingested --out prepared --threads 2 >/dev/null
+"$trigml" ingest --class ttbar=ttbar.root --class wjets=wjets.root --class qcd=qcd.root --out ingested --threads 2 >/dev/null 2>&1
+"$trigml" prepare ingested --out prepared --threads 2 >/dev/null 2>&1
 cxx="${CXX:-c++} -std=c++17 -O3 -DNDEBUG"
 echo "compiler: $(${CXX:-c++} --version | head -1), flags: -std=c++17 -O3"
 for model in hlf inclusive; do

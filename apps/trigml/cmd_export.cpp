@@ -6,8 +6,9 @@
 namespace trigml::cli {
 
 void register_export(CLI::App& app) {
-  auto* cmd = app.add_subcommand("export",
-                                 "Write a trained model in a format that runs without trigml: ONNX, or C++");
+  auto* cmd = app.add_subcommand(
+      "export",
+      "Write a trained model in a format that runs without trigml (ONNX, C++), or scan fixed-point widths");
   auto o = std::make_shared<exporter::ExportOptions>();
   auto model = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("onnx");
@@ -21,13 +22,22 @@ void register_export(CLI::App& app) {
                   "cpp: TOTAL,INTEGER fixed-point arithmetic (ap_fixed-like, round to nearest, saturate)");
   cmd->add_flag("--fold-scaling", o->fold_scaling,
                 "onnx: apply preprocessing.json's scalers inside the graph (raw features in)");
+  cmd->add_option(
+      "--quantization-scan", o->quantization_scan,
+      "Instead of exporting: AUC and probability changes of Fixed<8..24, INTEGER> against float on "
+      "this prepared dataset's test split; --out is the report directory");
+  cmd->add_option("--scan-integer-bits", o->scan_integer_bits,
+                  "--quantization-scan: the integer bits (sign included) of every width (default 6)");
   cmd->callback([o, model, format, out, fixed] {
     if (!fixed->empty()) o->fixed = exporter::parse_fixed_format(*fixed);
     o->model = *model;
     o->format = exporter::parse_format(*format);
     o->out = *out;
     exporter::run_export(*o);
-    std::printf("exported %s to %s\n", model->c_str(), out->c_str());
+    if (o->quantization_scan.empty())
+      std::printf("exported %s to %s\n", model->c_str(), out->c_str());
+    else
+      std::printf("quantisation scan of %s in %s/index.html\n", model->c_str(), out->c_str());
   });
 }
 

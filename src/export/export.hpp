@@ -20,6 +20,10 @@ struct ExportOptions {
   bool fold_scaling = false;          // onnx: raw features in, the scalers inside the graph
   std::string name = "trigml_model";  // cpp: the files' base name and namespace
   std::optional<FixedFormat> fixed;   // cpp: fixed-point arithmetic instead of float
+  // Instead of a format: the quantisation scan on this prepared dataset (its test/ split), with
+  // Fixed<TOTAL, scan_integer_bits> for TOTAL from 8 to 24; `out` is the report directory.
+  std::filesystem::path quantization_scan;
+  int scan_integer_bits = 6;
 };
 
 void run_export(const ExportOptions& options);

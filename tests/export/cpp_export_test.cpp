@@ -10,8 +10,11 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "eval/roc.hpp"
 #include "export/export.hpp"
 #include "export/export_fixture.hpp"
+#include "export/network.hpp"
+#include "export/quantization.hpp"
 #include "interop/peers.hpp"
 
 using namespace trigml;
@@ -134,6 +137,28 @@ TEST_P(CppExport, FixedPointStaysNearFloatAtWideTypes) {
   EXPECT_GT(difference, 0.0);  // and it is fixed point, not float
 }
 
+// The quantisation scan's emulation is the generated fixed-point code: the same probabilities.
+TEST_P(CppExport, ScanEmulationGivesTheGeneratedFixedPointCodesProbabilities) {
+  const auto generated_fixed = generated_probabilities(generated(GetParam(), "--fixed 12,5"));
+  auto classifier =
+      train::load_classifier(train::read_model_directory(trigml::testing::trained_model(GetParam())));
+  const auto network = exporter::network_from_parameters(classifier.config(), classifier.parameters());
+  const exporter::FixedNetwork fixed(network, {12, 5});
+  const auto& block = trigml::testing::padded_test_split().block;
+  std::vector<float> emulated(block.size() * 3);
+  for (size_t i = 0; i < block.size(); ++i)
+    fixed.probabilities(std::span(block.hlf).subspan(i * block.hlf_features, block.hlf_features),
+                        std::span(block.particles)
+                            .subspan(static_cast<size_t>(block.particle_offsets[i]) * block.particle_features,
+                                     static_cast<size_t>(block.length(i)) * block.particle_features),
+                        block.length(i), std::span(emulated).subspan(i * 3, 3));
+  EXPECT_LT(largest_difference(emulated, generated_fixed), 1e-6);
+  // 12 bits move the probabilities visibly: the comparison is not float against float.
+  EXPECT_GT(largest_difference(
+                emulated, trigml::testing::trigml_probabilities(trigml::testing::trained_model(GetParam()))),
+            1e-4);
+}
+
 INSTANTIATE_TEST_SUITE_P(Architectures, CppExport, ::testing::ValuesIn(trigml::testing::kArchitectures),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                            std::string name = param_info.param;
@@ -175,4 +200,38 @@ TEST(CppExportFixed, RefusesFormatsItCannotRepresent) {
   EXPECT_THROW(exporter::parse_fixed_format("32,8"), UsageError);
   EXPECT_THROW(exporter::parse_fixed_format("8,9"), UsageError);
   EXPECT_EQ(exporter::parse_fixed_format("18,8").total, 18);
+}
+
+TEST(QuantizationScan, ReportsEveryWidthAgainstFloat) {
+  const fs::path out = trigml::testing::train_work_dir() / "scan";
+  const auto r =
+      run_command(std::string(TRIGML_CLI) + " export " +
+                  quote(trigml::testing::trained_model("hlf").string()) + " --quantization-scan " +
+                  quote(trigml::testing::export_dataset().string()) + " --out " + quote(out.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto report = nlohmann::json::parse(trigml::testing::file_contents(out / "quantization.json"));
+  ASSERT_EQ(report.at("widths").size(), 17u);
+  EXPECT_EQ(report.at("widths").front().at("total"), 8);
+  EXPECT_EQ(report.at("widths").back().at("total"), 24);
+  // The float AUCs are those of trigml evaluate's metrics (the same probabilities, the same ROC code).
+  const auto events = trigml::testing::padded_test_split();
+  const auto probabilities = trigml::testing::trigml_probabilities(trigml::testing::trained_model("hlf"));
+  for (size_t k = 0; k < 3; ++k) {
+    std::vector<float> scores;
+    std::vector<uint8_t> positive;
+    for (size_t i = 0; i < events.block.size(); ++i) {
+      scores.push_back(probabilities[i * 3 + k]);
+      positive.push_back(events.block.labels[i] == static_cast<int32_t>(k));
+    }
+    EXPECT_DOUBLE_EQ(report.at("float_auc").at(k).get<double>(), eval::roc_auc(scores, positive));
+  }
+  // Narrow types move the probabilities far more than wide ones; 24 bits is nearly float.
+  const double narrow = report.at("widths").front().at("largest_probability_difference");
+  const double wide = report.at("widths").back().at("largest_probability_difference");
+  EXPECT_GT(narrow, 100 * wide);
+  EXPECT_LT(wide, 1e-4);
+  const auto html = trigml::testing::file_contents(out / "index.html");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("Fixed&lt;24, 6&gt;"), std::string::npos);
+  EXPECT_FALSE(fs::exists(out.string() + ".partial"));
 }

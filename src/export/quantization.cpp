@@ -76,6 +76,9 @@ struct FixedNetwork::Impl {
   FixedArithmetic fixed;
   std::vector<int64_t> kernel, recurrent_kernel, bias, recurrent_bias;
   std::vector<std::vector<int64_t>> weights, biases;
+  // Reused from event to event (assign keeps the capacity): no allocation once they have grown.
+  mutable std::vector<int64_t> scratch_state, scratch_cell, scratch_next, scratch_input, scratch_layer,
+      scratch_output;
 
   Impl(const Network& n, FixedFormat format) : net(n), fixed(format) {
     if (net.recurrent) {
@@ -134,23 +137,29 @@ void FixedNetwork::probabilities(std::span<const float> hlf, std::span<const flo
                                  std::span<float> out) const {
   const auto& net = impl_->net;
   const auto& fixed = impl_->fixed;
-  std::vector<int64_t> layer;
+  auto& layer = impl_->scratch_layer;
+  layer.clear();
   if (net.recurrent) {
     const auto units = static_cast<size_t>(net.recurrent->units);
-    std::vector<int64_t> h(units, 0), c(units, 0), next(units, 0),
-        x(static_cast<size_t>(net.particle_features));
+    auto &h = impl_->scratch_state, &c = impl_->scratch_cell, &next = impl_->scratch_next,
+         &x = impl_->scratch_input;
+    h.assign(units, 0);
+    c.assign(units, 0);
+    next.assign(units, 0);
+    x.assign(static_cast<size_t>(net.particle_features), 0);
     for (int64_t t = 0; t < n; ++t) {
       for (size_t k = 0; k < x.size(); ++k)
         x[k] = fixed.from_double(rows[static_cast<size_t>(t) * x.size() + k]);
       impl_->step(x.data(), h, c, next);
     }
-    layer = h;
+    layer.assign(h.begin(), h.end());
   }
   if (net.uses_hlf())
     for (float v : hlf.first(static_cast<size_t>(net.hlf_features))) layer.push_back(fixed.from_double(v));
+  auto& y = impl_->scratch_output;
   for (size_t i = 0; i < net.dense.size(); ++i) {
     const auto& d = net.dense[i];
-    std::vector<int64_t> y(static_cast<size_t>(d.outputs));
+    y.assign(static_cast<size_t>(d.outputs), 0);
     for (int64_t o = 0; o < d.outputs; ++o) {
       const int64_t v =
           fixed.affine(impl_->biases[i][static_cast<size_t>(o)],

@@ -21,7 +21,8 @@ class FixedNetwork {
   FixedNetwork(const Network& network, FixedFormat format);
   ~FixedNetwork();
   FixedNetwork(FixedNetwork&&) noexcept;
-  // The class probabilities of one event: hlf (hlf_features), rows (n × particle_features).
+  // The class probabilities of one event: hlf (hlf_features), rows (n × particle_features). Not
+  // thread-safe: one FixedNetwork reuses its buffers from call to call.
   void probabilities(std::span<const float> hlf, std::span<const float> rows, int64_t n,
                      std::span<float> out) const;
 

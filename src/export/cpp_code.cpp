@@ -16,20 +16,18 @@ constexpr std::string_view kFloatArithmetic = R"(using Number = float;
 
 inline float to_float(Number x) { return x; }
 
-// bias + w · x, in eight partial sums: the additions do not wait on one another, and vectorise.
-template <int N>
-inline Number affine(Number bias, const Number (&w)[N], const Number (&x)[N]) {
-  Number partial[8] = {};
-  for (int i = 0; i + 8 <= N; i += 8)
-    for (int k = 0; k < 8; ++k) partial[k] += w[i + k] * x[i + k];
-  for (int i = N / 8 * 8; i < N; ++i) partial[i % 8] += w[i] * x[i];
-  Number sum = bias;
-  for (int k = 0; k < 8; ++k) sum += partial[k];
-  return sum;
+// y = b + x · w for all Out outputs at once: the inner loop runs over contiguous, independent
+// outputs, so it vectorises without reordering any output's sum.
+template <int In, int Out>
+inline void affine(const Number (&b)[Out], const Number (&w)[In][Out], const Number (&x)[In], Number (&y)[Out]) {
+  for (int o = 0; o < Out; ++o) y[o] = b[o];
+  for (int i = 0; i < In; ++i)
+    for (int o = 0; o < Out; ++o) y[o] += x[i] * w[i][o];
 }
 
 inline Number sigmoid(Number x) { return 1.0f / (1.0f + std::exp(-x)); }
-inline Number tanh_of(Number x) { return std::tanh(x); }
+// One expf: about half the cost of tanhf, within 1e-7 of it.
+inline Number tanh_of(Number x) { return 2.0f / (1.0f + std::exp(-2.0f * x)) - 1.0f; }
 )";
 
 constexpr std::string_view kFixedArithmetic =
@@ -93,12 +91,14 @@ using Number = Fixed<@TOTAL@, @INTEGER@>;
 
 inline float to_float(Number x) { return x.to_float(); }
 
-// bias + w · x, exact in 64 bits, rounded once.
-template <int N>
-inline Number affine(Number bias, const Number (&w)[N], const Number (&x)[N]) {
-  int64_t sum = int64_t{bias.raw()} * (int64_t{1} << Number::kFraction);
-  for (int i = 0; i < N; ++i) sum += int64_t{w[i].raw()} * x[i].raw();
-  return Number::from_wide(sum, Number::kFraction);
+// y = b + x · w for all Out outputs, each exact in 64 bits and rounded once.
+template <int In, int Out>
+inline void affine(const Number (&b)[Out], const Number (&w)[In][Out], const Number (&x)[In], Number (&y)[Out]) {
+  int64_t sum[Out];
+  for (int o = 0; o < Out; ++o) sum[o] = int64_t{b[o].raw()} * (int64_t{1} << Number::kFraction);
+  for (int i = 0; i < In; ++i)
+    for (int o = 0; o < Out; ++o) sum[o] += int64_t{w[i][o].raw()} * x[i].raw();
+  for (int o = 0; o < Out; ++o) y[o] = Number::from_wide(sum[o], Number::kFraction);
 }
 
 inline Number sigmoid(Number x) { return Number(1.0 / (1.0 + std::exp(-static_cast<double>(x.to_float())))); }
@@ -106,13 +106,12 @@ inline Number tanh_of(Number x) { return Number(std::tanh(static_cast<double>(x.
 )";
 
 constexpr std::string_view kLayers = R"(
-// y = w · x + b, then ReLU unless it is the output layer.
+// y = b + x · w, then ReLU unless it is the output layer.
 template <int In, int Out>
-void dense(const Number (&x)[In], const Number (&w)[Out][In], const Number (&b)[Out], bool relu, Number (&y)[Out]) {
-  for (int o = 0; o < Out; ++o) {
-    const Number v = affine(b[o], w[o], x);
-    y[o] = relu && v < Number() ? Number() : v;
-  }
+void dense(const Number (&x)[In], const Number (&w)[In][Out], const Number (&b)[Out], bool relu, Number (&y)[Out]) {
+  affine(b, w, x, y);
+  if (relu)
+    for (int o = 0; o < Out; ++o) y[o] = y[o] < Number() ? Number() : y[o];
 }
 
 void softmax(const Number (&logits)[kClasses], float out[kClasses]) {
@@ -127,38 +126,37 @@ void softmax(const Number (&logits)[kClasses], float out[kClasses]) {
 }
 )";
 
-// Keras's reset-after GRU, gates (z, r, h): one row of the weights per gate and unit.
+// Keras's reset-after GRU, gates (z, r, h), weights in Keras's layout [inputs][gates × units].
 constexpr std::string_view kGruStep = R"(
 void recurrent_step(const Number (&x)[kParticleFeatures], Number (&h)[kUnits]) {
-  Number next[kUnits];
+  Number from_input[3 * kUnits], from_state[3 * kUnits];
+  affine(kBias, kKernel, x, from_input);
+  affine(kRecurrentBias, kRecurrentKernel, h, from_state);
   for (int j = 0; j < kUnits; ++j) {
-    const int zj = j, rj = kUnits + j, hj = 2 * kUnits + j;
-    const Number z = sigmoid(affine(kBias[zj], kKernel[zj], x) + affine(kRecurrentBias[zj], kRecurrentKernel[zj], h));
-    const Number r = sigmoid(affine(kBias[rj], kKernel[rj], x) + affine(kRecurrentBias[rj], kRecurrentKernel[rj], h));
-    const Number candidate =
-        tanh_of(affine(kBias[hj], kKernel[hj], x) + r * affine(kRecurrentBias[hj], kRecurrentKernel[hj], h));
-    next[j] = z * h[j] + (Number(1) - z) * candidate;
+    const Number z = sigmoid(from_input[j] + from_state[j]);
+    const Number r = sigmoid(from_input[kUnits + j] + from_state[kUnits + j]);
+    const Number candidate = tanh_of(from_input[2 * kUnits + j] + r * from_state[2 * kUnits + j]);
+    h[j] = z * h[j] + (Number(1) - z) * candidate;
   }
-  for (int j = 0; j < kUnits; ++j) h[j] = next[j];
 }
 )";
 
-// Keras's LSTM, gates (i, f, c, o).
+// Keras's LSTM, gates (i, f, c, o), one bias (the recurrent product has none).
 constexpr std::string_view kLstmStep = R"(
+constexpr Number kNoBias[4 * kUnits] = {};
+
 void recurrent_step(const Number (&x)[kParticleFeatures], Number (&h)[kUnits], Number (&c)[kUnits]) {
-  Number next[kUnits];
+  Number from_input[4 * kUnits], from_state[4 * kUnits];
+  affine(kBias, kKernel, x, from_input);
+  affine(kNoBias, kRecurrentKernel, h, from_state);
   for (int j = 0; j < kUnits; ++j) {
-    const Number i = sigmoid(affine(kBias[j], kKernel[j], x) + affine(Number(), kRecurrentKernel[j], h));
-    const Number f = sigmoid(affine(kBias[kUnits + j], kKernel[kUnits + j], x) +
-                             affine(Number(), kRecurrentKernel[kUnits + j], h));
-    const Number g = tanh_of(affine(kBias[2 * kUnits + j], kKernel[2 * kUnits + j], x) +
-                             affine(Number(), kRecurrentKernel[2 * kUnits + j], h));
-    const Number o = sigmoid(affine(kBias[3 * kUnits + j], kKernel[3 * kUnits + j], x) +
-                             affine(Number(), kRecurrentKernel[3 * kUnits + j], h));
+    const Number i = sigmoid(from_input[j] + from_state[j]);
+    const Number f = sigmoid(from_input[kUnits + j] + from_state[kUnits + j]);
+    const Number g = tanh_of(from_input[2 * kUnits + j] + from_state[2 * kUnits + j]);
+    const Number o = sigmoid(from_input[3 * kUnits + j] + from_state[3 * kUnits + j]);
     c[j] = f * c[j] + i * g;
-    next[j] = o * tanh_of(c[j]);
+    h[j] = o * tanh_of(c[j]);
   }
-  for (int j = 0; j < kUnits; ++j) h[j] = next[j];
 }
 )";
 
@@ -182,7 +180,7 @@ std::string array(const std::string& name, const std::vector<float>& values, int
   return out + "};\n";
 }
 
-// Keras's [inputs, gates × units] as one row per gate and unit: [gates × units][inputs].
+// [rows][columns] as [columns][rows].
 std::vector<float> transposed(const std::vector<float>& m, int64_t rows, int64_t columns) {
   std::vector<float> out(m.size());
   for (int64_t r = 0; r < rows; ++r)
@@ -244,15 +242,17 @@ std::string source(const Network& net, const CppOptions& o) {
     const auto& cell = *net.recurrent;
     const int64_t rows = cell.gates() * cell.units;
     out += fmt::format("\nconstexpr int kUnits = {};\n", cell.units);
-    out += array("kKernel", transposed(cell.kernel, cell.inputs, rows), rows, cell.inputs);
-    out += array("kRecurrentKernel", transposed(cell.recurrent_kernel, cell.units, rows), rows, cell.units);
+    out += array("kKernel", cell.kernel, cell.inputs, rows);
+    out += array("kRecurrentKernel", cell.recurrent_kernel, cell.units, rows);
     out += array("kBias", cell.bias, 0, rows);
     if (cell.kind == CellKind::Gru) out += array("kRecurrentBias", cell.recurrent_bias, 0, rows);
     out += cell.kind == CellKind::Gru ? kGruStep : kLstmStep;
   }
   for (size_t i = 0; i < net.dense.size(); ++i) {
     const auto& layer = net.dense[i];
-    out += array(fmt::format("kDense{}Weight", i), layer.weight, layer.outputs, layer.inputs);
+    // torch's [out][in] as [in][out], the layout affine() reads.
+    out += array(fmt::format("kDense{}Weight", i), transposed(layer.weight, layer.outputs, layer.inputs),
+                 layer.inputs, layer.outputs);
     out += array(fmt::format("kDense{}Bias", i), layer.bias, 0, layer.outputs);
   }
   out += "\n}  // namespace\n\n";

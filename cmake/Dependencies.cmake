@@ -44,3 +44,12 @@ if(TRIGML_WITH_MPI)
     message(FATAL_ERROR "MPI not found: install libopenmpi-dev (scripts/bootstrap) or configure with -DTRIGML_WITH_MPI=OFF")
   endif()
 endif()
+if(TRIGML_WITH_ONNX)
+  # Debian's libonnx-dev: the generated ModelProto classes (onnx_proto) and the C++ checker (onnx).
+  find_package(ONNX QUIET)
+  find_package(Protobuf QUIET)
+  if(NOT ONNX_FOUND OR NOT Protobuf_FOUND)
+    message(FATAL_ERROR "ONNX not found: install libonnx-dev and libprotobuf-dev (scripts/bootstrap) or configure "
+                        "with -DTRIGML_WITH_ONNX=OFF")
+  endif()
+endif()

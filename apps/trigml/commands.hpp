@@ -30,6 +30,7 @@ void register_run(CLI::App& app);
 void register_tune(CLI::App& app);
 // --hlf-layers, --dropout, --learning-rate, ...: the model's options, shared by train and tune.
 void add_model_options(CLI::App& cmd, model::ModelConfig& config);
+void register_export(CLI::App& app);
 #endif
 
 // Parquet files and dataset directories (a directory, or a path ending in .parquet).

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   trigml::cli::register_evaluate(app);
   trigml::cli::register_run(app);
   trigml::cli::register_tune(app);
+  trigml::cli::register_export(app);
 #endif
   try {
     app.parse(argc, argv);

@@ -13,6 +13,10 @@ inline bool duckdb_available() {
   return std::filesystem::exists(kInterop / "node_modules" / "@duckdb" / "node-api");
 }
 
+inline bool onnxruntime_available() {
+  return std::filesystem::exists(kInterop / "node_modules" / "onnxruntime-node");
+}
+
 // A single-quoted shell word.
 inline std::string quote(const std::string& s) {
   std::string out = "'";

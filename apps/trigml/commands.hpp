@@ -23,6 +23,7 @@ uint64_t parse_bytes(const std::string& text);  // "512MB", "2GB"
 void register_train(CLI::App& app);
 void register_evaluate(CLI::App& app);
 void register_run(CLI::App& app);
+void register_score(CLI::App& app);
 #endif
 
 // Parquet files and dataset directories (a directory, or a path ending in .parquet).

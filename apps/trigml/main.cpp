@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   trigml::cli::register_train(app);
   trigml::cli::register_evaluate(app);
   trigml::cli::register_run(app);
+  trigml::cli::register_score(app);
 #endif
   try {
     app.parse(argc, argv);

@@ -25,6 +25,9 @@ void register_evaluate(CLI::App& app);
 void register_run(CLI::App& app);
 void register_score(CLI::App& app);
 #endif
+#ifdef TRIGML_HAVE_SERVE
+void register_serve(CLI::App& app);  // broker, produce and serve
+#endif
 
 // Parquet files and dataset directories (a directory, or a path ending in .parquet).
 bool is_parquet_path(const std::string& path);

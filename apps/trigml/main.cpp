@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   trigml::cli::register_run(app);
   trigml::cli::register_score(app);
 #endif
+#ifdef TRIGML_HAVE_SERVE
+  trigml::cli::register_serve(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

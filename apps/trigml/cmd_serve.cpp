@@ -50,6 +50,12 @@ void register_serve(CLI::App& app) {
         static_cast<unsigned long long>(c.not_selected), static_cast<unsigned long long>(c.batches),
         static_cast<unsigned long long>(c.invalid_json), static_cast<unsigned long long>(c.missing_field),
         static_cast<unsigned long long>(c.not_a_number));
+    if (c.decisions_out > 0)
+      std::fprintf(stderr,
+                   "trigml serve: %.0f events/s while busy; latency from message timestamp to decision "
+                   "acknowledged: p50 %.1f ms, p99 %.1f ms\n",
+                   static_cast<double>(c.events_in) / c.busy_seconds, c.latency.quantile(0.5),
+                   c.latency.quantile(0.99));
   });
 }
 

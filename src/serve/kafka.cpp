@@ -117,16 +117,19 @@ void Producer::flush() {
 
 Consumer::Consumer(const std::string& brokers, const std::string& group, const std::string& topic,
                    const Settings& settings)
-    : handle_(make_client(RD_KAFKA_CONSUMER, make_conf({{"bootstrap.servers", brokers},
-                                                        {"group.id", group},
-                                                        {"enable.auto.commit", "false"},
-                                                        {"auto.offset.reset", "earliest"},
-                                                        {"allow.auto.create.topics", "true"},
-                                                        // A restarted member is let in soon.
-                                                        {"session.timeout.ms", "6000"},
-                                                        {"heartbeat.interval.ms", "500"},
-                                                        {"log_level", "3"}},
-                                                       settings))) {
+    : handle_(
+          make_client(RD_KAFKA_CONSUMER, make_conf({{"bootstrap.servers", brokers},
+                                                    {"group.id", group},
+                                                    {"enable.auto.commit", "false"},
+                                                    {"auto.offset.reset", "earliest"},
+                                                    {"allow.auto.create.topics", "true"},
+                                                    // A restarted member is let in soon.
+                                                    {"session.timeout.ms", "6000"},
+                                                    {"heartbeat.interval.ms", "500"},
+                                                    // A topic created after the subscription is seen soon.
+                                                    {"topic.metadata.refresh.interval.ms", "1000"},
+                                                    {"log_level", "3"}},
+                                                   settings))) {
   rd_kafka_poll_set_consumer(handle_);
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);

@@ -1,5 +1,6 @@
 #include "serve/serve.hpp"
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -47,6 +48,20 @@ std::string_view value_of(const rd_kafka_message_t& m) {
 }
 
 }  // namespace
+
+void LatencyHistogram::add(double milliseconds) {
+  const double bin = std::max(0.0, milliseconds) / kBinMs;
+  ++counts[std::min(kBins - 1, static_cast<size_t>(bin))];
+  ++total;
+}
+
+double LatencyHistogram::quantile(double q) const {
+  const auto wanted = static_cast<uint64_t>(std::ceil(q * static_cast<double>(total)));
+  uint64_t seen = 0;
+  for (size_t b = 0; b < kBins; ++b)
+    if ((seen += counts[b]) >= std::max<uint64_t>(wanted, 1)) return static_cast<double>(b + 1) * kBinMs;
+  return static_cast<double>(kBins) * kBinMs;
+}
 
 void run_broker() {
   catch_stop_signals();
@@ -122,6 +137,7 @@ ServeCounters run_serve(const ServeOptions& o) {
     batch.clear();
     if (Message first = consumer.poll(std::chrono::milliseconds(100))) batch.push_back(std::move(first));
     if (batch.empty()) continue;
+    const auto batch_start = std::chrono::steady_clock::now();
     const auto deadline = std::chrono::steady_clock::now() + max_wait;
     while (batch.size() < o.batch_size) {
       const auto left =
@@ -161,9 +177,19 @@ ServeCounters run_serve(const ServeOptions& o) {
     }
     // At least once: the offsets move only past what the broker has acknowledged.
     producer.flush();
+    const auto acknowledged = std::chrono::system_clock::now();
     consumer.commit(batch);
     counters.decisions_out += inputs.size();
     ++counters.batches;
+    counters.busy_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_start).count();
+    const double acknowledged_ms =
+        std::chrono::duration<double, std::milli>(acknowledged.time_since_epoch()).count();
+    for (const Message& m : batch) {
+      rd_kafka_timestamp_type_t type;
+      const int64_t created_ms = rd_kafka_message_timestamp(m.get(), &type);
+      if (created_ms >= 0) counters.latency.add(acknowledged_ms - static_cast<double>(created_ms));
+    }
   }
   return counters;
 }

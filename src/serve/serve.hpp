@@ -36,9 +36,22 @@ struct ServeOptions {
   double max_wait_ms = 5;  // a batch is sent when full or this long after its first event
 };
 
+// Latencies from a message's timestamp to the acknowledgement of its decision, in 0.1 ms bins up to
+// 10 s (the last bin holds everything slower).
+struct LatencyHistogram {
+  static constexpr size_t kBins = 100000;
+  static constexpr double kBinMs = 0.1;
+  std::vector<uint64_t> counts = std::vector<uint64_t>(kBins);
+  uint64_t total = 0;
+  void add(double milliseconds);
+  double quantile(double q) const;  // the upper edge of the bin holding quantile q, in ms
+};
+
 struct ServeCounters {
   uint64_t events_in = 0, decisions_out = 0, not_selected = 0, batches = 0;
   uint64_t invalid_json = 0, missing_field = 0, not_a_number = 0;
+  double busy_seconds = 0;  // from a batch's first message to its commit, summed
+  LatencyHistogram latency;
 };
 // Serves until SIGTERM or SIGINT: drains the batch in hand, commits and returns.
 ServeCounters run_serve(const ServeOptions& options);

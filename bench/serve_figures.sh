@@ -4,7 +4,7 @@
 # score: events/s on one thread (CPU time, model loading included) over the three generated files
 # listed five times; serve: throughput while busy with events produced as fast as possible, then the
 # latency from a message's timestamp to its decision's acknowledgement with events produced at
-# 1,000 events/s, for the micro-batch settings given in SERVE_SETTINGS.
+# 1,000 events/s (LATENCY_RATE), for the micro-batch settings given in SERVE_SETTINGS.
 set -euo pipefail
 build=$(realpath "${1:?usage: bench/serve_figures.sh BUILD_DIR [EVENTS_PER_FILE]}")
 events=${2:-400}
@@ -37,11 +37,21 @@ brokers=$(sed -n 's/^bootstrap: //p' broker.out)
 serve_run() {  # label, produce rate (0: as fast as possible), serve options...
   local label=$1 rate=$2
   shift 2
-  "$trigml" serve model --brokers "$brokers" --group "bench-$label" --input-topic "events-$label" "$@" 2>"serve-$label.log" &
+  local topic="events-$label" group="bench-$label"
+  # A first serve waits for the topic (created by a first event) and settles the group, so that the
+  # measured run starts with its partitions assigned; it stops before the measured events.
+  "$trigml" serve model --brokers "$brokers" --group "$group" --input-topic "$topic" "$@" 2>/dev/null &
   local serve=$!
   pids+=($serve)
+  timeout -s INT 0.5 "$trigml" produce "$work/qcd.root" --brokers "$brokers" --topic "$topic" --rate 10 >/dev/null || true
+  sleep 8
+  kill -TERM "$serve"
+  wait "$serve" || true
+  "$trigml" serve model --brokers "$brokers" --group "$group" --input-topic "$topic" "$@" 2>"serve-$label.log" &
+  serve=$!
+  pids+=($serve)
   sleep 8  # joined the group
-  "$trigml" produce @inputs.txt --brokers "$brokers" --topic "events-$label" --rate "$rate" >/dev/null
+  "$trigml" produce @inputs.txt --brokers "$brokers" --topic "$topic" --rate "$rate" >/dev/null
   sleep 3
   kill -TERM "$serve"
   wait "$serve" || true
@@ -49,4 +59,4 @@ serve_run() {  # label, produce rate (0: as fast as possible), serve options...
   tail -n 2 "serve-$label.log"
 }
 serve_run saturation 0 --batch-size 256 --max-wait-ms 5
-serve_run latency 1000 ${SERVE_SETTINGS:---batch-size 64 --max-wait-ms 2}
+serve_run latency "${LATENCY_RATE:-1000}" ${SERVE_SETTINGS:---batch-size 64 --max-wait-ms 2}

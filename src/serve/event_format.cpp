@@ -131,8 +131,8 @@ class Reader {
     }
     for (const auto& m : kScalarMembers) {
       if (collection == m.collection && member == m.member) {
-        event.*m.value = to_float(number_or_fail(fmt::format("{}.{}", m.collection, m.member)),
-                                  fmt::format("{}.{}", m.collection, m.member));
+        const std::string where = fmt::format("{}.{}", m.collection, m.member);
+        event.*m.value = to_float(number_or_fail(where), [&] { return where; });
         seen[index] = true;
         return;
       }
@@ -157,7 +157,7 @@ class Reader {
     while (true) {
       skip_space();
       const double x = number_or_fail_at(collection, member, out.size());
-      const float f = to_float(x, fmt::format("{}.{}[{}]", collection, member, out.size()));
+      const float f = to_float(x, [&] { return fmt::format("{}.{}[{}]", collection, member, out.size()); });
       if constexpr (std::is_integral_v<T>) {
         if (f != std::nearbyint(f))
           throw Failure{BadMessage::NotANumber,
@@ -187,9 +187,11 @@ class Reader {
     if (starts_number()) return number();
     throw Failure{BadMessage::NotANumber, fmt::format("'{}' is {}, not a number", where, type_name())};
   }
-  static float to_float(double x, const std::string& where) {
+  // `where` names the value in the reason; it is called only when there is one to give.
+  template <typename Where>
+  static float to_float(double x, Where&& where) {
     if (!std::isfinite(x) || std::fabs(x) > std::numeric_limits<float>::max())
-      throw Failure{BadMessage::NotANumber, fmt::format("'{}' is {}, not a finite float", where, x)};
+      throw Failure{BadMessage::NotANumber, fmt::format("'{}' is {}, not a finite float", where(), x)};
     return static_cast<float>(x);
   }
 

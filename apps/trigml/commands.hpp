@@ -31,6 +31,10 @@ void register_tune(CLI::App& app);
 // --hlf-layers, --dropout, --learning-rate, ...: the model's options, shared by train and tune.
 void add_model_options(CLI::App& cmd, model::ModelConfig& config);
 void register_export(CLI::App& app);
+void register_score(CLI::App& app);
+#endif
+#ifdef TRIGML_HAVE_SERVE
+void register_serve(CLI::App& app);  // broker, produce and serve
 #endif
 
 // Parquet files and dataset directories (a directory, or a path ending in .parquet).

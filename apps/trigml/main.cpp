@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
   trigml::cli::register_run(app);
   trigml::cli::register_tune(app);
   trigml::cli::register_export(app);
+  trigml::cli::register_score(app);
+#endif
+#ifdef TRIGML_HAVE_SERVE
+  trigml::cli::register_serve(app);
 #endif
   try {
     app.parse(argc, argv);

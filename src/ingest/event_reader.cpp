@@ -32,6 +32,16 @@ void SelectionCounts::add(const SelectionCounts& other) {
   no_isolated_lepton += other.no_isolated_lepton;
 }
 
+void SelectionCounts::count(physics::Rejection result) {
+  ++read;
+  switch (result) {
+    case physics::Rejection::None: ++selected; break;
+    case physics::Rejection::EmptyParticleMap: ++empty_particle_map; break;
+    case physics::Rejection::NoLepton: ++no_lepton; break;
+    case physics::Rejection::NoIsolatedLepton: ++no_isolated_lepton; break;
+  }
+}
+
 namespace {
 
 // Which branch of the schema feeds which input, in the order of SchemaMapping::branches().
@@ -150,17 +160,11 @@ EventReader::EventReader(const std::string& path, const ingest::SchemaMapping& s
   as_int_.resize(inputs_of(schema_).size());
 }
 
-void EventReader::read(uint64_t first, uint64_t last, FeatureBatch& out, SelectionCounts& counts) {
+void EventReader::load(uint64_t first, uint64_t last) {
   if (ntuple_) ntuple_columns_ = ntuple_->read(fields_, first, last);
   auto& columns = ntuple_ ? ntuple_columns_ : reader_->read(first, last);
   auto inputs = inputs_of(schema_);
-  // Per input: all values of the range as float (or int32) plus per-entry offsets.
-  struct View {
-    std::span<const float> floats;
-    std::span<const int32_t> ints;
-    const std::vector<uint64_t>* offsets = nullptr;
-  };
-  std::array<View, static_cast<size_t>(Input::Count)> views{};
+  views_.assign(static_cast<size_t>(Input::Count), View{});
   for (size_t b = 0; b < inputs.size(); ++b) {
     const rootio::Column& c = columns[b];
     if (c.kind != rootio::Column::Kind::Numeric || c.offsets.size() > 1 || !c.shape.empty())
@@ -168,7 +172,7 @@ void EventReader::read(uint64_t first, uint64_t last, FeatureBatch& out, Selecti
           fmt::format("branch '{}' is not a number per entry or a list of numbers per entry",
                       inputs[b].second),
           {file_->name()});
-    View& v = views[static_cast<size_t>(inputs[b].first)];
+    View& v = views_[static_cast<size_t>(inputs[b].first)];
     v.offsets = c.offsets.empty() ? nullptr : &c.offsets[0];
     size_t n = c.value_count();
     if (is_integer_input(inputs[b].first)) {
@@ -187,69 +191,68 @@ void EventReader::read(uint64_t first, uint64_t last, FeatureBatch& out, Selecti
       v.floats = as_float_[b];
     }
   }
-  auto floats = [&](Input input, uint64_t e) -> std::span<const float> {
-    const View& v = views[static_cast<size_t>(input)];
-    if (v.floats.empty() && !v.offsets) return {};
-    if (!v.offsets) return v.floats.subspan(e, 1);
-    return v.floats.subspan((*v.offsets)[e], (*v.offsets)[e + 1] - (*v.offsets)[e]);
-  };
-  auto ints = [&](Input input, uint64_t e) -> std::span<const int32_t> {
-    const View& v = views[static_cast<size_t>(input)];
-    if (!v.offsets) return v.ints.empty() ? std::span<const int32_t>{} : v.ints.subspan(e, 1);
-    return v.ints.subspan((*v.offsets)[e], (*v.offsets)[e + 1] - (*v.offsets)[e]);
-  };
-  const bool particles = schema_.has_particles();
+}
+
+std::span<const float> EventReader::floats(size_t input, uint64_t e) const {
+  const View& v = views_[input];
+  if (v.floats.empty() && !v.offsets) return {};
+  if (!v.offsets) return v.floats.subspan(e, 1);
+  return v.floats.subspan((*v.offsets)[e], (*v.offsets)[e + 1] - (*v.offsets)[e]);
+}
+
+std::span<const int32_t> EventReader::ints(size_t input, uint64_t e) const {
+  const View& v = views_[input];
+  if (!v.offsets) return v.ints.empty() ? std::span<const int32_t>{} : v.ints.subspan(e, 1);
+  return v.ints.subspan((*v.offsets)[e], (*v.offsets)[e + 1] - (*v.offsets)[e]);
+}
+
+void EventReader::event(uint64_t e, physics::EventInput& in) const {
+  auto floats_of = [&](Input input) { return floats(static_cast<size_t>(input), e); };
+  auto ints_of = [&](Input input) { return ints(static_cast<size_t>(input), e); };
+  in.electron_pt = floats_of(Input::ElectronPt);
+  in.electron_eta = floats_of(Input::ElectronEta);
+  in.electron_phi = floats_of(Input::ElectronPhi);
+  in.electron_charge = ints_of(Input::ElectronCharge);
+  in.muon_pt = floats_of(Input::MuonPt);
+  in.muon_eta = floats_of(Input::MuonEta);
+  in.muon_phi = floats_of(Input::MuonPhi);
+  in.muon_charge = ints_of(Input::MuonCharge);
+  in.jet_pt = floats_of(Input::JetPt);
+  in.jet_eta = floats_of(Input::JetEta);
+  in.jet_btag = floats_of(Input::JetBTag);
+  auto met = floats_of(Input::Met);
+  auto met_phi = floats_of(Input::MetPhi);
+  // Delphes stores MissingET as a one-element collection; an event without one has no MET.
+  in.met = met.empty() ? 0.0f : met[0];
+  in.met_phi = met_phi.empty() ? 0.0f : met_phi[0];
+  in.track_pt = floats_of(Input::TrackPt);
+  in.track_eta = floats_of(Input::TrackEta);
+  in.track_phi = floats_of(Input::TrackPhi);
+  in.track_charge = ints_of(Input::TrackCharge);
+  in.track_x = floats_of(Input::TrackX);
+  in.track_y = floats_of(Input::TrackY);
+  in.track_z = floats_of(Input::TrackZ);
+  in.photon_et = floats_of(Input::PhotonEt);
+  in.photon_eta = floats_of(Input::PhotonEta);
+  in.photon_phi = floats_of(Input::PhotonPhi);
+  in.neutral_et = floats_of(Input::NeutralEt);
+  in.neutral_eta = floats_of(Input::NeutralEta);
+  in.neutral_phi = floats_of(Input::NeutralPhi);
+  in.electron_iso_all = floats_of(Input::ElectronIsoAll);
+  in.electron_iso_charged = floats_of(Input::ElectronIsoCharged);
+  in.muon_iso_all = floats_of(Input::MuonIsoAll);
+  in.muon_iso_charged = floats_of(Input::MuonIsoCharged);
+}
+
+void EventReader::read(uint64_t first, uint64_t last, FeatureBatch& out, SelectionCounts& counts) {
+  load(first, last);
+  const bool particles = particle_flow();
   physics::EventInput in;
   for (uint64_t e = 0; e < last - first; ++e) {
-    in.electron_pt = floats(Input::ElectronPt, e);
-    in.electron_eta = floats(Input::ElectronEta, e);
-    in.electron_phi = floats(Input::ElectronPhi, e);
-    in.electron_charge = ints(Input::ElectronCharge, e);
-    in.muon_pt = floats(Input::MuonPt, e);
-    in.muon_eta = floats(Input::MuonEta, e);
-    in.muon_phi = floats(Input::MuonPhi, e);
-    in.muon_charge = ints(Input::MuonCharge, e);
-    in.jet_pt = floats(Input::JetPt, e);
-    in.jet_eta = floats(Input::JetEta, e);
-    in.jet_btag = floats(Input::JetBTag, e);
-    auto met = floats(Input::Met, e);
-    auto met_phi = floats(Input::MetPhi, e);
-    // Delphes stores MissingET as a one-element collection; an event without one has no MET.
-    in.met = met.empty() ? 0.0f : met[0];
-    in.met_phi = met_phi.empty() ? 0.0f : met_phi[0];
-    physics::Rejection result;
-    if (particles) {
-      in.track_pt = floats(Input::TrackPt, e);
-      in.track_eta = floats(Input::TrackEta, e);
-      in.track_phi = floats(Input::TrackPhi, e);
-      in.track_charge = ints(Input::TrackCharge, e);
-      in.track_x = floats(Input::TrackX, e);
-      in.track_y = floats(Input::TrackY, e);
-      in.track_z = floats(Input::TrackZ, e);
-      in.photon_et = floats(Input::PhotonEt, e);
-      in.photon_eta = floats(Input::PhotonEta, e);
-      in.photon_phi = floats(Input::PhotonPhi, e);
-      in.neutral_et = floats(Input::NeutralEt, e);
-      in.neutral_eta = floats(Input::NeutralEta, e);
-      in.neutral_phi = floats(Input::NeutralPhi, e);
-      result = builder_.build(in, features_);
-    } else {
-      in.electron_iso_all = floats(Input::ElectronIsoAll, e);
-      in.electron_iso_charged = floats(Input::ElectronIsoCharged, e);
-      in.muon_iso_all = floats(Input::MuonIsoAll, e);
-      in.muon_iso_charged = floats(Input::MuonIsoCharged, e);
-      result = builder_.build_without_particles(in, features_);
-    }
-    ++counts.read;
-    switch (result) {
-      case physics::Rejection::None:
-        ++counts.selected;
-        out.append(features_, static_cast<int64_t>(first + e));
-        break;
-      case physics::Rejection::EmptyParticleMap: ++counts.empty_particle_map; break;
-      case physics::Rejection::NoLepton: ++counts.no_lepton; break;
-      case physics::Rejection::NoIsolatedLepton: ++counts.no_isolated_lepton; break;
-    }
+    event(e, in);
+    const physics::Rejection result = builder_.select(in, particles, features_);
+    counts.count(result);
+    if (result == physics::Rejection::None) out.append(features_, static_cast<int64_t>(first + e));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ struct SelectionCounts {
   uint64_t no_lepton = 0;
   uint64_t no_isolated_lepton = 0;
   void add(const SelectionCounts& other);
+  void count(physics::Rejection result);  // one event read, selected or rejected for this reason
 };
 
 class EventReader {
@@ -52,6 +54,15 @@ class EventReader {
   const rootio::RootFile& file() const { return *file_; }
   // Reads entries [first, last), appends the selected ones to `out`, counts what was rejected.
   void read(uint64_t first, uint64_t last, FeatureBatch& out, SelectionCounts& counts);
+  // The same in two steps, for callers that do something else with each event (score, produce):
+  // decode the columns of entries [first, last), then view entry first + e of them as the
+  // features' input (valid until the next load).
+  void load(uint64_t first, uint64_t last);
+  void event(uint64_t e, physics::EventInput& in) const;
+  // Whether the file has particle-flow candidates (FeatureBuilder::select's particle_flow).
+  bool particle_flow() const { return schema_.has_particles(); }
+  // The selection with the schema's b-tag threshold, as read() applies it.
+  const physics::SelectionConfig& selection() const { return builder_.config(); }
   // The range the read after the next one will ask for: fetched while the next one is decoded.
   // (An RNTuple reads each range's clusters when asked: nothing is fetched ahead.)
   void read_ahead(uint64_t first, uint64_t last) {
@@ -70,6 +81,15 @@ class EventReader {
   physics::EventFeatures features_;
   std::vector<std::vector<float>> as_float_;  // per branch, when its values are not float
   std::vector<std::vector<int32_t>> as_int_;
+  // The loaded range's values per input (as float or int32) with their per-entry offsets.
+  struct View {
+    std::span<const float> floats;
+    std::span<const int32_t> ints;
+    const std::vector<uint64_t>* offsets = nullptr;
+  };
+  std::vector<View> views_;  // indexed by the input (event_reader.cpp)
+  std::span<const float> floats(size_t input, uint64_t e) const;
+  std::span<const int32_t> ints(size_t input, uint64_t e) const;
 };
 
 }  // namespace trigml::ingest

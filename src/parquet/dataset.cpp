@@ -24,9 +24,9 @@ std::string part_name(size_t index) {
 namespace {
 
 ColumnType column_type_from_name(const std::string& name, const std::string& where) {
-  for (ColumnType t :
-       {ColumnType::Bool, ColumnType::Int16, ColumnType::Int32, ColumnType::Int64, ColumnType::Float,
-        ColumnType::Double, ColumnType::String, ColumnType::FloatList, ColumnType::FloatListList})
+  for (ColumnType t : {ColumnType::Bool, ColumnType::Int16, ColumnType::Int32, ColumnType::Int64,
+                       ColumnType::Float, ColumnType::OptionalFloat, ColumnType::Double, ColumnType::String,
+                       ColumnType::FloatList, ColumnType::FloatListList})
     if (column_type_name(t) == name) return t;
   throw FormatError(fmt::format("unknown column type '{}' in the manifest", name), {where});
 }

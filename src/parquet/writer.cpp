@@ -17,6 +17,7 @@ std::string column_type_name(ColumnType type) {
     case ColumnType::Int32: return "int32";
     case ColumnType::Int64: return "int64";
     case ColumnType::Float: return "float";
+    case ColumnType::OptionalFloat: return "float (nullable)";
     case ColumnType::Double: return "double";
     case ColumnType::String: return "string";
     case ColumnType::FloatList: return "list<float>";
@@ -76,7 +77,7 @@ std::vector<SchemaElement> schema_for(const std::vector<ColumnSpec>& columns) {
     SchemaElement leaf;
     leaf.name = depth ? "element" : c.name;
     leaf.type = physical_of(c.type);
-    leaf.repetition = Repetition::Required;
+    leaf.repetition = c.type == ColumnType::OptionalFloat ? Repetition::Optional : Repetition::Required;
     if (c.type == ColumnType::String) {
       leaf.converted_type = ConvertedType::Utf8;
       leaf.logical_type = 1;
@@ -135,13 +136,16 @@ struct Writer::Column {
   };
   ColumnSpec spec;
   int depth = 0;
+  int max_definition = 0;  // depth, or 1 for a nullable flat column
   size_t page_reserve = 0;
   HybridEncoder repetition, definition;
   ByteBuffer values;                    // the open page's values staged from earlier batches
   std::span<const std::byte> borrowed;  // the open page's values in the current batch, after `values`
   uint64_t page_level_count = 0;        // level entries (or values, for flat columns) in the open page
   uint64_t page_rows = 0;               // rows in the open page (pages end where rows do)
-  std::vector<Page> pages;              // finished pages of the row group, in file order
+  uint64_t page_nulls = 0;              // nulls in the open page (OptionalFloat)
+  int64_t chunk_nulls = 0;
+  std::vector<Page> pages;                          // finished pages of the row group, in file order
   std::vector<std::vector<std::byte>> spare_heads;  // written buffers, for reuse
   std::vector<ByteBuffer> spare_bodies;
   uint64_t chunk_bytes = 0;  // bytes in `pages`
@@ -227,10 +231,11 @@ struct Writer::Column {
     h.type = PageType::DataPageV2;
     h.num_values = static_cast<int32_t>(page_level_count);
     h.num_rows = static_cast<int32_t>(page_rows);
+    h.num_nulls = static_cast<int32_t>(page_nulls);
     h.encoding = Encoding::Plain;
     levels.clear();
-    if (depth > 0) {
-      repetition.finish(levels);
+    if (max_definition > 0) {
+      if (depth > 0) repetition.finish(levels);
       h.repetition_levels_bytes = static_cast<int32_t>(levels.size());
       definition.finish(levels);
       h.definition_levels_bytes = static_cast<int32_t>(levels.size()) - h.repetition_levels_bytes;
@@ -257,8 +262,10 @@ struct Writer::Column {
     chunk_values += static_cast<int64_t>(page_level_count);
     chunk_uncompressed += static_cast<int64_t>(header_bytes + levels.size() + value_bytes);
     values.clear();
+    chunk_nulls += static_cast<int64_t>(page_nulls);
     page_level_count = 0;
     page_rows = 0;
+    page_nulls = 0;
   }
 };
 
@@ -279,9 +286,10 @@ Writer::Writer(const std::filesystem::path& path, std::vector<ColumnSpec> column
     auto c = std::make_unique<Column>();
     c->spec = spec;
     c->depth = list_depth(spec.type);
+    c->max_definition = spec.type == ColumnType::OptionalFloat ? 1 : c->depth;
     c->page_reserve = options_.page_bytes + options_.page_bytes / 2;
     c->repetition.reset(bit_width(static_cast<uint32_t>(c->depth)));
-    c->definition.reset(bit_width(static_cast<uint32_t>(c->depth)));
+    c->definition.reset(bit_width(static_cast<uint32_t>(c->max_definition)));
     columns_.push_back(std::move(c));
   }
   metadata_.schema = schema_for(specs_);
@@ -365,6 +373,20 @@ void Writer::append(uint64_t rows, std::span<const ColumnValues> batch) {
         c.note(v.floats);
         c.borrow(std::as_bytes(v.floats));
         break;
+      case ColumnType::OptionalFloat: {
+        if (v.present.size() != rows) mismatch(v.present.size());
+        uint64_t values = 0;
+        for (uint8_t p : v.present) values += p != 0;
+        if (v.floats.size() != values)
+          throw UsageError(fmt::format("column '{}' ({}) got {} values for {} non-null rows", c.spec.name,
+                                       column_type_name(c.spec.type), v.floats.size(), values),
+                           {path_.string()});
+        for (uint8_t p : v.present) c.definition.add(p != 0, 1);
+        c.page_nulls += rows - values;
+        c.note(v.floats);
+        c.borrow(std::as_bytes(v.floats));
+        break;
+      }
       case ColumnType::Double:
         if (v.doubles.size() != rows) mismatch(v.doubles.size());
         for (double x : v.doubles) c.note(x);
@@ -454,8 +476,8 @@ void Writer::flush_row_group() {
     c.finish_page(options_);
     ColumnMetaData meta;
     meta.type = physical_of(c.spec.type);
-    meta.encodings = c.depth ? std::vector<Encoding>{Encoding::Plain, Encoding::Rle}
-                             : std::vector<Encoding>{Encoding::Plain};
+    meta.encodings = c.max_definition ? std::vector<Encoding>{Encoding::Plain, Encoding::Rle}
+                                      : std::vector<Encoding>{Encoding::Plain};
     meta.path = {c.spec.name};
     for (int level = 0; level < c.depth; ++level) meta.path.insert(meta.path.end(), {"list", "element"});
     meta.codec = options_.codec;
@@ -463,7 +485,7 @@ void Writer::flush_row_group() {
     meta.total_uncompressed_size = c.chunk_uncompressed;
     meta.total_compressed_size = static_cast<int64_t>(c.chunk_bytes);
     meta.data_page_offset = static_cast<int64_t>(file_->size());
-    meta.statistics.null_count = 0;
+    meta.statistics.null_count = c.chunk_nulls;
     if (c.has_stats) {
       std::vector<std::byte> lo, hi;
       switch (c.spec.type) {
@@ -495,6 +517,7 @@ void Writer::flush_row_group() {
     group.total_byte_size += meta.total_uncompressed_size;
     group.columns.push_back(std::move(meta));
     c.chunk_values = 0;
+    c.chunk_nulls = 0;
     c.chunk_uncompressed = 0;
     c.has_stats = false;
     c.min = std::numeric_limits<double>::infinity(), c.max = -std::numeric_limits<double>::infinity();

@@ -1,5 +1,5 @@
 // Writes Parquet files that Spark, pandas/PyArrow and DuckDB read: flat columns (bool, int16,
-// int32, int64, float, double, string), list<float> and list<list<float>> in the standard
+// int32, int64, float, nullable float, double, string), list<float> and list<list<float>> in the standard
 // three-level list layout, in row groups of a target size, with page statistics, Snappy or ZSTD
 // pages and key-value metadata. Rows arrive in column batches; the file appears only on close().
 #pragma once
@@ -17,7 +17,19 @@
 
 namespace trigml::parquet {
 
-enum class ColumnType { Bool, Int16, Int32, Int64, Float, Double, String, FloatList, FloatListList };
+// OptionalFloat: a float or null in each row (an OPTIONAL column with definition levels).
+enum class ColumnType {
+  Bool,
+  Int16,
+  Int32,
+  Int64,
+  Float,
+  OptionalFloat,
+  Double,
+  String,
+  FloatList,
+  FloatListList
+};
 std::string column_type_name(ColumnType type);
 
 struct ColumnSpec {
@@ -31,7 +43,8 @@ struct ColumnValues {
   std::span<const int16_t> int16s;
   std::span<const int32_t> int32s;
   std::span<const int64_t> int64s;
-  std::span<const float> floats;  // Float, and the items of FloatList / FloatListList
+  std::span<const float> floats;     // Float, OptionalFloat's non-null values, the items of the lists
+  std::span<const uint8_t> present;  // OptionalFloat: per row, 1 for a value (the next of floats), 0 for null
   std::span<const double> doubles;
   std::span<const std::string> strings;
   const std::string* repeated_string = nullptr;  // String: the same value in every row

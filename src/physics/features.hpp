@@ -13,39 +13,73 @@
 namespace trigml::physics {
 
 enum class HighLevelFeature {
-  HT, MET, PhiMET, MT, NJets, NBJets, LepPt, LepEta, LepPhi, LepIsoCh, LepIsoGamma, LepIsoNeu, LepCharge, LepIsEle
+  HT,
+  MET,
+  PhiMET,
+  MT,
+  NJets,
+  NBJets,
+  LepPt,
+  LepEta,
+  LepPhi,
+  LepIsoCh,
+  LepIsoGamma,
+  LepIsoNeu,
+  LepCharge,
+  LepIsEle
 };
 inline constexpr size_t kHighLevelFeatures = 14;
 inline constexpr std::array<std::string_view, kHighLevelFeatures> kHighLevelNames = {
-    "HT", "MET", "phiMET", "MT", "nJets", "nBjets", "LepPt", "LepEta", "LepPhi", "LepIsoCh", "LepIsoGamma",
-    "LepIsoNeu", "LepCharge", "LepIsEle"};
+    "HT",     "MET",    "phiMET",   "MT",          "nJets",     "nBjets",    "LepPt",
+    "LepEta", "LepPhi", "LepIsoCh", "LepIsoGamma", "LepIsoNeu", "LepCharge", "LepIsEle"};
 inline constexpr std::array<std::string_view, kHighLevelFeatures> kHighLevelUnits = {
     "GeV", "GeV", "rad", "GeV", "", "", "GeV", "", "rad", "", "", "", "e", ""};
 
 enum class ParticleFeature {
-  Energy, Px, Py, Pz, Pt, Eta, Phi, VertexX, VertexY, VertexZ, ChPFIso, GammaPFIso, NeuPFIso, IsChHad, IsNeuHad,
-  IsGamma, IsEle, IsMu, Charge
+  Energy,
+  Px,
+  Py,
+  Pz,
+  Pt,
+  Eta,
+  Phi,
+  VertexX,
+  VertexY,
+  VertexZ,
+  ChPFIso,
+  GammaPFIso,
+  NeuPFIso,
+  IsChHad,
+  IsNeuHad,
+  IsGamma,
+  IsEle,
+  IsMu,
+  Charge
 };
 inline constexpr size_t kParticleFeatures = 19;
 inline constexpr std::array<std::string_view, kParticleFeatures> kParticleNames = {
-    "Energy", "Px", "Py", "Pz", "Pt", "Eta", "Phi", "vtxX", "vtxY", "vtxZ", "ChPFIso", "GammaPFIso", "NeuPFIso",
-    "isChHad", "isNeuHad", "isGamma", "isEle", "isMu", "Charge"};
+    "Energy",  "Px",         "Py",       "Pz",      "Pt",       "Eta",     "Phi",   "vtxX", "vtxY",  "vtxZ",
+    "ChPFIso", "GammaPFIso", "NeuPFIso", "isChHad", "isNeuHad", "isGamma", "isEle", "isMu", "Charge"};
 inline constexpr std::array<std::string_view, kParticleFeatures> kParticleUnits = {
     "GeV", "GeV", "GeV", "GeV", "GeV", "", "rad", "mm", "mm", "mm", "", "", "", "", "", "", "", "", "e"};
 
-constexpr size_t index(HighLevelFeature f) { return static_cast<size_t>(f); }
-constexpr size_t index(ParticleFeature f) { return static_cast<size_t>(f); }
+constexpr size_t index(HighLevelFeature f) {
+  return static_cast<size_t>(f);
+}
+constexpr size_t index(ParticleFeature f) {
+  return static_cast<size_t>(f);
+}
 
 struct SelectionConfig {
-  double lepton_min_pt = 23;          // GeV, strict
-  double isolation_cone = 0.3;        // ΔR, strict
+  double lepton_min_pt = 23;    // GeV, strict
+  double isolation_cone = 0.3;  // ΔR, strict
   double max_relative_isolation = 0.45;
-  double track_min_pt = 0.5;          // GeV, strict: the track map
-  double photon_min_et = 1;           // GeV, strict
-  double neutral_min_et = 1;          // GeV, strict
-  double jet_min_pt = 30;             // GeV, strict
-  double jet_max_abs_eta = 2.6;       // strict
-  double btag_threshold = 0;          // b-tagged: tag value strictly above this
+  double track_min_pt = 0.5;     // GeV, strict: the track map
+  double photon_min_et = 1;      // GeV, strict
+  double neutral_min_et = 1;     // GeV, strict
+  double jet_min_pt = 30;        // GeV, strict
+  double jet_max_abs_eta = 2.6;  // strict
+  double btag_threshold = 0;     // b-tagged: tag value strictly above this
   double own_track_max_delta_r = 1e-4;
   size_t max_tracks = 450;
   size_t max_photons = 150;
@@ -83,7 +117,8 @@ struct EventFeatures {
 // the particles within the cone's η band.
 class ConeMap {
  public:
-  void build(std::span<const float> pt, std::span<const float> eta, std::span<const float> phi, double min_pt);
+  void build(std::span<const float> pt, std::span<const float> eta, std::span<const float> phi,
+             double min_pt);
   // Σ pT of map entries with ΔR² < cone² around (η, φ), skipping the entry that came from
   // `exclude` (an index into the unfiltered input), if any.
   double sum(double eta, double phi, double cone, int64_t exclude = -1) const;
@@ -93,8 +128,8 @@ class ConeMap {
 
  private:
   std::vector<float> eta_, phi_, pt_;
-  std::vector<uint32_t> source_;     // input index of each η-sorted entry
-  std::vector<uint32_t> in_order_;   // input indices passing the threshold, in input order
+  std::vector<uint32_t> source_;    // input index of each η-sorted entry
+  std::vector<uint32_t> in_order_;  // input indices passing the threshold, in input order
   std::vector<uint32_t> permutation_;
 };
 
@@ -109,6 +144,10 @@ class FeatureBuilder {
   // neutral-hadron and photon isolations cannot be told apart: LepIsoNeu holds their sum and
   // LepIsoGamma is 0.
   Rejection build_without_particles(const EventInput& event, EventFeatures& out);
+  // build() for inputs with particle-flow candidates (Delphes), build_without_particles() otherwise.
+  Rejection select(const EventInput& event, bool particle_flow, EventFeatures& out) {
+    return particle_flow ? build(event, out) : build_without_particles(event, out);
+  }
 
  private:
   struct Candidate {

@@ -173,8 +173,22 @@ void ParticleScaler::finish() {
       stddev[k] = 1;  // a constant feature: centred, not divided
     }
   }
+  repeat_parameters();
+}
+
+void ParticleScaler::repeat_parameters() {
+  constexpr size_t width = physics::kParticleFeatures;
   for (size_t j = 0; j < kBlock; ++j)
     block_mean_[j] = mean[j % width], block_inverse_stddev_[j] = 1 / stddev[j % width];
+}
+
+ParticleScaler ParticleScaler::with_parameters(const std::array<double, physics::kParticleFeatures>& mean,
+                                               const std::array<double, physics::kParticleFeatures>& stddev) {
+  ParticleScaler scaler;
+  scaler.mean = mean;
+  scaler.stddev = stddev;
+  scaler.repeat_parameters();
+  return scaler;
 }
 
 void ParticleScaler::transform(std::span<const float> values, std::span<float> out) const {

@@ -51,6 +51,10 @@ struct ParticleScaler {
   std::array<bool, physics::kParticleFeatures> scaled{};
   uint64_t rows = 0;
   ParticleScaler();
+  // A scaler with recorded parameters (preprocessing.json's): transform() gives the fitted scaler's
+  // values bit for bit, since it uses the same means and the same inverse deviations.
+  static ParticleScaler with_parameters(const std::array<double, physics::kParticleFeatures>& mean,
+                                        const std::array<double, physics::kParticleFeatures>& stddev);
   // Accumulates rows (row-major, 19 floats each); call finish() after the last.
   void accumulate(std::span<const float> rows);
   void finish();
@@ -66,6 +70,7 @@ struct ParticleScaler {
   // Eight rows at a time: a block of 8 × 19 values is a whole number of SIMD vectors, so the
   // loops over it vectorise; the per-feature values are repeated over the block.
   static constexpr size_t kBlock = 8 * physics::kParticleFeatures;
+  void repeat_parameters();  // mean and stddev over the block
   std::array<double, kBlock> block_sum_{}, block_sum_squares_{};
   std::array<double, kBlock> block_mean_{}, block_inverse_stddev_{};
 };

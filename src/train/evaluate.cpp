@@ -14,6 +14,19 @@
 namespace trigml::train {
 namespace fs = std::filesystem;
 
+void probabilities_from_logits(std::span<const float> logits, size_t classes,
+                               std::span<float> probabilities) {
+  for (size_t at = 0; at + classes <= logits.size(); at += classes) {
+    const float* z = &logits[at];
+    float top = z[0];
+    for (size_t k = 1; k < classes; ++k) top = std::max(top, z[k]);
+    double sum = 0;
+    for (size_t k = 0; k < classes; ++k) sum += std::exp(static_cast<double>(z[k] - top));
+    for (size_t k = 0; k < classes; ++k)
+      probabilities[at + k] = static_cast<float>(std::exp(static_cast<double>(z[k] - top)) / sum);
+  }
+}
+
 Predictions predict(model::Classifier& classifier, const PreparedData& data, size_t batch_size,
                     bool progress) {
   const auto start = std::chrono::steady_clock::now();
@@ -40,14 +53,8 @@ Predictions predict(model::Classifier& classifier, const PreparedData& data, siz
     for (size_t i = 0; i < labels.size(); ++i) {
       const size_t row = static_cast<size_t>(rows[i]);
       out.labels[row] = labels[i];
-      const float* z = &logits[i * classes];
-      float top = z[0];
-      for (size_t k = 1; k < classes; ++k) top = std::max(top, z[k]);
-      double sum = 0;
-      for (size_t k = 0; k < classes; ++k) sum += std::exp(static_cast<double>(z[k] - top));
-      for (size_t k = 0; k < classes; ++k)
-        out.probabilities[row * classes + k] =
-            static_cast<float>(std::exp(static_cast<double>(z[k] - top)) / sum);
+      probabilities_from_logits(std::span(logits).subspan(i * classes, classes), classes,
+                                std::span(out.probabilities).subspan(row * classes, classes));
     }
     bar.advance(labels.size());
   }

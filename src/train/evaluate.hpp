@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ struct Predictions {
   std::vector<float> probabilities;  // events × classes, row-major
   double seconds = 0;                // inference, data loading included
 };
+
+// Softmax of each row of `logits` (events × classes) into `probabilities` (the same size), in double
+// precision after subtracting the row's largest logit.
+void probabilities_from_logits(std::span<const float> logits, size_t classes, std::span<float> probabilities);
 
 Predictions predict(model::Classifier& classifier, const PreparedData& data, size_t batch_size,
                     bool progress);

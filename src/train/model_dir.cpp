@@ -93,6 +93,16 @@ model::Classifier load_classifier(const ModelDirectory& directory) {
   return classifier;
 }
 
+std::string weight_digest(const model::Classifier& classifier) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const auto& parameter : classifier.parameters()) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(parameter.values.data());
+    for (size_t i = 0; i < parameter.values.size() * sizeof(float); ++i)
+      hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
+  }
+  return fmt::format("{:016x}", hash);
+}
+
 namespace {
 std::vector<std::string> names(const nlohmann::json& features) {
   std::vector<std::string> out;

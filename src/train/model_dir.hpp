@@ -29,6 +29,8 @@ struct ModelDirectory {
 ModelDirectory read_model_directory(const std::filesystem::path& path);
 // The classifier with the directory's weights.
 model::Classifier load_classifier(const ModelDirectory& directory);
+// FNV-1a over the bytes of every parameter, in order: equal weights, equal digests (16 hex digits).
+std::string weight_digest(const model::Classifier& classifier);
 
 // Throws UsageError unless the data were prepared with the same features, feature order, classes
 // and fitted scaler parameters as the model's training data.

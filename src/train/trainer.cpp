@@ -142,17 +142,6 @@ void save_atomically(const fs::path& path, Save&& save) {
   fs::rename(temporary, path);
 }
 
-// FNV-1a over the bytes of every parameter, in order: equal weights, equal digests.
-std::string weight_digest(const model::Classifier& classifier) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const auto& parameter : classifier.parameters()) {
-    const auto* bytes = reinterpret_cast<const unsigned char*>(parameter.values.data());
-    for (size_t i = 0; i < parameter.values.size() * sizeof(float); ++i)
-      hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
-  }
-  return fmt::format("{:016x}", hash);
-}
-
 std::string history_lines(const std::vector<EpochRecord>& history) {
   std::string text;
   for (const auto& r : history) text += to_json(r).dump() + "\n";

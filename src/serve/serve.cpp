@@ -1,0 +1,197 @@
+#include "serve/serve.hpp"
+
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <thread>
+
+#include "common/error.hpp"
+#include "ingest/event_reader.hpp"
+#include "ingest/ingest.hpp"
+#include "io/url.hpp"
+#include "physics/event.hpp"
+#include "score/decider.hpp"
+#include "serve/event_format.hpp"
+#include "serve/kafka.hpp"
+
+namespace trigml::serve {
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+void request_stop(int) {
+  stop_requested = true;
+}
+
+// SIGTERM and SIGINT set stop_requested (the loops check it) instead of ending the process.
+void catch_stop_signals() {
+  stop_requested = false;
+  struct sigaction action {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+void print_bootstrap(const EmbeddedBroker& broker) {
+  std::printf("bootstrap: %s\n", broker.bootstrap().c_str());
+  std::fflush(stdout);
+}
+
+std::string_view key_of(const rd_kafka_message_t& m) {
+  return {static_cast<const char*>(m.key), m.key_len};
+}
+std::string_view value_of(const rd_kafka_message_t& m) {
+  return {static_cast<const char*>(m.payload), m.len};
+}
+
+}  // namespace
+
+void LatencyHistogram::add(double milliseconds) {
+  const double bin = std::max(0.0, milliseconds) / kBinMs;
+  ++counts[std::min(kBins - 1, static_cast<size_t>(bin))];
+  ++total;
+}
+
+double LatencyHistogram::quantile(double q) const {
+  const auto wanted = static_cast<uint64_t>(std::ceil(q * static_cast<double>(total)));
+  uint64_t seen = 0;
+  for (size_t b = 0; b < kBins; ++b)
+    if ((seen += counts[b]) >= std::max<uint64_t>(wanted, 1)) return static_cast<double>(b + 1) * kBinMs;
+  return static_cast<double>(kBins) * kBinMs;
+}
+
+void run_broker() {
+  catch_stop_signals();
+  EmbeddedBroker broker;
+  print_bootstrap(broker);
+  while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+uint64_t run_produce(const ProduceOptions& o) {
+  if (o.brokers.empty()) throw UsageError("--brokers is required (trigml broker prints one)");
+  if (o.rate < 0) throw UsageError("--rate must not be negative");
+  catch_stop_signals();
+  const ingest::SchemaMapping schema = ingest::schema_by_name(o.schema);
+  if (!schema.has_particles())
+    throw UsageError("produce replays Delphes-like inputs (particle-flow candidates); the schema has none");
+  Producer producer(o.brokers);
+  physics::Event event;
+  physics::EventInput in;
+  uint64_t produced = 0;
+  const auto start = std::chrono::steady_clock::now();
+  constexpr uint64_t kChunk = 1000;
+  for (const auto& pattern : o.inputs)
+    for (const auto& file : ingest::expand_inputs(pattern)) {
+      const std::string source = io::printable_location(file);
+      ingest::EventReader reader(file, schema);
+      for (uint64_t first = 0; first < reader.entries() && !stop_requested; first += kChunk) {
+        const uint64_t last = std::min(reader.entries(), first + kChunk);
+        reader.load(first, last);
+        for (uint64_t e = first; e < last && !stop_requested; ++e) {
+          if (o.rate > 0)
+            std::this_thread::sleep_until(
+                start + std::chrono::duration<double>(static_cast<double>(produced) / o.rate));
+          reader.event(e - first, in);
+          event.assign(in);
+          const std::string id = source + ":" + std::to_string(e);
+          producer.produce(o.topic, id, encode_event(id, event));
+          ++produced;
+        }
+      }
+    }
+  producer.flush();
+  return produced;
+}
+
+ServeCounters run_serve(const ServeOptions& o) {
+  if (o.batch_size == 0) throw UsageError("--batch-size must be at least 1");
+  if (!(o.max_wait_ms >= 0)) throw UsageError("--max-wait-ms must not be negative");
+  catch_stop_signals();
+  const train::ModelDirectory model = train::read_model_directory(o.model);
+  score::Decider decider(model,
+                         score::AcceptRule::parse(o.accept.empty() ? score::kDefaultAcceptRule : o.accept));
+  std::optional<EmbeddedBroker> embedded;
+  std::string brokers = o.brokers;
+  if (brokers.empty()) {
+    embedded.emplace();
+    brokers = embedded->bootstrap();
+    print_bootstrap(*embedded);
+  }
+  Producer producer(brokers);
+  Consumer consumer(brokers, o.group, o.input_topic);
+  std::fprintf(stderr, "trigml serve: %s from '%s' to '%s' (dead letters to '%s'), group '%s'\n",
+               decider.model_id().c_str(), o.input_topic.c_str(), o.output_topic.c_str(),
+               o.dead_letter_topic.c_str(), o.group.c_str());
+
+  ServeCounters counters;
+  std::vector<Message> batch;
+  std::vector<physics::Event> events(o.batch_size);
+  std::vector<physics::EventInput> inputs;
+  std::vector<std::string> ids;
+  std::vector<score::Decision> decisions(o.batch_size);
+  const auto max_wait = std::chrono::duration<double, std::milli>(o.max_wait_ms);
+  while (!stop_requested) {
+    batch.clear();
+    if (Message first = consumer.poll(std::chrono::milliseconds(100))) batch.push_back(std::move(first));
+    if (batch.empty()) continue;
+    const auto batch_start = std::chrono::steady_clock::now();
+    const auto deadline = std::chrono::steady_clock::now() + max_wait;
+    while (batch.size() < o.batch_size) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      Message next = consumer.poll(std::max(left, std::chrono::milliseconds(0)));
+      if (next)
+        batch.push_back(std::move(next));
+      else if (std::chrono::steady_clock::now() >= deadline)
+        break;
+    }
+    inputs.clear();
+    ids.clear();
+    for (const Message& m : batch) {
+      ++counters.events_in;
+      physics::Event& event = events[inputs.size()];
+      DecodeResult decoded = decode_event(value_of(*m), event);
+      if (decoded.bad) {
+        switch (*decoded.bad) {
+          case BadMessage::InvalidJson: ++counters.invalid_json; break;
+          case BadMessage::MissingField: ++counters.missing_field; break;
+          case BadMessage::NotANumber: ++counters.not_a_number; break;
+        }
+        producer.produce(o.dead_letter_topic, key_of(*m), value_of(*m),
+                         {{"trigml.reason", decoded.reason},
+                          {"trigml.kind", to_string(*decoded.bad)},
+                          {"trigml.source",
+                           fmt::format("{}/{}/{}", rd_kafka_topic_name(m->rkt), m->partition, m->offset)}});
+        continue;
+      }
+      inputs.push_back(event.view());
+      ids.push_back(std::move(decoded.event_id));
+    }
+    decider.decide(inputs, true, std::span(decisions).first(inputs.size()));
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      counters.not_selected += !decisions[i].selected();
+      producer.produce(o.output_topic, ids[i], encode_decision(ids[i], decisions[i], decider.model_id()));
+    }
+    // At least once: the offsets move only past what the broker has acknowledged.
+    producer.flush();
+    const auto acknowledged = std::chrono::system_clock::now();
+    consumer.commit(batch);
+    counters.decisions_out += inputs.size();
+    ++counters.batches;
+    counters.busy_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_start).count();
+    const double acknowledged_ms =
+        std::chrono::duration<double, std::milli>(acknowledged.time_since_epoch()).count();
+    for (const Message& m : batch) {
+      rd_kafka_timestamp_type_t type;
+      const int64_t created_ms = rd_kafka_message_timestamp(m.get(), &type);
+      if (created_ms >= 0) counters.latency.add(acknowledged_ms - static_cast<double>(created_ms));
+    }
+  }
+  return counters;
+}
+
+}  // namespace trigml::serve

@@ -180,15 +180,6 @@ std::string array(const std::string& name, const std::vector<float>& values, int
   return out + "};\n";
 }
 
-// [rows][columns] as [columns][rows].
-std::vector<float> transposed(const std::vector<float>& m, int64_t rows, int64_t columns) {
-  std::vector<float> out(m.size());
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < columns; ++c)
-      out[static_cast<size_t>(c * rows + r)] = m[static_cast<size_t>(r * columns + c)];
-  return out;
-}
-
 std::string header(const Network& net, const CppOptions& o) {
   std::string classes;
   for (const auto& c : o.classes) classes += (classes.empty() ? "\"" : ", \"") + c + "\"";

@@ -77,4 +77,12 @@ Network network_from_parameters(const model::ModelConfig& config,
   return net;
 }
 
+std::vector<float> transposed(const std::vector<float>& m, int64_t rows, int64_t columns) {
+  std::vector<float> out(m.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < columns; ++c)
+      out[static_cast<size_t>(c * rows + r)] = m[static_cast<size_t>(r * columns + c)];
+  return out;
+}
+
 }  // namespace trigml::exporter

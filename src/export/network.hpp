@@ -48,4 +48,8 @@ struct Network {
 Network network_from_parameters(const model::ModelConfig& config,
                                 const std::vector<model::NamedParameter>& parameters);
 
+// A row-major [rows, columns] matrix (Keras's kernels) as [columns, rows], as the generated code
+// stores it.
+std::vector<float> transposed(const std::vector<float>& m, int64_t rows, int64_t columns);
+
 }  // namespace trigml::exporter

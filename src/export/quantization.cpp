@@ -60,15 +60,6 @@ std::vector<int64_t> quantised(const FixedArithmetic& fixed, const std::vector<f
   return out;
 }
 
-// Keras's [rows, columns] as the generated code stores it: [columns][rows].
-std::vector<float> transposed(const std::vector<float>& m, int64_t rows, int64_t columns) {
-  std::vector<float> out(m.size());
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < columns; ++c)
-      out[static_cast<size_t>(c * rows + r)] = m[static_cast<size_t>(r * columns + c)];
-  return out;
-}
-
 }  // namespace
 
 struct FixedNetwork::Impl {

@@ -110,33 +110,34 @@ class Reader {
     return key == "MissingET";
   }
 
+  // Finds (collection, member) among `table`'s members and reads it with `read`; `index` counts on
+  // across the tables, so it ends at the member's place in `seen`.
+  template <typename Table, typename Read>
+  static bool read_if_in(const Table& table, const std::string& collection, std::string_view member,
+                         size_t& index, const Read& read) {
+    for (const auto& m : table) {
+      if (collection == m.collection && member == m.member) {
+        read(m);
+        return true;
+      }
+      ++index;
+    }
+    return false;
+  }
+
   template <typename Seen>
   void read_member(Event& event, const std::string& collection, std::string_view member, Seen& seen) {
     size_t index = 0;
-    for (const auto& m : kFloatMembers) {
-      if (collection == m.collection && member == m.member) {
-        list(event.*m.values, m.collection, m.member);
-        seen[index] = true;
-        return;
-      }
-      ++index;
-    }
-    for (const auto& m : kIntMembers) {
-      if (collection == m.collection && member == m.member) {
-        list(event.*m.values, m.collection, m.member);
-        seen[index] = true;
-        return;
-      }
-      ++index;
-    }
-    for (const auto& m : kScalarMembers) {
-      if (collection == m.collection && member == m.member) {
-        const std::string where = fmt::format("{}.{}", m.collection, m.member);
-        event.*m.value = to_float(number_or_fail(where), [&] { return where; });
-        seen[index] = true;
-        return;
-      }
-      ++index;
+    const auto read_list = [&](const auto& m) { list(event.*m.values, m.collection, m.member); };
+    const auto read_scalar = [&](const auto& m) {
+      const std::string where = fmt::format("{}.{}", m.collection, m.member);
+      event.*m.value = to_float(number_or_fail(where), [&] { return where; });
+    };
+    if (read_if_in(kFloatMembers, collection, member, index, read_list) ||
+        read_if_in(kIntMembers, collection, member, index, read_list) ||
+        read_if_in(kScalarMembers, collection, member, index, read_scalar)) {
+      seen[index] = true;
+      return;
     }
     skip_value();
   }

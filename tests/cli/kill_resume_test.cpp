@@ -148,7 +148,7 @@ TEST_F(KillResume, Run) {
   if (run_command(kCli + " --help").output.find("\n  train ") == std::string::npos)
     GTEST_SKIP() << "trigml is built without training (TRIGML_WITH_TORCH=OFF)";
   const fs::path config = work_ / "run.toml", out = work_ / "run-out";
-  std::ofstream(config) << "threads = 1\n[generate]\nevents = 1500\nseed = 5\n[prepare]\nseed = 9\n"
+  std::ofstream(config) << "threads = 1\n[generate]\nevents = 1000\nseed = 5\n[prepare]\nseed = 9\n"
                            "[train]\nmodels = [\"hlf\", \"inclusive\"]\nepochs = 1\nbatch_size = 64\n";
   check({"run", "run " + config.string() + " --out " + out.string(), out, out / "summary.json", ""});
 }

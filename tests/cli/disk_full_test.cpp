@@ -34,11 +34,7 @@ class DiskFull : public ::testing::Test {
   }
   static void TearDownTestSuite() { fs::remove_all(work_); }
 
-  static std::string classes() {
-    return "--class ttbar=" + (work_ / "ttbar.root").string() +
-           " --class wjets=" + (work_ / "wjets.root").string() +
-           " --class qcd=" + (work_ / "qcd.root").string();
-  }
+  static std::string classes() { return trigml::testing::generated_classes(work_); }
   // Runs a trigml command where no file may grow beyond `kilobytes`.
   static CommandResult with_file_limit(int kilobytes, const std::string& arguments) {
     return run_command("bash -c \"trap '' XFSZ; ulimit -f " + std::to_string(kilobytes) + "; exec " + kCli +

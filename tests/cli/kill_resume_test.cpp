@@ -75,11 +75,7 @@ class KillResume : public ::testing::Test {
         0);
   }
   static void TearDownTestSuite() { fs::remove_all(work_); }
-  static std::string classes() {
-    return "--class ttbar=" + (work_ / "ttbar.root").string() +
-           " --class wjets=" + (work_ / "wjets.root").string() +
-           " --class qcd=" + (work_ / "qcd.root").string();
-  }
+  static std::string classes() { return trigml::testing::generated_classes(work_); }
 
   // The uninterrupted run, then for kill points at 15 %, 45 % and 75 % of its duration: kill,
   // check nothing looks finished, resume, compare.

@@ -165,16 +165,7 @@ class Reader {
                         fmt::format("'{}.{}[{}]' is {}, not an integer", collection, member, out.size(), f)};
       }
       out.push_back(static_cast<T>(f));
-      skip_space();
-      if (peek() == ',') {
-        ++at_;
-        continue;
-      }
-      if (peek() == ']') {
-        ++at_;
-        return;
-      }
-      invalid("',' or ']'");
+      if (!more(']')) return;
     }
   }
 
@@ -241,16 +232,7 @@ class Reader {
       if (peek() != ':') invalid("':'");
       ++at_;
       member(std::string_view(key));
-      skip_space();
-      if (peek() == ',') {
-        ++at_;
-        continue;
-      }
-      if (peek() == '}') {
-        ++at_;
-        return;
-      }
-      invalid("',' or '}'");
+      if (!more('}')) return;
     }
   }
 
@@ -334,16 +316,7 @@ class Reader {
         }
         while (true) {
           skip_value();
-          skip_space();
-          if (peek() == ',') {
-            ++at_;
-            continue;
-          }
-          if (peek() == ']') {
-            ++at_;
-            return;
-          }
-          invalid("',' or ']'");
+          if (!more(']')) return;
         }
       }
       case '"': string(scratch_); return;
@@ -376,6 +349,18 @@ class Reader {
     while (at_ < text_.size() &&
            (text_[at_] == ' ' || text_[at_] == '\n' || text_[at_] == '\r' || text_[at_] == '\t'))
       ++at_;
+  }
+  // After an element of a list (`close` ']') or an object ('}'): true at a ',' (another follows),
+  // false at `close`; both consumed.
+  bool more(char close) {
+    skip_space();
+    if (peek() == ',') {
+      ++at_;
+      return true;
+    }
+    if (peek() != close) invalid(close == ']' ? "',' or ']'" : "',' or '}'");
+    ++at_;
+    return false;
   }
   [[noreturn]] void invalid(const char* expected) const { invalid(expected, at_); }
   [[noreturn]] void invalid(const char* expected, size_t at) const {

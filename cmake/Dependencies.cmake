@@ -55,7 +55,10 @@ if(TRIGML_WITH_ONNX)
 endif()
 if(TRIGML_WITH_KAFKA)
   pkg_check_modules(RDKAFKA IMPORTED_TARGET rdkafka)
-  if(NOT RDKAFKA_FOUND)
-    message(FATAL_ERROR "librdkafka not found: install librdkafka-dev (scripts/bootstrap) or configure with -DTRIGML_WITH_KAFKA=OFF")
+  # The binary event message (src/serve/event.proto): protobuf's library and protoc.
+  find_package(Protobuf QUIET)
+  if(NOT RDKAFKA_FOUND OR NOT Protobuf_FOUND OR NOT TARGET protobuf::protoc)
+    message(FATAL_ERROR "librdkafka or protobuf not found: install librdkafka-dev, libprotobuf-dev and "
+                        "protobuf-compiler (scripts/bootstrap) or configure with -DTRIGML_WITH_KAFKA=OFF")
   endif()
 endif()

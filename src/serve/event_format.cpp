@@ -9,61 +9,15 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/error.hpp"
+#include "serve/event_members.hpp"
+
 namespace trigml::serve {
 
 namespace {
 
 using physics::Event;
-
-// Every list the features read: collection, member, and where it goes. One table for encoding and
-// decoding.
-struct FloatMember {
-  const char* collection;
-  const char* member;
-  std::vector<float> Event::*values;
-};
-struct IntMember {
-  const char* collection;
-  const char* member;
-  std::vector<int32_t> Event::*values;
-};
-const FloatMember kFloatMembers[] = {{"Electron", "PT", &Event::electron_pt},
-                                     {"Electron", "Eta", &Event::electron_eta},
-                                     {"Electron", "Phi", &Event::electron_phi},
-                                     {"MuonTight", "PT", &Event::muon_pt},
-                                     {"MuonTight", "Eta", &Event::muon_eta},
-                                     {"MuonTight", "Phi", &Event::muon_phi},
-                                     {"Jet", "PT", &Event::jet_pt},
-                                     {"Jet", "Eta", &Event::jet_eta},
-                                     {"Jet", "BTag", &Event::jet_btag},
-                                     {"EFlowTrack", "PT", &Event::track_pt},
-                                     {"EFlowTrack", "Eta", &Event::track_eta},
-                                     {"EFlowTrack", "Phi", &Event::track_phi},
-                                     {"EFlowTrack", "X", &Event::track_x},
-                                     {"EFlowTrack", "Y", &Event::track_y},
-                                     {"EFlowTrack", "Z", &Event::track_z},
-                                     {"EFlowPhoton", "ET", &Event::photon_et},
-                                     {"EFlowPhoton", "Eta", &Event::photon_eta},
-                                     {"EFlowPhoton", "Phi", &Event::photon_phi},
-                                     {"EFlowNeutralHadron", "ET", &Event::neutral_et},
-                                     {"EFlowNeutralHadron", "Eta", &Event::neutral_eta},
-                                     {"EFlowNeutralHadron", "Phi", &Event::neutral_phi}};
-const IntMember kIntMembers[] = {{"Electron", "Charge", &Event::electron_charge},
-                                 {"MuonTight", "Charge", &Event::muon_charge},
-                                 {"EFlowTrack", "Charge", &Event::track_charge}};
-// MissingET: one number each.
-struct ScalarMember {
-  const char* collection;
-  const char* member;
-  float Event::*value;
-};
-const ScalarMember kScalarMembers[] = {{"MissingET", "MET", &Event::met},
-                                       {"MissingET", "Phi", &Event::met_phi}};
-
-struct Failure {
-  BadMessage kind;
-  std::string reason;
-};
+using namespace event_members;
 
 // Reads one message: a JSON object whose members are the table's collections, each an object of
 // numbers or lists of numbers; other members are skipped. Numbers go straight into the event's
@@ -72,9 +26,8 @@ class Reader {
  public:
   explicit Reader(std::string_view text) : text_(text) {}
 
-  void message(
-      Event& event, std::string& event_id, std::string& format, double& version,
-      std::array<bool, std::size(kFloatMembers) + std::size(kIntMembers) + std::size(kScalarMembers)>& seen) {
+  void message(Event& event, std::string& event_id, std::string& format, double& version,
+               std::array<bool, kMembers>& seen) {
     skip_space();
     if (peek() != '{') invalid("a JSON object");
     object([&](std::string_view key) {
@@ -377,11 +330,32 @@ class Reader {
 
 }  // namespace
 
+void event_members::check_lengths(const Event& event) {
+  std::array<std::pair<const char*, size_t>, 8> lengths{};
+  auto same_length = [&](const char* collection, const char* member, size_t n) {
+    for (auto& [name, length] : lengths) {
+      if (!name) {
+        name = collection, length = n;
+        return;
+      }
+      if (std::string_view(name) != collection) continue;
+      if (length != n)
+        throw Failure{BadMessage::MissingField,
+                      fmt::format("'{}.{}' has {} values, the collection's first member {}", collection,
+                                  member, n, length)};
+      return;
+    }
+  };
+  for (const auto& m : kFloatMembers) same_length(m.collection, m.member, (event.*m.values).size());
+  for (const auto& m : kIntMembers) same_length(m.collection, m.member, (event.*m.values).size());
+}
+
 const char* to_string(BadMessage kind) {
   switch (kind) {
     case BadMessage::InvalidJson: return "invalid_json";
     case BadMessage::MissingField: return "missing_field";
     case BadMessage::NotANumber: return "not_a_number";
+    case BadMessage::InvalidProtobuf: return "invalid_protobuf";
   }
   return "?";
 }
@@ -408,7 +382,7 @@ void append_key(std::string& out, const char* name) {
 
 }  // namespace
 
-std::string encode_event(const std::string& event_id, const physics::Event& event) {
+std::string encode_event_json(const std::string& event_id, const physics::Event& event) {
   // Written directly rather than through a JSON tree: the floats in their shortest form keep the
   // messages half as long (the embedded broker keeps a few MB per partition).
   std::string out = fmt::format(R"({{"format":"{}","version":{},"event_id":{})", kEventFormat, kEventVersion,
@@ -450,12 +424,12 @@ std::string encode_event(const std::string& event_id, const physics::Event& even
   return out;
 }
 
-DecodeResult decode_event(std::string_view text, physics::Event& event) {
+DecodeResult decode_event_json(std::string_view text, physics::Event& event) {
   DecodeResult result;
   try {
     std::string format;
     double version = 0;
-    std::array<bool, std::size(kFloatMembers) + std::size(kIntMembers) + std::size(kScalarMembers)> seen{};
+    std::array<bool, kMembers> seen{};
     Reader(text).message(event, result.event_id, format, version, seen);
     if (result.event_id.empty())
       throw Failure{BadMessage::MissingField, "missing field 'event_id' (a string)"};
@@ -470,24 +444,7 @@ DecodeResult decode_event(std::string_view text, physics::Event& event) {
     for (const auto& m : kFloatMembers) require(m.collection, m.member);
     for (const auto& m : kIntMembers) require(m.collection, m.member);
     for (const auto& m : kScalarMembers) require(m.collection, m.member);
-    // The members of a collection describe the same objects: as many values as its first member.
-    std::array<std::pair<const char*, size_t>, 8> lengths{};
-    auto same_length = [&](const char* collection, const char* member, size_t n) {
-      for (auto& [name, length] : lengths) {
-        if (!name) {
-          name = collection, length = n;
-          return;
-        }
-        if (std::string_view(name) != collection) continue;
-        if (length != n)
-          throw Failure{BadMessage::MissingField,
-                        fmt::format("'{}.{}' has {} values, the collection's first member {}", collection,
-                                    member, n, length)};
-        return;
-      }
-    };
-    for (const auto& m : kFloatMembers) same_length(m.collection, m.member, (event.*m.values).size());
-    for (const auto& m : kIntMembers) same_length(m.collection, m.member, (event.*m.values).size());
+    check_lengths(event);
   } catch (const Failure& f) {
     result.bad = f.kind;
     result.reason = f.reason;
@@ -501,6 +458,22 @@ DecodeResult decode_event(std::string_view text, physics::Event& event) {
       }
   }
   return result;
+}
+
+EventEncoding parse_event_encoding(const std::string& name) {
+  if (name == "json") return EventEncoding::Json;
+  if (name == "protobuf") return EventEncoding::Protobuf;
+  throw UsageError(fmt::format("unknown event format '{}': expected json or protobuf", name));
+}
+
+std::string encode_event(const std::string& event_id, const physics::Event& event, EventEncoding encoding) {
+  return encoding == EventEncoding::Protobuf ? encode_event_protobuf(event_id, event)
+                                             : encode_event_json(event_id, event);
+}
+
+DecodeResult decode_event(std::string_view message, physics::Event& event, EventEncoding encoding) {
+  return encoding == EventEncoding::Protobuf ? decode_event_protobuf(message, event)
+                                             : decode_event_json(message, event);
 }
 
 std::string encode_decision(const std::string& event_id, const score::Decision& d,

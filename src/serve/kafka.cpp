@@ -53,6 +53,15 @@ std::string EmbeddedBroker::bootstrap() const {
   return rd_kafka_mock_cluster_bootstraps(cluster_);
 }
 
+void EmbeddedBroker::set_up(bool up) {
+  constexpr int32_t kBroker = 1;  // the cluster's only broker
+  const rd_kafka_resp_err_t err =
+      up ? rd_kafka_mock_broker_set_up(cluster_, kBroker) : rd_kafka_mock_broker_set_down(cluster_, kBroker);
+  if (err)
+    throw IoError(
+        fmt::format("cannot take the embedded broker {}: {}", up ? "up" : "down", rd_kafka_err2str(err)));
+}
+
 Producer::Producer(const std::string& brokers, const Settings& settings) {
   rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", brokers},
                                      {"acks", "all"},
@@ -169,6 +178,16 @@ void Consumer::commit(const std::vector<Message>& messages) {
   const rd_kafka_resp_err_t err = rd_kafka_commit(handle_, offsets, 0);
   rd_kafka_topic_partition_list_destroy(offsets);
   if (err) throw IoError(fmt::format("cannot commit the consumer offsets: {}", rd_kafka_err2str(err)));
+}
+
+std::string_view header_value(const rd_kafka_message_t& message, const char* name) {
+  rd_kafka_headers_t* headers = nullptr;
+  // librdkafka parses the headers on first access; the message owns them.
+  if (rd_kafka_message_headers(&message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  return {static_cast<const char*>(value), size};
 }
 
 int64_t Consumer::lag() {

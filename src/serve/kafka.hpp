@@ -28,6 +28,9 @@ class EmbeddedBroker {
   EmbeddedBroker(const EmbeddedBroker&) = delete;
   EmbeddedBroker& operator=(const EmbeddedBroker&) = delete;
   std::string bootstrap() const;  // "127.0.0.1:PORT"
+  // Down: its connections are dropped and new ones refused (an outage, to rehearse); up: it accepts
+  // them again, with the messages it held.
+  void set_up(bool up);
 
  private:
   rd_kafka_t* handle_ = nullptr;
@@ -61,6 +64,9 @@ class Producer {
 };
 
 using Message = std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)>;
+
+// The value of the message's last header called `name`; empty if it has none.
+std::string_view header_value(const rd_kafka_message_t& message, const char* name);
 
 class Consumer {
  public:

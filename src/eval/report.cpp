@@ -88,6 +88,7 @@ tr.total td { font-weight: bold; background: #f7f7f7; }
 h3 { font-size: 1.05em; margin: 1.3em 0 0.3em; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .note { color: #666; font-size: 0.9em; }
+td .note { white-space: nowrap; }
 .uncertain { color: #a05a00; }
 figure { margin: 1.5em 0; }
 figure img { max-width: 100%; border: 1px solid #e4e4e4; }
@@ -344,8 +345,8 @@ std::string model_section(const nlohmann::json& model_info, const std::vector<Hi
 
 std::string metrics_section(const Metrics& m) {
   std::string html = "<h2>Classification</h2>\n";
-  html += fmt::format("<p>{} events; accuracy (class of highest probability) <b>{:.4f}</b>.</p>\n", m.events,
-                      m.accuracy);
+  html += fmt::format("<p>{} events; accuracy (class of highest probability) <b>{:.4f}</b>.</p>\n",
+                      with_thousands(static_cast<int64_t>(m.events)), m.accuracy);
   html += "<table>\n<tr><th class=\"name\">class (against the rest)</th><th>events</th><th>AUC</th>";
   for (double f : kFalsePositiveTargets)
     html += fmt::format("<th>signal efficiency<br>at FPR {:g}%</th>", f * 100);
@@ -353,7 +354,7 @@ std::string metrics_section(const Metrics& m) {
   bool any_uncertain = false;
   for (const ClassMetrics& c : m.classes) {
     html += fmt::format("<tr><td class=\"name\">{}</td><td>{}</td><td>{:.4f}</td>", escape_html(c.name),
-                        c.events, c.auc);
+                        with_thousands(static_cast<int64_t>(c.events)), c.auc);
     for (const WorkingPoint& p : c.at_fpr) {
       bool uncertain = p.fpr * static_cast<double>(c.roc.negatives) < kFewBackgroundEvents;
       any_uncertain |= uncertain;
@@ -383,7 +384,7 @@ std::string metrics_section(const Metrics& m) {
     html += "<tr><th class=\"name\">" + escape_html(m.class_names[t]) + "</th>";
     for (size_t p = 0; p < m.class_names.size(); ++p)
       html += fmt::format("<td>{:.4f} <span class=\"note\">({})</span></td>", m.confusion_normalized[t][p],
-                          m.confusion[t][p]);
+                          with_thousands(static_cast<int64_t>(m.confusion[t][p])));
     html += "</tr>\n";
   }
   return html + "</table>\n<p class=\"note\">Rows are normalised by the events of their true class.</p>\n";

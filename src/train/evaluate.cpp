@@ -63,6 +63,44 @@ Predictions predict(model::Classifier& classifier, const PreparedData& data, siz
   return out;
 }
 
+nlohmann::json describe_layers(const model::Classifier& classifier) {
+  const model::ModelConfig& c = classifier.config();
+  const bool inclusive = c.architecture == model::Architecture::Inclusive ||
+                         c.architecture == model::Architecture::InclusiveLstm;
+  const std::string dropped = c.dropout > 0 ? fmt::format(", after dropout {:g}", c.dropout) : std::string();
+  nlohmann::json layers = nlohmann::json::array();
+  for (const model::NamedParameter& p : classifier.parameters()) {
+    const size_t dot = p.name.find('.');
+    const std::string module = p.name.substr(0, dot), member = p.name.substr(dot + 1);
+    if (layers.empty() || layers.back()["name"] != module) {
+      std::string kind = "dense, ReLU";
+      if (module == "gru") kind = "GRU, reset-after gates; its last step";
+      if (module == "lstm") kind = "LSTM; its last step";
+      if (module == "out") kind = "dense, softmax";
+      layers.push_back({{"name", module}, {"kind", kind}, {"parameters", 0}});
+    }
+    nlohmann::json& layer = layers.back();
+    int64_t values = 1;
+    for (int64_t extent : p.shape) values *= extent;
+    layer["parameters"] = layer["parameters"].get<int64_t>() + values;
+    // Dense weights are torch's [out, in]; a recurrent input kernel is Keras's [in, gates × units].
+    if (member == "weight" && p.shape.size() == 2) {
+      layer["outputs"] = p.shape[0];
+      std::string inputs = std::to_string(p.shape[1]);
+      if (module == "dense0") inputs += " high-level features";
+      if (module == "head" && inclusive)
+        inputs = fmt::format("{} (recurrent) + {} high-level features{}", c.recurrent_units, c.hlf_features,
+                             dropped);
+      if (module == "out" && c.architecture == model::Architecture::Particles) inputs += dropped;
+      layer["inputs"] = inputs;
+    } else if (member == "kernel" && p.shape.size() == 2) {
+      layer["outputs"] = c.recurrent_units;
+      layer["inputs"] = fmt::format("{} features per particle", p.shape[0]);
+    }
+  }
+  return layers;
+}
+
 nlohmann::json evaluate_model(const EvaluateOptions& o) {
   if (o.out.empty()) throw UsageError("--out is required");
   if (o.batch_size < 1) throw UsageError("--batch-size must be at least 1");
@@ -86,6 +124,7 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
   nlohmann::json model_info = directory.info;
   model_info["path"] = fs::absolute(directory.path).lexically_normal().string();
   model_info["evaluated_on"] = fs::absolute(dataset).lexically_normal().string();
+  model_info["layers"] = describe_layers(classifier);
   model_info["inference_events_per_second"] = static_cast<double>(data.events()) / predictions.seconds;
 
   const fs::path partial = o.out.string() + ".partial";

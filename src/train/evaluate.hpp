@@ -29,6 +29,12 @@ void probabilities_from_logits(std::span<const float> logits, size_t classes, st
 Predictions predict(model::Classifier& classifier, const PreparedData& data, size_t batch_size,
                     bool progress);
 
+// The network's layers for the report's architecture table, in the order data flows through them:
+// one per module of Classifier::parameters() ("gru.kernel" belongs to "gru"), each
+// {"name", "kind", "inputs" (text), "outputs", "parameters"}; the parameters add up to
+// parameter_count().
+nlohmann::json describe_layers(const model::Classifier& classifier);
+
 struct EvaluateOptions {
   std::filesystem::path model;  // a model directory (trigml train)
   std::filesystem::path data;   // a prepare output directory (its test/ is used) or a prepared dataset

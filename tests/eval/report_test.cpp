@@ -1,5 +1,6 @@
 // The report directory: metrics.json, valid PNG figures, a self-contained report.html embedding
-// exactly those figures, the history reader's errors, and no partial files when writing fails.
+// exactly those figures, the model as tables with rounded numbers, a page no wider than a 1280-pixel
+// window in Chromium, the history reader's errors, and no partial files when writing fails.
 #include "eval/report.hpp"
 
 #include <fmt/format.h>
@@ -8,8 +9,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <sstream>
 
 #include "common/error.hpp"
@@ -77,6 +80,33 @@ class ReportTest : public ::testing::Test {
     return rows;
   }
 
+  // model.json of a trained inclusive model as trigml train writes it, with what trigml evaluate
+  // adds; its paths are long, without a place to break them, as a deep directory tree gives.
+  static nlohmann::json inclusive_model_info() {
+    const std::string deep = "/data/" + std::string(120, 'd') + "/trigml-out";
+    nlohmann::json info = nlohmann::json::parse(R"({
+      "format": "trigml-model", "version": 1, "trigml_version": "0.9.0",
+      "architecture": {"architecture": "inclusive", "hlf_features": 14, "particle_features": 19,
+                       "hlf_hidden": [50, 20, 10], "recurrent_units": 50, "head_units": 25, "classes": 3,
+                       "dropout": 0.2, "learning_rate": 0.001, "gradient_clip_norm": 0.0, "seed": 1},
+      "classes": ["qcd", "ttbar", "wjets"], "parameters": 12353,
+      "training": {"train_events": 48937, "validation_events": 5438, "epochs": 12, "best_epoch": 9,
+                   "stopped_early": true, "batch_size": 128, "validation_fraction": 0.1, "patience": 3,
+                   "lr_step_epochs": 2, "lr_gamma": 0.7, "threads": 2, "ranks": 1,
+                   "weight_digests": ["9f0c1d2e3a4b5c6d"]},
+      "layers": [
+        {"name": "gru", "kind": "GRU, reset-after gates; its last step", "inputs": "19 features per particle",
+         "outputs": 50, "parameters": 10650},
+        {"name": "head", "kind": "dense, ReLU", "inputs": "50 (recurrent) + 14 high-level features, after dropout 0.2",
+         "outputs": 25, "parameters": 1625},
+        {"name": "out", "kind": "dense, softmax", "inputs": "25", "outputs": 3, "parameters": 78}],
+      "inference_events_per_second": 48213.456789012345})");
+    info["training"]["data"] = deep + "/prepared/train";
+    info["path"] = deep + "/models/inclusive";
+    info["evaluated_on"] = deep + "/prepared/test";
+    return info;
+  }
+
   fs::path dir_;
 };
 
@@ -130,10 +160,99 @@ TEST_F(ReportTest, WritesMetricsFiguresAndAPageThatEmbedsThem) {
   EXPECT_EQ(html.find("<link"), std::string::npos) << "no external stylesheet";
   EXPECT_NE(html.find("<style>"), std::string::npos);
   EXPECT_NE(html.find("&lt;b&gt;escaped&lt;/b&gt;"), std::string::npos) << "model info is escaped";
-  EXPECT_NE(html.find(fmt::format("{:.6f}", metrics.classes[1].auc)), std::string::npos) << "the AUC table";
+  EXPECT_NE(html.find(fmt::format("{:.4f}", metrics.classes[1].auc)), std::string::npos) << "the AUC table";
   EXPECT_NE(html.find("true \\ predicted"), std::string::npos) << "the confusion matrix";
   for (const auto& entry : fs::directory_iterator(dir_ / "report"))
     EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+}
+
+TEST(ReportNumbers, AreRoundedToMeaningfulDigits) {
+  EXPECT_EQ(with_thousands(0), "0");
+  EXPECT_EQ(with_thousands(999), "999");
+  EXPECT_EQ(with_thousands(1000), "1,000");
+  EXPECT_EQ(with_thousands(12353), "12,353");
+  EXPECT_EQ(with_thousands(-1234567), "-1,234,567");
+  EXPECT_EQ(with_thousands(std::numeric_limits<int64_t>::min()), "-9,223,372,036,854,775,808");
+  EXPECT_EQ(significant(0.0536123), "0.05361");
+  EXPECT_EQ(significant(0.978712), "0.9787");
+  EXPECT_EQ(significant(12.3456), "12.35");
+  EXPECT_EQ(significant(12.3456, 3), "12.3");
+  EXPECT_EQ(significant(0.001), "0.001");
+  EXPECT_EQ(significant(999.96), "1000");
+  EXPECT_EQ(significant(4321.7), "4,322");
+  EXPECT_EQ(significant(48213.456789012345), "48,213");
+  EXPECT_EQ(significant(std::nan("")), "nan");
+  EXPECT_EQ(significant(-std::numeric_limits<double>::infinity()), "-inf");
+}
+
+TEST_F(ReportTest, TheModelReadsAsTablesWithRoundedNumbers) {
+  std::vector<HistoryRow> history = sample_history();
+  for (HistoryRow& r : history) {
+    r.learning_rate = 0.001 * std::pow(0.7, (r.epoch - 1) / 2);
+    r.seconds = 10.0 / 3.0 * r.epoch;
+    r.events_per_second = 9876.54321;
+  }
+  write_report(dir_, sample_metrics(), history, inclusive_model_info());
+  const std::string html = read_file(dir_ / "report.html");
+  const std::string model = html.substr(html.find("<h2>Model</h2>"),
+                                        html.find("<h2>Classification</h2>") - html.find("<h2>Model</h2>"));
+  // The layers with their parameters, and the total the report adds up: the original's 12,353
+  // (10,650 + 1,625 + 78, SparkDLTrigger section 4.3).
+  for (const char* row :
+       {"<td class=\"name\">gru</td><td class=\"text\">GRU, reset-after gates; its last step</td>"
+        "<td class=\"text\">19 features per particle</td><td>50</td><td>10,650</td>",
+        "<td>25</td><td>1,625</td>", "<td>3</td><td>78</td>",
+        "<tr class=\"total\"><td class=\"name\" colspan=\"4\">total</td><td>12,353</td>"})
+    EXPECT_NE(model.find(row), std::string::npos) << row;
+  EXPECT_NE(model.find("<b>inclusive</b> classifier of 3 classes (qcd, ttbar, wjets), 12,353 parameters."),
+            std::string::npos);
+  // The training settings, in words.
+  for (const char* text :
+       {">48,937<", ">5,438 (the last 10 % of the training split)<",
+        ">12 run; the weights kept are epoch 9's", "Adam, learning rate 0.001, × 0.7 every 2 epochs",
+        ">after 3 epochs without a lower validation loss<", ">none<", ">2 per rank, 1 rank<",
+        ">9f0c1d2e3a4b5c6d<", "48,213 events/s", "trigml 0.9.0", "trigml-model, version 1"})
+    EXPECT_NE(model.find(text), std::string::npos) << text;
+  // The history: one row per epoch, the kept epoch marked, 4 significant digits, whole events/s.
+  // Epoch 9: loss 0.5 + 0.6/9 = 0.56667, accuracy 0.85 − 0.3/9 = 0.81667, learning rate
+  // 0.001 · 0.7⁴ = 0.0002401, 30 s.
+  EXPECT_NE(model.find("<tr class=\"best\"><td>9</td><td>0.5667</td><td>0.8167</td>"), std::string::npos);
+  EXPECT_NE(model.find("<td>0.0002401</td><td>30</td><td>9,877</td></tr>"), std::string::npos);
+  // No raw JSON, and no number with more than 4 significant digits after its decimal point
+  // anywhere on the page (base64 has no '.').
+  EXPECT_EQ(model.find("{\""), std::string::npos) << model;
+  std::smatch long_number;
+  EXPECT_FALSE(std::regex_search(html, long_number, std::regex("\\.0*[1-9][0-9]{4,}"))) << long_number.str();
+}
+
+// The page as a user sees it: rendered by headless Chromium in a window 1280 pixels wide, nothing
+// on it reaches past the right edge (scripts/report-screenshot measures every element).
+TEST_F(ReportTest, NothingIsWiderThanA1280PixelWindowInChromium) {
+  if (trigml::testing::run_command("command -v chromium").status != 0)
+    GTEST_SKIP()
+        << "chromium is not installed (Debian's chromium; scripts/bootstrap installs it): the page is "
+           "not rendered";
+  const std::string script = std::string(TRIGML_SOURCE_DIR) + "/scripts/report-screenshot ";
+  // Sixty epochs, every column filled.
+  std::vector<HistoryRow> history(60, sample_history()[0]);
+  for (size_t i = 0; i < history.size(); ++i) {
+    history[i].epoch = static_cast<int>(i + 1);
+    history[i].learning_rate = 0.001;
+    history[i].seconds = 12.5;
+    history[i].events_per_second = 123456.7;
+  }
+  write_report(dir_, sample_metrics(), history, inclusive_model_info());
+  const auto report = trigml::testing::run_command(script + (dir_ / "report.html").string());
+  EXPECT_EQ(report.status, 0) << report.output;
+  EXPECT_NE(report.output.find("in a window 1280 px wide the page is 1280 px wide"), std::string::npos)
+      << report.output;
+
+  // The same check on a page with an unbreakable cell of 400 characters sees it.
+  write_text(dir_ / "wide.html", "<!DOCTYPE html><html><body><table><tr><td>" + std::string(400, 'x') +
+                                     "</td></tr></table></body></html>");
+  const auto wide = trigml::testing::run_command(script + (dir_ / "wide.html").string());
+  EXPECT_EQ(wide.status, 1) << wide.output;
+  EXPECT_NE(wide.output.find("  td reaches "), std::string::npos) << wide.output;
 }
 
 TEST_F(ReportTest, WithoutHistoryThereAreNoTrainingCurves) {

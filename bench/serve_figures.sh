@@ -4,7 +4,8 @@
 # score: events/s on one thread (CPU time, model loading included) over the three generated files
 # listed five times; serve: throughput while busy with events produced as fast as possible, then the
 # latency from a message's timestamp to its decision's acknowledgement with events produced at
-# 1,000 events/s (LATENCY_RATE), for the micro-batch settings given in SERVE_SETTINGS.
+# 1,000 events/s (LATENCY_RATE), for the micro-batch settings given in SERVE_SETTINGS, the events in
+# FORMAT (json or protobuf; default json).
 set -euo pipefail
 build=$(realpath "${1:?usage: bench/serve_figures.sh BUILD_DIR [EVENTS_PER_FILE]}")
 events=${2:-400}
@@ -51,11 +52,11 @@ serve_run() {  # label, produce rate (0: as fast as possible), serve options...
   serve=$!
   pids+=($serve)
   sleep 8  # joined the group
-  "$trigml" produce @inputs.txt --brokers "$brokers" --topic "$topic" --rate "$rate" >/dev/null
+  "$trigml" produce @inputs.txt --brokers "$brokers" --topic "$topic" --rate "$rate" --format "${FORMAT:-json}" >/dev/null
   sleep 3
   kill -TERM "$serve"
   wait "$serve" || true
-  echo "== serve $label ($*), produced at ${rate} events/s (0: as fast as possible)"
+  echo "== serve $label ($*), ${FORMAT:-json} produced at ${rate} events/s (0: as fast as possible)"
   tail -n 2 "serve-$label.log"
 }
 serve_run saturation 0 --batch-size 256 --max-wait-ms 5

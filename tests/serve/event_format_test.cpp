@@ -11,6 +11,8 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "common/run_command.hpp"
 #include "serve/event.pb.h"
@@ -80,6 +82,23 @@ TEST(EventFormat, ReadsAnyJsonLayout) {
   EXPECT_EQ(out.muon_charge, std::vector<int32_t>{-1});
 }
 
+struct BadCase {
+  std::string message;
+  serve::BadMessage kind;
+  std::string reason;  // how the reason starts
+};
+
+void expect_each_bad(const std::vector<BadCase>& cases,
+                     serve::DecodeResult (*decode)(std::string_view, physics::Event&)) {
+  for (const BadCase& c : cases) {
+    physics::Event out;
+    const auto decoded = decode(c.message, out);
+    ASSERT_TRUE(decoded.bad) << c.reason;
+    EXPECT_EQ(*decoded.bad, c.kind) << decoded.reason;
+    EXPECT_TRUE(decoded.reason.starts_with(c.reason)) << decoded.reason << " | expected " << c.reason;
+  }
+}
+
 TEST(EventFormat, TellsBadMessagesApart) {
   const std::string good = serve::encode_event_json("e:1", sample());
   auto replaced = [&](const std::string& from, const std::string& to) {
@@ -88,39 +107,30 @@ TEST(EventFormat, TellsBadMessagesApart) {
     EXPECT_NE(at, std::string::npos) << from;
     return text.replace(at, from.size(), to);
   };
-  struct Case {
-    std::string text;
-    serve::BadMessage kind;
-    std::string reason;
-  };
-  const Case cases[] = {
-      {good.substr(0, good.size() / 2), serve::BadMessage::InvalidJson,
-       "invalid JSON: the message ends at byte"},
-      {"[1, 2]", serve::BadMessage::InvalidJson, "invalid JSON at byte 0: expected a JSON object"},
-      {good + "x", serve::BadMessage::InvalidJson, "invalid JSON at byte"},
-      {replaced("\"MET\":41.2", "\"MET\":NaN"), serve::BadMessage::InvalidJson, "invalid JSON at byte"},
-      {replaced(",\"BTag\":[1,0]", ""), serve::BadMessage::MissingField, "missing field 'Jet.BTag'"},
-      {replaced("\"event_id\":\"e:1\",", ""), serve::BadMessage::MissingField,
-       "missing field 'event_id' (a string)"},
-      {replaced("\"version\":1", "\"version\":2"), serve::BadMessage::MissingField, "expected \"format\""},
-      {replaced("\"Charge\":[-1,1]", "\"Charge\":[-1]"), serve::BadMessage::MissingField,
-       "'Electron.Charge' has 1 values, the collection's first member 2"},
-      {replaced("\"MET\":41.2", "\"MET\":\"NaN\""), serve::BadMessage::NotANumber,
-       "'MissingET.MET' is string, not a number"},
-      {replaced("\"MET\":41.2", "\"MET\":null"), serve::BadMessage::NotANumber,
-       "'MissingET.MET' is null, not a number"},
-      {replaced("\"MET\":41.2", "\"MET\":1e400"), serve::BadMessage::NotANumber,
-       "'MissingET.MET' is inf, not a finite float"},
-      {replaced("\"Charge\":[-1,1]", "\"Charge\":[-1,0.5]"), serve::BadMessage::NotANumber,
-       "'Electron.Charge[1]' is 0.5, not an integer"},
-  };
-  for (const Case& c : cases) {
-    physics::Event out;
-    const auto decoded = serve::decode_event_json(c.text, out);
-    ASSERT_TRUE(decoded.bad) << c.text;
-    EXPECT_EQ(*decoded.bad, c.kind) << decoded.reason;
-    EXPECT_TRUE(decoded.reason.starts_with(c.reason)) << decoded.reason << " | expected " << c.reason;
-  }
+  expect_each_bad(
+      {
+          {good.substr(0, good.size() / 2), serve::BadMessage::InvalidJson,
+           "invalid JSON: the message ends at byte"},
+          {"[1, 2]", serve::BadMessage::InvalidJson, "invalid JSON at byte 0: expected a JSON object"},
+          {good + "x", serve::BadMessage::InvalidJson, "invalid JSON at byte"},
+          {replaced("\"MET\":41.2", "\"MET\":NaN"), serve::BadMessage::InvalidJson, "invalid JSON at byte"},
+          {replaced(",\"BTag\":[1,0]", ""), serve::BadMessage::MissingField, "missing field 'Jet.BTag'"},
+          {replaced("\"event_id\":\"e:1\",", ""), serve::BadMessage::MissingField,
+           "missing field 'event_id' (a string)"},
+          {replaced("\"version\":1", "\"version\":2"), serve::BadMessage::MissingField,
+           "expected \"format\""},
+          {replaced("\"Charge\":[-1,1]", "\"Charge\":[-1]"), serve::BadMessage::MissingField,
+           "'Electron.Charge' has 1 values, the collection's first member 2"},
+          {replaced("\"MET\":41.2", "\"MET\":\"NaN\""), serve::BadMessage::NotANumber,
+           "'MissingET.MET' is string, not a number"},
+          {replaced("\"MET\":41.2", "\"MET\":null"), serve::BadMessage::NotANumber,
+           "'MissingET.MET' is null, not a number"},
+          {replaced("\"MET\":41.2", "\"MET\":1e400"), serve::BadMessage::NotANumber,
+           "'MissingET.MET' is inf, not a finite float"},
+          {replaced("\"Charge\":[-1,1]", "\"Charge\":[-1,0.5]"), serve::BadMessage::NotANumber,
+           "'Electron.Charge[1]' is 0.5, not an integer"},
+      },
+      serve::decode_event_json);
 }
 
 TEST(EventFormat, TellsBadProtobufMessagesApart) {
@@ -131,38 +141,29 @@ TEST(EventFormat, TellsBadProtobufMessagesApart) {
     change(message);
     return message.SerializeAsString();
   };
-  struct Case {
-    std::string bytes;
-    serve::BadMessage kind;
-    std::string reason;
-  };
   const std::string bytes = good.SerializeAsString();
-  const Case cases[] = {
-      {bytes.substr(0, bytes.size() / 2), serve::BadMessage::InvalidProtobuf,
-       "not a protobuf trigml.serve.v1.Event"},
-      {serve::encode_event_json("e:1", sample()), serve::BadMessage::InvalidProtobuf,
-       "not a protobuf trigml.serve.v1.Event"},
-      {changed([](auto& m) { m.clear_jet(); }), serve::BadMessage::MissingField, "missing field 'Jet'"},
-      {changed([](auto& m) { m.clear_event_id(); }), serve::BadMessage::MissingField,
-       "missing field 'event_id' (a string)"},
-      {changed([](auto& m) { m.set_version(2); }), serve::BadMessage::MissingField,
-       "expected version 1, not 2"},
-      {changed([](auto& m) { m.mutable_missinget()->clear_met(); }), serve::BadMessage::MissingField,
-       "missing field 'MissingET.MET'"},
-      {changed([](auto& m) { m.mutable_jet()->clear_btag(); }), serve::BadMessage::MissingField,
-       "'Jet.BTag' has 0 values, the collection's first member 2"},
-      {changed([](auto& m) { m.mutable_eflowtrack()->set_z(0, std::numeric_limits<float>::quiet_NaN()); }),
-       serve::BadMessage::NotANumber, "'EFlowTrack.Z[0]' is nan, not a finite float"},
-      {changed([](auto& m) { m.mutable_missinget()->set_phi(-std::numeric_limits<float>::infinity()); }),
-       serve::BadMessage::NotANumber, "'MissingET.Phi' is -inf, not a finite float"},
-  };
-  for (const Case& c : cases) {
-    physics::Event out;
-    const auto decoded = serve::decode_event_protobuf(c.bytes, out);
-    ASSERT_TRUE(decoded.bad) << c.reason;
-    EXPECT_EQ(*decoded.bad, c.kind) << decoded.reason;
-    EXPECT_TRUE(decoded.reason.starts_with(c.reason)) << decoded.reason << " | expected " << c.reason;
-  }
+  expect_each_bad(
+      {
+          {bytes.substr(0, bytes.size() / 2), serve::BadMessage::InvalidProtobuf,
+           "not a protobuf trigml.serve.v1.Event"},
+          {serve::encode_event_json("e:1", sample()), serve::BadMessage::InvalidProtobuf,
+           "not a protobuf trigml.serve.v1.Event"},
+          {changed([](auto& m) { m.clear_jet(); }), serve::BadMessage::MissingField, "missing field 'Jet'"},
+          {changed([](auto& m) { m.clear_event_id(); }), serve::BadMessage::MissingField,
+           "missing field 'event_id' (a string)"},
+          {changed([](auto& m) { m.set_version(2); }), serve::BadMessage::MissingField,
+           "expected version 1, not 2"},
+          {changed([](auto& m) { m.mutable_missinget()->clear_met(); }), serve::BadMessage::MissingField,
+           "missing field 'MissingET.MET'"},
+          {changed([](auto& m) { m.mutable_jet()->clear_btag(); }), serve::BadMessage::MissingField,
+           "'Jet.BTag' has 0 values, the collection's first member 2"},
+          {changed(
+               [](auto& m) { m.mutable_eflowtrack()->set_z(0, std::numeric_limits<float>::quiet_NaN()); }),
+           serve::BadMessage::NotANumber, "'EFlowTrack.Z[0]' is nan, not a finite float"},
+          {changed([](auto& m) { m.mutable_missinget()->set_phi(-std::numeric_limits<float>::infinity()); }),
+           serve::BadMessage::NotANumber, "'MissingET.Phi' is -inf, not a finite float"},
+      },
+      serve::decode_event_protobuf);
 }
 
 // Protobuf's Python runtime, with code protoc generates from event.proto (as another producer

@@ -33,6 +33,7 @@ from ._core import (  # noqa: F401
     generate,
     has_training,
     ingest,
+    keep_freed_memory_for_reuse,
     open,
     prepare,
     read_parquet,
@@ -42,6 +43,7 @@ from ._core import (  # noqa: F401
 __all__ = [
     "Error", "FormatError", "UnsupportedError", "NotFoundError", "IoError", "UsageError", "InternalError",
     "File", "Tree", "TreeIterator", "Jagged", "open", "read_parquet", "write_tree", "generate", "ingest", "prepare",
+    "keep_freed_memory_for_reuse",
     "has_training", "__version__",
 ]
 

@@ -85,6 +85,9 @@ def read_parquet(path: PathLike, columns: Optional[Sequence[str]] = None, as_pan
 def write_tree(path: PathLike, name: str, branches: Mapping[str, Array], compression: str = "zlib") -> None:
     """A ROOT file with one TTree of flat and jagged numeric branches, through trigml's writer."""
 
+def keep_freed_memory_for_reuse() -> None:
+    """The command line's allocator setting for this process: freed buffers reused, resident size kept at its peak."""
+
 def generate(out: PathLike, process: str, events: int, seed: int, pileup: float = 20.0, threads: int = 1,
              progress: bool = True) -> None:
     """Simulated events of one process into a Delphes-like ROOT file (trigml generate)."""

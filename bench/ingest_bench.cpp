@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "common/allocator.hpp"
 #include "decompress_baseline.hpp"
 #include "gen/delphes_output.hpp"
 #include "ingest/event_reader.hpp"
@@ -89,6 +90,22 @@ void ingest_events(benchmark::State& state, rootio::Compression compression) {
       static_cast<double>(counts.selected) / static_cast<double>(counts.read);
 }
 
+// One jagged branch of the whole file, read into a column as trigml's Python module reads it
+// (Tree::read of the branch over every entry): the C++ baseline of bench/python_read_bench.py,
+// with glibc's allocator as it comes or, `reuse`, set as the command line sets it (registered
+// last, since the setting stays for the rest of the process).
+void read_jagged_branch(benchmark::State& state, bool reuse) {
+  if (reuse) keep_freed_memory_for_reuse();
+  auto file = rootio::RootFile::open(generated(rootio::Compression::Zlib));
+  auto tree = rootio::Tree::open(file, "Delphes");
+  const rootio::Branch& branch = tree->branch("EFlowTrack.PT");
+  for (auto _ : state) {
+    rootio::Column column = tree->read(branch, 0, tree->entries());
+    benchmark::DoNotOptimize(column.values.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * tree->entries()));
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(read_ingestion_branches, zlib, rootio::Compression::Zlib)->Unit(benchmark::kMillisecond);
@@ -104,5 +121,7 @@ BENCHMARK_CAPTURE(read_ingestion_branches, uncompressed, rootio::Compression::No
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(ingest_events, zlib, rootio::Compression::Zlib)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(ingest_events, lz4, rootio::Compression::LZ4)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(read_jagged_branch, zlib_default_allocator, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(read_jagged_branch, zlib_reuse_freed_memory, true)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -62,3 +62,18 @@ if(TRIGML_WITH_KAFKA)
                         "protobuf-compiler (scripts/bootstrap) or configure with -DTRIGML_WITH_KAFKA=OFF")
   endif()
 endif()
+if(TRIGML_WITH_PYTHON)
+  # Debian's interpreter, not one earlier on PATH (pyenv, conda): its headers, numpy and pybind11
+  # are the packages scripts/bootstrap installs.
+  set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python interpreter the module is built for")
+  find_package(Python3 COMPONENTS Interpreter Development.Module NumPy)
+  find_package(pybind11 CONFIG QUIET)
+  if(Python3_FOUND AND Python3_NumPy_FOUND AND pybind11_FOUND)
+    # The module is a shared object that links the static subsystem libraries into itself.
+    set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+  else()
+    message(STATUS "Python module left out: install pybind11-dev python3-dev python3-numpy (scripts/bootstrap) "
+                   "or configure with -DTRIGML_WITH_PYTHON=OFF")
+    set(TRIGML_WITH_PYTHON OFF)
+  endif()
+endif()

@@ -66,6 +66,14 @@ class UsageError : public Error {
   using Error::Error;
 };
 
+// The work was stopped from outside before it finished (Ctrl-C in the Python module: see
+// set_interrupt_check in terminal.hpp); whatever it was writing is left unfinished, never renamed
+// into place.
+class InterruptedError : public Error {
+ public:
+  using Error::Error;
+};
+
 // A broken invariant inside trigml itself: always a bug.
 class InternalError : public Error {
  public:

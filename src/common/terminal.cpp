@@ -2,14 +2,23 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/error.hpp"
+
 namespace trigml {
 
+namespace {
+std::atomic<InterruptCheck> interrupt_check{nullptr};
+}  // namespace
+
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+void set_interrupt_check(InterruptCheck check) { interrupt_check.store(check); }
 
 Progress::Progress(std::string label, uint64_t total, std::string unit, bool enabled)
     : label_(std::move(label)),
@@ -23,6 +32,8 @@ Progress::Progress(std::string label, uint64_t total, std::string unit, bool ena
 Progress::~Progress() { finish(); }
 
 void Progress::advance(uint64_t n) {
+  if (InterruptCheck check = interrupt_check.load(std::memory_order_relaxed); check && check())
+    throw InterruptedError(fmt::format("{}: interrupted", label_));
   std::lock_guard lock(mutex_);
   done_ += n;
   auto now = std::chrono::steady_clock::now();

@@ -11,6 +11,13 @@ namespace trigml {
 
 bool stderr_is_terminal();
 
+// A way to stop long work from outside (the Python module's Ctrl-C): while a check is set, every
+// Progress::advance, on whichever thread, asks it and throws InterruptedError when it answers true.
+// The long loops already report progress, so they stop within one unit of their work. The check is
+// called often and from several threads: it must be cheap and thread-safe. nullptr removes it.
+using InterruptCheck = bool (*)();
+void set_interrupt_check(InterruptCheck check);
+
 class Progress {
  public:
   // total == 0 means unknown; unit names what is counted ("events", "files").

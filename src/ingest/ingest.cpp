@@ -226,7 +226,10 @@ IngestSummary run_ingest(const IngestOptions& options) {
   // truncated, unreadable): a failed write (a full disk), a usage or an internal error stops the run.
   auto skips = [&](const Error& e, const Input& input) {
     if (options.on_error != OnError::Skip) return false;
-    if (dynamic_cast<const InternalError*>(&e) || dynamic_cast<const UsageError*>(&e)) return false;
+    // A stop from outside (InterruptedError) stops the whole run, whatever file it came during.
+    if (dynamic_cast<const InternalError*>(&e) || dynamic_cast<const UsageError*>(&e) ||
+        dynamic_cast<const InterruptedError*>(&e))
+      return false;
     const std::string& file = e.context().file;
     return file == input.path || file == io::printable_location(input.path);
   };

@@ -1,13 +1,14 @@
 // The classifiers through trigml::model::Classifier on one thread, batch 128, ~300 particles per
 // event (lengths 280–320, as a length-grouped batch): one training step (batch to tensors, forward,
-// cross-entropy, backward, Adam) and evaluation-mode logits. The recurrent layer alone (oneDNN's
-// forward-training and backward inside autograd, no head, no optimiser) shows what the rest costs.
+// cross-entropy, backward, Adam) and evaluation-mode logits. The recurrent layer alone (gru.hpp
+// forward and backward inside autograd, no head, no optimiser) shows what the rest costs.
 // Times are CPU time of the process (per core with one thread); "events/s" is per CPU-second.
 // bench/model_torch_peer.py runs the same models in PyTorch.
 #include <benchmark/benchmark.h>
 
 #include <random>
 
+#include "model/gru.hpp"
 #include "model/model.hpp"
 #include "model/onednn_rnn.hpp"
 
@@ -98,8 +99,7 @@ void BM_GruLayer(benchmark::State& state) {
   const auto coef = torch::randn({kEvents, h});
   auto step = [&] {
     const auto x = detail::to_time_major(rows, batch.lengths);
-    const auto last =
-        detail::last_step(detail::lbr_gru(x, w, u, detail::lbr_bias(b_in, b_rec)), batch.lengths);
+    const auto last = detail::last_step(detail::gru(x, w, u, b_in, b_rec), batch.lengths);
     (last * coef).sum().backward();
   };
   step();

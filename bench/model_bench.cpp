@@ -53,6 +53,20 @@ void BM_TrainStep(benchmark::State& state, Architecture architecture) {
   count_events(state);
 }
 
+// The inclusive training step on 1 and 2 threads, wall-clock time (the speed-up of one batch shared
+// by the threads; the GRU gives each thread its share of the events through all steps).
+void BM_TrainStepThreads(benchmark::State& state) {
+  trigml::model::set_threads(static_cast<int>(state.range(0)));
+  trigml::model::Classifier model(trigml::model::ModelConfig{});  // inclusive
+  const auto batch = make_batch(kEvents, 280, 320);
+  std::vector<int32_t> labels(kEvents);
+  for (int64_t i = 0; i < kEvents; ++i) labels[i] = static_cast<int32_t>(i % 3);
+  model.train_step(batch, labels);  // buffers allocated
+  for (auto _ : state) benchmark::DoNotOptimize(model.train_step(batch, labels));
+  count_events(state);
+  trigml::model::set_threads(1);
+}
+
 // Length-grouped batches as a trainer hands them out: each of a cycle of batches has its own
 // length (100 … 800 particles, ±20 within a batch; 450 on average), so T changes from step to step.
 // Shows that primitives and buffers are reused across T: a step costs in proportion to its T.
@@ -118,6 +132,7 @@ TRIGML_MODEL_BENCH(BM_TrainStep, inclusive_lstm, Architecture::InclusiveLstm);
 TRIGML_MODEL_BENCH(BM_Inference, hlf, Architecture::Hlf);
 TRIGML_MODEL_BENCH(BM_Inference, inclusive, Architecture::Inclusive);
 TRIGML_MODEL_BENCH(BM_Inference, inclusive_lstm, Architecture::InclusiveLstm);
+BENCHMARK(BM_TrainStepThreads)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_TrainStepMixedLengths)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 BENCHMARK(BM_GruLayer)->Arg(300)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 

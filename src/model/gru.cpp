@@ -10,6 +10,10 @@
 
 #include "model/buffer_pool.hpp"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 // The gate loops are compiled for AVX-512 and AVX2 besides the baseline x86-64 and picked at load
 // time (GCC's and Clang's function multi-versioning): the gates are a third of the arithmetic and
 // the baseline's 4-wide SSE2 would make them the larger part of the time.
@@ -143,10 +147,21 @@ struct Problem {
 // Events are independent: a share of them runs through all steps without waiting for the others.
 constexpr int64_t kMinEventsPerShare = 16;
 
+// A share running on a thread of its own (inside at::parallel_for's OpenMP region) keeps oneDNN's
+// GEMMs on that thread: libgomp here allows nested regions, and GEMMs that fork a team per step
+// oversubscribe the cores (on 2 cores, 2 threads took 2.6 times as long as 1). The thread count is
+// a setting of the region's task, so it ends with the region.
+void gemms_on_this_thread() {
+#ifdef _OPENMP
+  if (omp_in_parallel() != 0) omp_set_num_threads(1);
+#endif
+}
+
 // Forward of events [e0, e1) through all steps. projection [T, N, 3H] = x·W; writes states
 // [T, N, H] and, if gates is not null, the gates [T, N, 4H].
 void forward_share(const Problem& p, int64_t e0, int64_t e1, const float* projection, float* states,
                    float* gates) {
+  gemms_on_this_thread();
   const int64_t rows = e1 - e0, g3 = 3 * p.hidden, n = p.events;
   std::vector<float> gh(static_cast<size_t>(rows * g3), 0.0F);
   const std::vector<float> zero_state(static_cast<size_t>(rows * p.hidden), 0.0F);
@@ -163,6 +178,7 @@ void forward_share(const Problem& p, int64_t e0, int64_t e1, const float* projec
 // Backward of events [e0, e1) through all steps, last to first: dy [T, N, H] the states' gradient.
 void backward_share(const Problem& p, int64_t e0, int64_t e1, const float* dy, const float* states,
                     const float* gates, float* dgx, float* dgh) {
+  gemms_on_this_thread();
   const int64_t rows = e1 - e0, g3 = 3 * p.hidden, n = p.events;
   std::vector<float> dh(static_cast<size_t>(rows * p.hidden), 0.0F);
   const std::vector<float> zero_state(static_cast<size_t>(rows * p.hidden), 0.0F);

@@ -1,13 +1,14 @@
 // The classifiers through trigml::model::Classifier on one thread, batch 128, ~300 particles per
 // event (lengths 280–320, as a length-grouped batch): one training step (batch to tensors, forward,
-// cross-entropy, backward, Adam) and evaluation-mode logits. The recurrent layer alone (oneDNN's
-// forward-training and backward inside autograd, no head, no optimiser) shows what the rest costs.
+// cross-entropy, backward, Adam) and evaluation-mode logits. The recurrent layer alone (gru.hpp
+// forward and backward inside autograd, no head, no optimiser) shows what the rest costs.
 // Times are CPU time of the process (per core with one thread); "events/s" is per CPU-second.
 // bench/model_torch_peer.py runs the same models in PyTorch.
 #include <benchmark/benchmark.h>
 
 #include <random>
 
+#include "model/gru.hpp"
 #include "model/model.hpp"
 #include "model/onednn_rnn.hpp"
 
@@ -50,6 +51,20 @@ void BM_TrainStep(benchmark::State& state, Architecture architecture) {
   model.train_step(batch, labels);  // primitives created, buffers allocated
   for (auto _ : state) benchmark::DoNotOptimize(model.train_step(batch, labels));
   count_events(state);
+}
+
+// The inclusive training step on 1 and 2 threads, wall-clock time (the speed-up of one batch shared
+// by the threads; the GRU gives each thread its share of the events through all steps).
+void BM_TrainStepThreads(benchmark::State& state) {
+  trigml::model::set_threads(static_cast<int>(state.range(0)));
+  trigml::model::Classifier model(trigml::model::ModelConfig{});  // inclusive
+  const auto batch = make_batch(kEvents, 280, 320);
+  std::vector<int32_t> labels(kEvents);
+  for (int64_t i = 0; i < kEvents; ++i) labels[i] = static_cast<int32_t>(i % 3);
+  model.train_step(batch, labels);  // buffers allocated
+  for (auto _ : state) benchmark::DoNotOptimize(model.train_step(batch, labels));
+  count_events(state);
+  trigml::model::set_threads(1);
 }
 
 // Length-grouped batches as a trainer hands them out: each of a cycle of batches has its own
@@ -98,8 +113,7 @@ void BM_GruLayer(benchmark::State& state) {
   const auto coef = torch::randn({kEvents, h});
   auto step = [&] {
     const auto x = detail::to_time_major(rows, batch.lengths);
-    const auto last =
-        detail::last_step(detail::lbr_gru(x, w, u, detail::lbr_bias(b_in, b_rec)), batch.lengths);
+    const auto last = detail::last_step(detail::gru(x, w, u, b_in, b_rec), batch.lengths);
     (last * coef).sum().backward();
   };
   step();
@@ -118,6 +132,7 @@ TRIGML_MODEL_BENCH(BM_TrainStep, inclusive_lstm, Architecture::InclusiveLstm);
 TRIGML_MODEL_BENCH(BM_Inference, hlf, Architecture::Hlf);
 TRIGML_MODEL_BENCH(BM_Inference, inclusive, Architecture::Inclusive);
 TRIGML_MODEL_BENCH(BM_Inference, inclusive_lstm, Architecture::InclusiveLstm);
+BENCHMARK(BM_TrainStepThreads)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_TrainStepMixedLengths)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 BENCHMARK(BM_GruLayer)->Arg(300)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 

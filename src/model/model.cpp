@@ -8,6 +8,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "model/gru.hpp"
 #include "model/onednn_dense.hpp"
 #include "model/onednn_rnn.hpp"
 
@@ -50,7 +51,7 @@ torch::nn::Linear dense(int64_t in, int64_t out) {
   return layer;
 }
 
-// Keras GRU(reset_after=True) on oneDNN: kernel [C, 3H] Glorot-uniform over the whole matrix,
+// Keras GRU(reset_after=True) (gru.hpp): kernel [C, 3H] Glorot-uniform over the whole matrix,
 // recurrent kernel [H, 3H] orthogonal (orthonormal rows, as Keras's Orthogonal on that shape),
 // input and recurrent biases [3H] zero. Gates (z, r, h).
 struct GruImpl : torch::nn::Module {
@@ -68,8 +69,8 @@ struct GruImpl : torch::nn::Module {
   }
   // rows [Σ lengths, C] -> each event's state at its last particle [N, H].
   torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& lengths) {
-    const auto seq = detail::lbr_gru(detail::to_time_major(rows, lengths), kernel, recurrent_kernel,
-                                     detail::lbr_bias(bias, recurrent_bias));
+    const auto seq =
+        detail::gru(detail::to_time_major(rows, lengths), kernel, recurrent_kernel, bias, recurrent_bias);
     return detail::last_step(seq, lengths);
   }
 };

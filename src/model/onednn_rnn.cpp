@@ -1,7 +1,5 @@
 #include "model/onednn_rnn.hpp"
 
-#include <c10/util/accumulate.h>
-
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -9,10 +7,10 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "model/buffer_pool.hpp"
+
 namespace trigml::model::detail {
 namespace {
-
-enum class Cell { LbrGru, Lstm };
 
 using dnnl::memory;
 using tag = memory::format_tag;
@@ -22,42 +20,6 @@ dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
 }
-
-// Large f32 buffers kept per thread and per role, handed out again once nothing references them.
-//
-// Fresh memory is expensive: the kernel faults in and zeroes every page of a new allocation on its
-// first touch (on the 2-core VM of docs/performance.md about 16 µs of CPU per 4 KiB page, 260 ms for
-// 64 MB), and glibc gives blocks above its mmap threshold back to the kernel when they are freed.
-// The LBR GRU's training workspace alone is 164 MB at T = 300, N = 128, H = 50: allocating it per
-// step cost several times the recurrent arithmetic. A buffer is in use while any tensor shares its
-// storage (a workspace saved for backward, the states held by the autograd graph), so a tensor
-// handed out is never overwritten while someone can still read it.
-class BufferPool {
- public:
-  // A contiguous f32 tensor of the given sizes (uninitialised) on a free buffer of this role.
-  torch::Tensor take(c10::IntArrayRef sizes) {
-    const int64_t need = std::max<int64_t>(c10::multiply_integers(sizes), 1);
-    torch::Tensor* best = nullptr;
-    torch::Tensor* too_small = nullptr;
-    for (auto& buffer : buffers_) {
-      if (buffer.storage().use_count() != 1) continue;
-      if (buffer.numel() < need)
-        too_small = &buffer;
-      else if (best == nullptr || buffer.numel() < best->numel())
-        best = &buffer;
-    }
-    if (best == nullptr) {
-      // A free buffer that has become too small (a longer batch) is replaced rather than kept.
-      if (too_small == nullptr) too_small = &buffers_.emplace_back();
-      *too_small = torch::empty({need}, torch::kFloat);
-      best = too_small;
-    }
-    return torch::empty({0}, torch::kFloat).set_(best->storage(), 0, sizes);
-  }
-
- private:
-  std::vector<torch::Tensor> buffers_;
-};
 
 struct Buffers {
   BufferPool time_major;  // padded [T, N, C] input
@@ -80,47 +42,10 @@ torch::Tensor take_for(BufferPool& pool, const memory::desc& md) {
   return pool.take({(bytes + 3) / 4});
 }
 
-template <Cell K>
-struct Traits;
-
-// oneDNN's LBR GRU: gates (u, r, o) = Keras (z, r, h); bias [4, H].
-template <>
-struct Traits<Cell::LbrGru> {
-  using Fwd = dnnl::lbr_gru_forward;
-  using Bwd = dnnl::lbr_gru_backward;
-  static constexpr int64_t gates = 3;
-  static Fwd::desc fwd_desc(dnnl::prop_kind prop, const memory::desc& src, const memory::desc& wl,
-                            const memory::desc& wi, const memory::desc& b, const memory::desc& dst) {
-    const memory::desc none;  // zero initial state, final state not needed
-    return {prop, dnnl::rnn_direction::unidirectional_left2right, src, none, wl, wi, b, dst, none};
-  }
-  static Bwd::desc bwd_desc(const memory::desc& src, const memory::desc& wl, const memory::desc& wi,
-                            const memory::desc& b, const memory::desc& dst) {
-    const memory::desc none;
-    return {dnnl::prop_kind::backward,
-            dnnl::rnn_direction::unidirectional_left2right,
-            src,
-            none,
-            wl,
-            wi,
-            b,
-            dst,
-            none,
-            src,
-            none,
-            wl,
-            wi,
-            b,
-            dst,
-            none};
-  }
-};
-
 // oneDNN's LSTM: gates (i, f, c̃, o) = Keras (i, f, c, o); bias [4, H]. Its initial state and cell
 // are passed as explicit zero tensors: with them left out (zero-md), oneDNN 2.6's LSTM backward
-// returns a wrong recurrent-weight gradient (tests/model/onednn_rnn_test.cpp catches it).
-template <>
-struct Traits<Cell::Lstm> {
+// returns a wrong recurrent-weight gradient (tests/model/recurrent_test.cpp catches it).
+struct Traits {
   using Fwd = dnnl::lstm_forward;
   using Bwd = dnnl::lstm_backward;
   static constexpr int64_t gates = 4;
@@ -163,24 +88,22 @@ struct Traits<Cell::Lstm> {
 
 // The primitives of one (T, N, C, H) shape: forward-training and backward for autograd, forward
 // inference (no workspace) when no gradient is needed. Scratchpads are ours (BufferPool).
-template <Cell K>
 struct Primitives {
-  typename Traits<K>::Fwd::primitive_desc fwd_pd;
-  typename Traits<K>::Fwd fwd;
-  typename Traits<K>::Bwd::primitive_desc bwd_pd;
-  typename Traits<K>::Bwd bwd;
-  typename Traits<K>::Fwd::primitive_desc infer_pd;
-  typename Traits<K>::Fwd infer;
+  Traits::Fwd::primitive_desc fwd_pd;
+  Traits::Fwd fwd;
+  Traits::Bwd::primitive_desc bwd_pd;
+  Traits::Bwd bwd;
+  Traits::Fwd::primitive_desc infer_pd;
+  Traits::Fwd infer;
 };
 
 using Shape = std::tuple<int64_t, int64_t, int64_t, int64_t>;
 
-template <Cell K>
-const Primitives<K>& primitives(int64_t t, int64_t n, int64_t c, int64_t h) {
-  thread_local std::map<Shape, Primitives<K>> cache;
+const Primitives& primitives(int64_t t, int64_t n, int64_t c, int64_t h) {
+  thread_local std::map<Shape, Primitives> cache;
   const Shape key{t, n, c, h};
   if (auto it = cache.find(key); it != cache.end()) return it->second;
-  constexpr int64_t g = Traits<K>::gates;
+  constexpr int64_t g = Traits::gates;
   const memory::desc src_layer({t, n, c}, dt::f32, tag::tnc);
   const memory::desc dst_layer({t, n, h}, dt::f32, tag::tnc);
   const memory::desc w_layer_any({1, 1, c, g, h}, dt::f32, tag::any);
@@ -189,20 +112,20 @@ const Primitives<K>& primitives(int64_t t, int64_t n, int64_t c, int64_t h) {
   auto& eng = cpu_engine();
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  using FwdPd = typename Traits<K>::Fwd::primitive_desc;
-  using BwdPd = typename Traits<K>::Bwd::primitive_desc;
-  Primitives<K> p;
-  p.fwd_pd = FwdPd(Traits<K>::fwd_desc(dnnl::prop_kind::forward_training, src_layer, w_layer_any, w_iter_any,
-                                       bias, dst_layer),
+  using FwdPd = Traits::Fwd::primitive_desc;
+  using BwdPd = Traits::Bwd::primitive_desc;
+  Primitives p;
+  p.fwd_pd = FwdPd(Traits::fwd_desc(dnnl::prop_kind::forward_training, src_layer, w_layer_any, w_iter_any,
+                                    bias, dst_layer),
                    attr, eng);
-  p.fwd = typename Traits<K>::Fwd(p.fwd_pd);
+  p.fwd = Traits::Fwd(p.fwd_pd);
   p.bwd_pd =
-      BwdPd(Traits<K>::bwd_desc(src_layer, w_layer_any, w_iter_any, bias, dst_layer), attr, eng, p.fwd_pd);
-  p.bwd = typename Traits<K>::Bwd(p.bwd_pd);
-  p.infer_pd = FwdPd(Traits<K>::fwd_desc(dnnl::prop_kind::forward_inference, src_layer, w_layer_any,
-                                         w_iter_any, bias, dst_layer),
+      BwdPd(Traits::bwd_desc(src_layer, w_layer_any, w_iter_any, bias, dst_layer), attr, eng, p.fwd_pd);
+  p.bwd = Traits::Bwd(p.bwd_pd);
+  p.infer_pd = FwdPd(Traits::fwd_desc(dnnl::prop_kind::forward_inference, src_layer, w_layer_any, w_iter_any,
+                                      bias, dst_layer),
                      attr, eng);
-  p.infer = typename Traits<K>::Fwd(p.infer_pd);
+  p.infer = Traits::Fwd(p.infer_pd);
   return cache.emplace(key, std::move(p)).first->second;
 }
 
@@ -219,9 +142,8 @@ memory as_layout(memory user, const memory::desc& want, dnnl::stream& s) {
 }
 
 // Keras's weights [C, G·H] and recurrent weights [H, G·H] as oneDNN's plain ldigo.
-template <Cell K>
 std::pair<memory, memory> user_weights(const torch::Tensor& w, const torch::Tensor& u) {
-  constexpr int64_t g = Traits<K>::gates;
+  constexpr int64_t g = Traits::gates;
   const int64_t c = w.size(0), h = u.size(0);
   return {wrap(memory::desc({1, 1, c, g, h}, dt::f32, tag::ldigo), w),
           wrap(memory::desc({1, 1, h, g, h}, dt::f32, tag::ldigo), u)};
@@ -229,14 +151,13 @@ std::pair<memory, memory> user_weights(const torch::Tensor& w, const torch::Tens
 
 // Runs the forward primitive `prim` (training or inference) of x [T, N, C] into a pooled
 // [T, N, H]; `workspace` is the training workspace or undefined.
-template <Cell K>
-torch::Tensor run_forward(const typename Traits<K>::Fwd::primitive_desc& pd,
-                          const typename Traits<K>::Fwd& prim, const torch::Tensor& x, const torch::Tensor& w,
-                          const torch::Tensor& u, const torch::Tensor& b, const torch::Tensor& workspace) {
+torch::Tensor run_forward(const Traits::Fwd::primitive_desc& pd, const Traits::Fwd& prim,
+                          const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& u,
+                          const torch::Tensor& b, const torch::Tensor& workspace) {
   const int64_t t = x.size(0), n = x.size(1), h = u.size(0);
   dnnl::stream s(cpu_engine());
   auto dst = buffers().states.take({t, n, h});
-  const auto [w_user, u_user] = user_weights<K>(w, u);
+  const auto [w_user, u_user] = user_weights(w, u);
   const auto scratchpad = take_for(buffers().scratchpad, pd.scratchpad_desc());
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC_LAYER, wrap(pd.src_layer_desc(), x)},
@@ -246,27 +167,23 @@ torch::Tensor run_forward(const typename Traits<K>::Fwd::primitive_desc& pd,
       {DNNL_ARG_DST_LAYER, wrap(pd.dst_layer_desc(), dst)},
       {DNNL_ARG_SCRATCHPAD, wrap(pd.scratchpad_desc(), scratchpad)}};
   if (workspace.defined()) args[DNNL_ARG_WORKSPACE] = wrap(pd.workspace_desc(), workspace);
-  torch::Tensor zero_state;
-  if constexpr (K == Cell::Lstm) {
-    zero_state = torch::zeros({n, h}, x.options());
-    args[DNNL_ARG_SRC_ITER] = wrap(pd.src_iter_desc(), zero_state);
-    args[DNNL_ARG_SRC_ITER_C] = wrap(pd.src_iter_c_desc(), zero_state);
-  }
+  const auto zero_state = torch::zeros({n, h}, x.options());
+  args[DNNL_ARG_SRC_ITER] = wrap(pd.src_iter_desc(), zero_state);
+  args[DNNL_ARG_SRC_ITER_C] = wrap(pd.src_iter_c_desc(), zero_state);
   prim.execute(s, args);
   s.wait();
   return dst;
 }
 
-template <Cell K>
-class RnnFunction : public torch::autograd::Function<RnnFunction<K>> {
+class LstmFunction : public torch::autograd::Function<LstmFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_in,
                                const torch::Tensor& w_in, const torch::Tensor& u_in,
                                const torch::Tensor& b_in) {
     const auto x = x_in.contiguous(), w = w_in.contiguous(), u = u_in.contiguous(), b = b_in.contiguous();
-    const auto& p = primitives<K>(x.size(0), x.size(1), x.size(2), u.size(0));
+    const auto& p = primitives(x.size(0), x.size(1), x.size(2), u.size(0));
     const auto ws = take_for(buffers().workspace, p.fwd_pd.workspace_desc());
-    auto dst = run_forward<K>(p.fwd_pd, p.fwd, x, w, u, b, ws);
+    auto dst = run_forward(p.fwd_pd, p.fwd, x, w, u, b, ws);
     ctx->save_for_backward({x, w, u, b, dst, ws});
     return dst;
   }
@@ -277,10 +194,10 @@ class RnnFunction : public torch::autograd::Function<RnnFunction<K>> {
     const auto &x = saved[0], &w = saved[1], &u = saved[2], &b = saved[3], &dst = saved[4], &ws = saved[5];
     const auto diff_dst = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(dst);
     const int64_t t = x.size(0), n = x.size(1), c = x.size(2), h = u.size(0);
-    const auto& p = primitives<K>(t, n, c, h);
+    const auto& p = primitives(t, n, c, h);
     const auto& pd = p.bwd_pd;
     dnnl::stream s(cpu_engine());
-    const auto [w_user, u_user] = user_weights<K>(w, u);
+    const auto [w_user, u_user] = user_weights(w, u);
     const auto scratchpad = take_for(buffers().scratchpad, pd.scratchpad_desc());
     auto dx = buffers().input_grad.take({t, n, c});
     auto db = torch::zeros_like(b);  // oneDNN accumulates into the weight and bias gradients
@@ -301,19 +218,16 @@ class RnnFunction : public torch::autograd::Function<RnnFunction<K>> {
         {DNNL_ARG_DIFF_DST_LAYER, wrap(pd.diff_dst_layer_desc(), diff_dst)},
         {DNNL_ARG_WORKSPACE, wrap(pd.workspace_desc(), ws)},
         {DNNL_ARG_SCRATCHPAD, wrap(pd.scratchpad_desc(), scratchpad)}};
-    torch::Tensor zero_state, state_grads;
-    if constexpr (K == Cell::Lstm) {
-      zero_state = torch::zeros({n, h}, x.options());
-      state_grads = torch::empty({2, n, h}, x.options());  // discarded: the initial state is fixed
-      args[DNNL_ARG_SRC_ITER] = wrap(pd.src_iter_desc(), zero_state);
-      args[DNNL_ARG_SRC_ITER_C] = wrap(pd.src_iter_c_desc(), zero_state);
-      args[DNNL_ARG_DIFF_SRC_ITER] = wrap(pd.diff_src_iter_desc(), state_grads[0]);
-      args[DNNL_ARG_DIFF_SRC_ITER_C] = wrap(pd.diff_src_iter_c_desc(), state_grads[1]);
-    }
+    const auto zero_state = torch::zeros({n, h}, x.options());
+    const auto state_grads = torch::empty({2, n, h}, x.options());  // discarded: the initial state is fixed
+    args[DNNL_ARG_SRC_ITER] = wrap(pd.src_iter_desc(), zero_state);
+    args[DNNL_ARG_SRC_ITER_C] = wrap(pd.src_iter_c_desc(), zero_state);
+    args[DNNL_ARG_DIFF_SRC_ITER] = wrap(pd.diff_src_iter_desc(), state_grads[0]);
+    args[DNNL_ARG_DIFF_SRC_ITER_C] = wrap(pd.diff_src_iter_c_desc(), state_grads[1]);
     p.bwd.execute(s, args);
     auto dw = torch::empty_like(w);
     auto du = torch::empty_like(u);
-    auto [dw_user, du_user] = user_weights<K>(dw, du);
+    auto [dw_user, du_user] = user_weights(dw, du);
     dnnl::reorder(dw_mem, dw_user).execute(s, dw_mem, dw_user);
     dnnl::reorder(du_mem, du_user).execute(s, du_mem, du_user);
     s.wait();
@@ -323,27 +237,17 @@ class RnnFunction : public torch::autograd::Function<RnnFunction<K>> {
 };
 
 // Training primitives inside autograd when a gradient is wanted, forward inference otherwise.
-template <Cell K>
 torch::Tensor run(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& u,
                   const torch::Tensor& bias) {
   const bool wants_grad = torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() ||
                                                             u.requires_grad() || bias.requires_grad());
-  if (wants_grad) return RnnFunction<K>::apply(x, w, u, bias);
+  if (wants_grad) return LstmFunction::apply(x, w, u, bias);
   const auto xc = x.contiguous(), wc = w.contiguous(), uc = u.contiguous(), bc = bias.contiguous();
-  const auto& p = primitives<K>(xc.size(0), xc.size(1), xc.size(2), uc.size(0));
-  return run_forward<K>(p.infer_pd, p.infer, xc, wc, uc, bc, torch::Tensor());
+  const auto& p = primitives(xc.size(0), xc.size(1), xc.size(2), uc.size(0));
+  return run_forward(p.infer_pd, p.infer, xc, wc, uc, bc, torch::Tensor());
 }
 
 }  // namespace
-
-torch::Tensor lbr_gru(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& u,
-                      const torch::Tensor& bias) {
-  TORCH_CHECK(x.dim() == 3 && x.scalar_type() == torch::kFloat, "lbr_gru: x must be f32 [T, N, C]");
-  TORCH_CHECK(u.dim() == 2 && u.size(1) == 3 * u.size(0), "lbr_gru: u must be [H, 3H]");
-  TORCH_CHECK(w.dim() == 2 && w.size(0) == x.size(2) && w.size(1) == u.size(1), "lbr_gru: w must be [C, 3H]");
-  TORCH_CHECK(bias.numel() == 4 * u.size(0), "lbr_gru: bias must be [4H]");
-  return run<Cell::LbrGru>(x, w, u, bias);
-}
 
 torch::Tensor lstm(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& u,
                    const torch::Tensor& bias) {
@@ -351,13 +255,7 @@ torch::Tensor lstm(const torch::Tensor& x, const torch::Tensor& w, const torch::
   TORCH_CHECK(u.dim() == 2 && u.size(1) == 4 * u.size(0), "lstm: u must be [H, 4H]");
   TORCH_CHECK(w.dim() == 2 && w.size(0) == x.size(2) && w.size(1) == u.size(1), "lstm: w must be [C, 4H]");
   TORCH_CHECK(bias.numel() == 4 * u.size(0), "lstm: bias must be [4H]");
-  return run<Cell::Lstm>(x, w, u, bias);
-}
-
-torch::Tensor lbr_bias(const torch::Tensor& b_in, const torch::Tensor& b_rec) {
-  const int64_t h = b_in.size(0) / 3;
-  return torch::cat(
-      {b_in.slice(0, 0, 2 * h) + b_rec.slice(0, 0, 2 * h), b_in.slice(0, 2 * h), b_rec.slice(0, 2 * h)});
+  return run(x, w, u, bias);
 }
 
 namespace {

@@ -1,16 +1,17 @@
-// oneDNN's LBR GRU and LSTM inside autograd against plain libtorch references of the Keras
-// equations (GRU reset_after=True; LSTM): forward, gradients, and exactness with respect to padding.
-#include "model/onednn_rnn.hpp"
-
+// The recurrent layers inside autograd (gru.hpp's GRU, oneDNN's LSTM) against plain libtorch
+// references of the Keras equations (GRU reset_after=True; LSTM): forward, gradients, exactness with
+// respect to padding, and the GRU at the model's own sizes on one and two threads.
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "model/gru.hpp"
+#include "model/onednn_rnn.hpp"
+
 namespace {
 
+using trigml::model::detail::gru;
 using trigml::model::detail::last_step;
-using trigml::model::detail::lbr_bias;
-using trigml::model::detail::lbr_gru;
 using trigml::model::detail::lstm;
 using trigml::model::detail::to_time_major;
 
@@ -66,10 +67,10 @@ struct Params {
   }
 };
 
-torch::Tensor onednn_last(const torch::Tensor& rows, const std::vector<int64_t>& lengths, const Params& p) {
+torch::Tensor layer_last(const torch::Tensor& rows, const std::vector<int64_t>& lengths, const Params& p) {
   const auto x = to_time_major(rows, lengths);
   if (p.is_lstm) return last_step(lstm(x, p.w, p.u, p.b_in) + 0 * p.b_rec.sum(), lengths);
-  return last_step(lbr_gru(x, p.w, p.u, lbr_bias(p.b_in, p.b_rec)), lengths);
+  return last_step(gru(x, p.w, p.u, p.b_in, p.b_rec), lengths);
 }
 
 torch::Tensor reference_last(const torch::Tensor& rows, const std::vector<int64_t>& lengths,
@@ -86,25 +87,25 @@ void expect_close(const torch::Tensor& a, const torch::Tensor& b, double tol, co
   EXPECT_LE((a - b).abs().max().item<double>(), tol) << what;
 }
 
-class OnednnRnn : public ::testing::TestWithParam<bool> {};  // false: GRU, true: LSTM
+class Recurrent : public ::testing::TestWithParam<bool> {};  // false: GRU, true: LSTM
 
-TEST_P(OnednnRnn, ForwardMatchesReferenceOnRaggedLengths) {
+TEST_P(Recurrent, ForwardMatchesReferenceOnRaggedLengths) {
   torch::manual_seed(1);
   const std::vector<int64_t> lengths{6, 3, 1, 4, 6};
   const Params p(kC, kH, GetParam());
   const auto rows = torch::randn({20, kC});
   torch::NoGradGuard no_grad;
-  expect_close(onednn_last(rows, lengths, p), reference_last(rows, lengths, p), 1e-5, "h_last");
+  expect_close(layer_last(rows, lengths, p), reference_last(rows, lengths, p), 1e-5, "h_last");
 }
 
-TEST_P(OnednnRnn, GradientsMatchReference) {
+TEST_P(Recurrent, GradientsMatchReference) {
   torch::manual_seed(2);
   const std::vector<int64_t> lengths{2, 5, 3, 1};
   Params p(kC, kH, GetParam());
   const auto rows = torch::randn({11, kC}).requires_grad_(true);
   const auto coef = torch::randn({4, kH});
 
-  const auto h = onednn_last(rows, lengths, p);  // the forward-training primitive
+  const auto h = layer_last(rows, lengths, p);  // the training path (LSTM: forward-training primitive)
   (h * coef).sum().backward();
   std::vector<torch::Tensor> got{rows.grad().clone()};
   for (const auto& t : p.all()) got.push_back(t.grad().clone());
@@ -120,7 +121,7 @@ TEST_P(OnednnRnn, GradientsMatchReference) {
   for (size_t i = 0; i < got.size(); ++i) expect_close(got[i], want[i], 1e-4, names[i]);
 }
 
-TEST_P(OnednnRnn, PaddingDoesNotEnterResultsOrGradients) {
+TEST_P(Recurrent, PaddingDoesNotEnterResultsOrGradients) {
   torch::manual_seed(3);
   Params p(kC, kH, GetParam());
   const auto event = torch::randn({3, kC});
@@ -134,9 +135,9 @@ TEST_P(OnednnRnn, PaddingDoesNotEnterResultsOrGradients) {
     if (batched) {  // the event between two longer ones: 6 padding steps after its end
       const std::vector<int64_t> lengths{9, 3, 6};
       const auto rows = torch::cat({others.slice(0, 0, 9), ev, others.slice(0, 9)});
-      h = onednn_last(rows, lengths, p).slice(0, 1, 2);
+      h = layer_last(rows, lengths, p).slice(0, 1, 2);
     } else {
-      h = onednn_last(ev, {3}, p);
+      h = layer_last(ev, {3}, p);
     }
     (h * coef).sum().backward();
     std::vector<torch::Tensor> out{h.detach().clone(), ev.grad().clone()};
@@ -151,7 +152,7 @@ TEST_P(OnednnRnn, PaddingDoesNotEnterResultsOrGradients) {
 
 // Buffers are reused between calls: results still held (a graph awaiting backward, an output kept
 // by the caller) must not be overwritten by later calls.
-TEST_P(OnednnRnn, HeldResultsSurviveLaterCalls) {
+TEST_P(Recurrent, HeldResultsSurviveLaterCalls) {
   torch::manual_seed(4);
   Params p(kC, kH, GetParam());
   const std::vector<int64_t> lengths_a{4, 7}, lengths_b{9, 2, 5};
@@ -166,8 +167,8 @@ TEST_P(OnednnRnn, HeldResultsSurviveLaterCalls) {
     return out;
   };
   // Both graphs alive at once, then backward through the first.
-  const auto loss_a = (onednn_last(rows_a, lengths_a, p) * coef_a).sum();
-  const auto loss_b = (onednn_last(rows_b, lengths_b, p) * coef_b).sum();
+  const auto loss_a = (layer_last(rows_a, lengths_a, p) * coef_a).sum();
+  const auto loss_b = (layer_last(rows_b, lengths_b, p) * coef_b).sum();
   const auto got_a = gradients(loss_a), got_b = gradients(loss_b);
   const auto want_a = gradients((reference_last(rows_a, lengths_a, p) * coef_a).sum());
   const auto want_b = gradients((reference_last(rows_b, lengths_b, p) * coef_b).sum());
@@ -176,23 +177,21 @@ TEST_P(OnednnRnn, HeldResultsSurviveLaterCalls) {
     expect_close(got_b[i], want_b[i], 1e-4, "second graph");
   }
 
-  torch::NoGradGuard no_grad;  // outputs of the inference primitive, kept while others run
+  torch::NoGradGuard no_grad;  // outputs of the inference path, kept while others run
   const auto x_a = to_time_major(rows_a, lengths_a);
   const auto x_b = to_time_major(rows_b, lengths_b);
-  const auto seq_a =
-      p.is_lstm ? lstm(x_a, p.w, p.u, p.b_in) : lbr_gru(x_a, p.w, p.u, lbr_bias(p.b_in, p.b_rec));
+  const auto seq_a = p.is_lstm ? lstm(x_a, p.w, p.u, p.b_in) : gru(x_a, p.w, p.u, p.b_in, p.b_rec);
   const auto seq_a_before = seq_a.clone();
-  const auto seq_b =
-      p.is_lstm ? lstm(x_b, p.w, p.u, p.b_in) : lbr_gru(x_b, p.w, p.u, lbr_bias(p.b_in, p.b_rec));
+  const auto seq_b = p.is_lstm ? lstm(x_b, p.w, p.u, p.b_in) : gru(x_b, p.w, p.u, p.b_in, p.b_rec);
   EXPECT_TRUE(torch::equal(seq_a, seq_a_before));
   expect_close(last_step(seq_a, lengths_a), reference_last(rows_a, lengths_a, p), 1e-5, "kept a");
   expect_close(last_step(seq_b, lengths_b), reference_last(rows_b, lengths_b, p), 1e-5, "b");
 }
 
-INSTANTIATE_TEST_SUITE_P(Cells, OnednnRnn, ::testing::Values(false, true),
+INSTANTIATE_TEST_SUITE_P(Cells, Recurrent, ::testing::Values(false, true),
                          [](const auto& p) { return p.param ? "Lstm" : "Gru"; });
 
-TEST(OnednnRnn, TimeMajorPadsToAMultipleOf16StepsWithZeros) {
+TEST(Recurrent, TimeMajorPadsToAMultipleOf16StepsWithZeros) {
   const std::vector<int64_t> lengths{3, 1, 17};
   const auto rows = torch::arange(21 * kC, torch::kFloat).reshape({21, kC});
   const auto x = to_time_major(rows, lengths);
@@ -206,12 +205,44 @@ TEST(OnednnRnn, TimeMajorPadsToAMultipleOf16StepsWithZeros) {
   }
 }
 
-TEST(OnednnRnn, LbrBiasMapsKerasBiases) {
-  const auto b_in = torch::tensor({1.F, 2.F, 3.F, 4.F, 5.F, 6.F});
-  const auto b_rec = torch::tensor({10.F, 20.F, 30.F, 40.F, 50.F, 60.F});
-  const auto b = lbr_bias(b_in, b_rec);
-  const auto want = torch::tensor({11.F, 22.F, 33.F, 44.F, 5.F, 6.F, 50.F, 60.F});
-  EXPECT_TRUE(torch::equal(b, want));
+// The GRU at the model's sizes (19 inputs, 50 units, ragged lengths up to 45, Keras-like weight
+// scales) against the reference, relative to each quantity's largest magnitude: 1e-5, what fp32
+// allows for sums over a few thousand terms in a different order. On two threads the batch is split
+// in two shares (16 and 8 events), which must give the same results.
+TEST(Recurrent, GruMatchesReferenceAtModelSizesOnOneAndTwoThreads) {
+  torch::manual_seed(5);
+  constexpr int64_t c = 19, h = 50, events = 24;
+  std::vector<int64_t> lengths;
+  int64_t total = 0;
+  for (int64_t e = 0; e < events; ++e) total += lengths.emplace_back(1 + (e * 37) % 45);
+  const auto rows = torch::randn({total, c});
+  const auto coef = torch::randn({events, h});
+  std::vector<torch::Tensor> params{torch::randn({c, 3 * h}) * 0.3, torch::randn({h, 3 * h}) * 0.15,
+                                    torch::randn({3 * h}) * 0.1, torch::randn({3 * h}) * 0.1};
+  auto results = [&](bool reference) {
+    std::vector<torch::Tensor> p;
+    for (const auto& t : params) p.push_back(t.clone().requires_grad_(true));
+    const auto r = rows.clone().requires_grad_(true);
+    const auto x = to_time_major(r, lengths);
+    const auto seq = reference ? reference_gru(x, p[0], p[1], p[2], p[3]) : gru(x, p[0], p[1], p[2], p[3]);
+    const auto last = last_step(seq, lengths);
+    (last * coef).sum().backward();
+    std::vector<torch::Tensor> out{last.detach(), r.grad()};
+    for (const auto& t : p) out.push_back(t.grad());
+    return out;
+  };
+  const auto want = results(true);
+  const int threads = torch::get_num_threads();
+  for (int n : {1, 2}) {
+    torch::set_num_threads(n);
+    const auto got = results(false);
+    const char* names[] = {"h_last", "d rows", "d w", "d u", "d b_in", "d b_rec"};
+    for (size_t i = 0; i < got.size(); ++i) {
+      const double scale = want[i].abs().max().item<double>();
+      EXPECT_LE((got[i] - want[i]).abs().max().item<double>(), 1e-5 * scale) << names[i] << ", threads " << n;
+    }
+  }
+  torch::set_num_threads(threads);
 }
 
 }  // namespace

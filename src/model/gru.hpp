@@ -1,0 +1,22 @@
+#pragma once
+// Internal to src/model (includes libtorch; not part of the torch-free public interface).
+//
+// Keras's GRU (reset_after=True) written for trigml's shape (batch 128, hidden 50, 19 inputs, a few
+// hundred steps) inside libtorch's autograd. Gates (z, r, h), kernel [C, 3H], recurrent kernel
+// [H, 3H], input bias b and recurrent bias c [3H] each:
+//   z = σ(W_z x + b_z + U_z h + c_z), r = σ(W_r x + b_r + U_r h + c_r),
+//   n = tanh(W_h x + b_h + r ⊙ (U_h h + c_h)),  h' = z ⊙ h + (1 − z) ⊙ n.
+#include <torch/torch.h>
+
+namespace trigml::model::detail {
+
+// All hidden states [T, N, H] of the GRU over x [T, N, C] (time-major, f32, zero initial state).
+// Differentiable in all five arguments. The input projection x·W of all steps is one GEMM; each
+// step is one GEMM h·U and the fused gates; backward runs the fused gate gradients and one GEMM
+// per step, then the weights' gradients as one GEMM each over all steps (and the input's only if
+// x requires it). Events are independent, so with several threads each takes a share of the batch
+// through all steps without synchronising per step.
+torch::Tensor gru(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& u,
+                  const torch::Tensor& b_in, const torch::Tensor& b_rec);
+
+}  // namespace trigml::model::detail

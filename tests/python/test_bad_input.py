@@ -1,4 +1,4 @@
-"""Bad input from Python: the corruptions tests/rootio/bad_input_test.cpp makes (truncated
+"""Bad input from Python: the corruptions tests/rootio/bad_input_test.cpp makes, on its files (truncated
 prefixes read exactly the original values or raise a trigml.Error naming the file and where;
 seeded byte flips raise such an error or read), never another exception, never a crash of the
 interpreter (Parquet truncations: test_pipeline.py)."""
@@ -61,8 +61,9 @@ def read_or_fail_cleanly(path, original, what):
     return True
 
 
-@pytest.mark.parametrize("name", ["uproot-small-flat-tree.root", "uproot-HZZ-lz4.root", "uproot-stl_containers.root",
-                                  "uproot-small-evnt-tree-nosplit.root"])
+@pytest.mark.parametrize("name", ["uproot-small-flat-tree.root", "uproot-HZZ-lz4.root", "uproot-HZZ-zlib.root",
+                                  "uproot-stl_containers.root", "uproot-small-evnt-tree-nosplit.root",
+                                  "delphes_EICcard-d2eic_R6.32_1000ev.root"])
 def test_truncated_files_fail_cleanly(tmp_path, name):
     data = corpus_file(name).read_bytes()
     original = fingerprint(corpus_file(name))
@@ -76,7 +77,7 @@ def test_truncated_files_fail_cleanly(tmp_path, name):
     assert failures > len(cuts) // 2, "most truncations must be detected"
 
 
-@pytest.mark.parametrize("name", ["uproot-HZZ-zlib.root", "uproot-HZZ-lz4.root"])
+@pytest.mark.parametrize("name", ["uproot-HZZ-zlib.root", "uproot-HZZ-lz4.root", "uproot-sample-6.20.04-zlib.root"])
 def test_byte_flips_anywhere_raise_located_errors_or_read(tmp_path, name):
     """Flips anywhere in the file (the C++ test aims them at the checksummed and cross-checked regions
     and demands the original values; a flip here may land in an uncompressed payload, which ROOT's

@@ -1,6 +1,6 @@
 """trigml.open with an http:// URL: the same values as the local file, through trigml's HTTP byte
 source (Range requests, several ranges in one multipart/byteranges answer). The server is Python's
-own in a child process (trigml.open holds the GIL while it reads), on 127.0.0.1 and a free port,
+own in a child process (so it never waits for a GIL that a trigml call holds), on 127.0.0.1 and a free port,
 answering ranges as RFC 9110 says; the test stops it by its process id."""
 
 import http.server

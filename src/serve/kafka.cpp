@@ -177,7 +177,20 @@ void Consumer::commit(const std::vector<Message>& messages) {
     rd_kafka_topic_partition_list_add(offsets, where.first.c_str(), where.second)->offset = offset;
   const rd_kafka_resp_err_t err = rd_kafka_commit(handle_, offsets, 0);
   rd_kafka_topic_partition_list_destroy(offsets);
-  if (err) throw IoError(fmt::format("cannot commit the consumer offsets: {}", rd_kafka_err2str(err)));
+  if (!err) return;
+  // The group moved on while the commit waited (a broker outage outlasted the session, or a
+  // rebalance): the offsets stay where they were, so these events come back to whoever owns their
+  // partitions and are decided again, which at least once allows. Anything else is a real failure.
+  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+      err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST ||
+      err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+      err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    std::fprintf(stderr,
+                 "trigml serve: offsets of %zu events not committed (%s): they will be decided again\n",
+                 messages.size(), rd_kafka_err2str(err));
+    return;
+  }
+  throw IoError(fmt::format("cannot commit the consumer offsets: {}", rd_kafka_err2str(err)));
 }
 
 std::string_view header_value(const rd_kafka_message_t& message, const char* name) {

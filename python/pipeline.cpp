@@ -58,11 +58,7 @@ py::dict ingest(const std::optional<fs::path>& out,
   if (options.out.empty()) throw UsageError("ingest needs out= (or a configuration that names it)");
   if (threads) options.threads = threads;
   if (schema) options.schema = *schema;
-  if (on_error) {
-    if (*on_error != "fail" && *on_error != "skip")
-      throw UsageError(fmt::format("on_error takes 'fail' or 'skip', not '{}'", *on_error));
-    options.on_error = *on_error == "skip" ? ingest::OnError::Skip : ingest::OnError::Fail;
-  }
+  if (on_error) options.on_error = ingest::parse_on_error(*on_error, "on_error");
   if (compression) options.codec = parquet::parse_codec(*compression);
   options.resume = resume;
   options.progress = progress;

@@ -68,10 +68,8 @@ void register_ingest(CLI::App& app) {
     if (!o->out.empty()) options.out = o->out;
     if (o->threads) options.threads = o->threads;
     if (o->schema != "delphes" || o->config.empty()) options.schema = o->schema;
-    if (o->on_error != "fail" && o->on_error != "skip")
-      throw UsageError(fmt::format("--on-error takes fail or skip, not '{}'", o->on_error));
-    if (o->on_error == "skip" || o->config.empty())
-      options.on_error = o->on_error == "skip" ? ingest::OnError::Skip : ingest::OnError::Fail;
+    const ingest::OnError on_error = ingest::parse_on_error(o->on_error, "--on-error");
+    if (on_error == ingest::OnError::Skip || o->config.empty()) options.on_error = on_error;
     options.resume = o->resume;
     const ingest::IngestSummary summary = ingest::run_ingest(options);
     if (dist::is_root()) print_ingest_summary(summary);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/error.hpp"
 #include "ingest/event_reader.hpp"
 #include "parquet/dataset.hpp"
 
@@ -28,6 +29,9 @@ int32_t class_label(const std::string& name);
 const std::vector<std::string>& class_names();
 
 enum class OnError { Fail, Skip };
+// "fail" or "skip"; anything else is a UsageError naming the setting (`--on-error`, `on_error`) and,
+// with a context, the file it came from.
+OnError parse_on_error(std::string_view text, std::string_view setting, ErrorContext context = {});
 
 struct IngestOptions {
   std::vector<ClassSpec> classes;

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "common/error.hpp"
 #include "ingest/ingest.hpp"
@@ -94,6 +95,12 @@ IngestOptions load_ingest_config(const std::string& path) {
   return parse_ingest_config(io::read_text(path), path);
 }
 
+OnError parse_on_error(std::string_view text, std::string_view setting, ErrorContext context) {
+  if (text == "fail") return OnError::Fail;
+  if (text == "skip") return OnError::Skip;
+  throw UsageError(fmt::format("{} takes 'fail' or 'skip', not '{}'", setting, text), std::move(context));
+}
+
 IngestOptions parse_ingest_config(std::string_view toml_text, const std::string& path) {
   toml::table table;
   try {
@@ -129,10 +136,7 @@ IngestOptions parse_ingest_config(std::string_view toml_text, const std::string&
     options.part_entries = static_cast<uint64_t>(*entries);
   }
   options.schema = table["schema"].value_or(std::string("delphes"));
-  std::string on_error = table["on_error"].value_or(std::string("fail"));
-  if (on_error != "fail" && on_error != "skip")
-    throw UsageError(fmt::format("on_error must be 'fail' or 'skip', not '{}'", on_error), {path});
-  options.on_error = on_error == "fail" ? OnError::Fail : OnError::Skip;
+  options.on_error = parse_on_error(table["on_error"].value_or(std::string("fail")), "on_error", {path});
   if (auto compression = table["compression"].value<std::string>()) {
     try {
       options.codec = parquet::parse_codec(*compression);

@@ -79,22 +79,25 @@ std::string prometheus_text(const ServeCounters& c) {
   const auto metric = [&](const char* name, const char* type, const char* help) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
   };
-  metric("trigml_serve_events_in_total", "counter", "Event messages consumed.");
-  out += fmt::format("trigml_serve_events_in_total {}\n", c.events_in);
-  metric("trigml_serve_decisions_out_total", "counter", "Decisions produced and acknowledged.");
-  out += fmt::format("trigml_serve_decisions_out_total {}\n", c.decisions_out);
-  metric("trigml_serve_not_selected_total", "counter", "Decided events that fail the one-lepton selection.");
-  out += fmt::format("trigml_serve_not_selected_total {}\n", c.not_selected);
+  const auto single = [&](const char* name, const char* type, const char* help, auto value) {
+    metric(name, type, help);
+    out += fmt::format("{} {}\n", name, value);
+  };
+  single("trigml_serve_events_in_total", "counter", "Event messages consumed.", c.events_in);
+  single("trigml_serve_decisions_out_total", "counter", "Decisions produced and acknowledged.",
+         c.decisions_out);
+  single("trigml_serve_not_selected_total", "counter", "Decided events that fail the one-lepton selection.",
+         c.not_selected);
   metric("trigml_serve_dead_letters_total", "counter", "Messages sent to the dead-letter topic, by kind.");
   for (const auto& [kind, n] : {std::pair{BadMessage::InvalidJson, c.invalid_json},
                                 {BadMessage::MissingField, c.missing_field},
                                 {BadMessage::NotANumber, c.not_a_number},
                                 {BadMessage::InvalidProtobuf, c.invalid_protobuf}})
     out += fmt::format("trigml_serve_dead_letters_total{{kind=\"{}\"}} {}\n", to_string(kind), n);
-  metric("trigml_serve_busy_seconds_total", "counter", "Time from a batch's first message to its commit.");
-  out += fmt::format("trigml_serve_busy_seconds_total {}\n", c.busy_seconds);
-  metric("trigml_serve_consumer_lag", "gauge", "Messages in the assigned partitions not yet read.");
-  out += fmt::format("trigml_serve_consumer_lag {}\n", c.consumer_lag);
+  single("trigml_serve_busy_seconds_total", "counter", "Time from a batch's first message to its commit.",
+         c.busy_seconds);
+  single("trigml_serve_consumer_lag", "gauge", "Messages in the assigned partitions not yet read.",
+         c.consumer_lag);
 
   metric("trigml_serve_batch_size", "histogram", "Messages per micro-batch.");
   uint64_t batches = 0, messages = 0;

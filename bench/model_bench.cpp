@@ -10,7 +10,6 @@
 
 #include "model/gru.hpp"
 #include "model/model.hpp"
-#include "model/onednn_rnn.hpp"
 
 namespace {
 
@@ -112,8 +111,7 @@ void BM_GruLayer(benchmark::State& state) {
   const auto b_rec = torch::zeros({3 * h}).requires_grad_();
   const auto coef = torch::randn({kEvents, h});
   auto step = [&] {
-    const auto x = detail::to_time_major(rows, batch.lengths);
-    const auto last = detail::last_step(detail::gru(x, w, u, b_in, b_rec), batch.lengths);
+    const auto last = detail::gru_last(rows, batch.lengths, w, u, b_in, b_rec);
     (last * coef).sum().backward();
   };
   step();

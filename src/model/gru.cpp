@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
+#include <numeric>
 #include <vector>
 
 #include "model/buffer_pool.hpp"
@@ -30,11 +32,13 @@ namespace trigml::model::detail {
 namespace {
 
 struct Buffers {
-  BufferPool projection;      // x·W of all steps [T, N, 3H], forward only
-  BufferPool states;          // [T, N, H], the output
-  BufferPool gates;           // z, r, n and U_h h + c_h of every step [T, N, 4H], forward to backward
-  BufferPool input_grad;      // gradient of the gates' input parts [T, N, 3H]
-  BufferPool recurrent_grad;  // gradient of the gates' recurrent parts [T, N, 3H]
+  BufferPool packed_input;    // the particles by step [R, C], forward to backward
+  BufferPool projection;      // x·W of all particles [R, 3H], forward only
+  BufferPool states;          // [R, H]
+  BufferPool gates;           // z, r, n and U_h h + c_h of every particle [R, 4H], forward to backward
+  BufferPool input_grad;      // gradient of the gates' input parts [R, 3H]
+  BufferPool recurrent_grad;  // gradient of the gates' recurrent parts [R, 3H]
+  BufferPool previous;        // each step's previous states, lined up with its rows [R − N, H]
 };
 
 Buffers& buffers() {
@@ -103,25 +107,25 @@ void forward_gates(int64_t rows, int64_t hidden, const float* __restrict gx, con
   }
 }
 
-// Backward through one step of `rows` events. dh [rows, H] holds the gradient reaching h from later
-// steps; dy that from outside. Writes the gradients of the gates' input parts dgx and recurrent
-// parts dgh ([rows, 3H]; they differ in the candidate, where the recurrent part is scaled by r)
-// and leaves in dh the part of h_prev's gradient that bypasses U (dh ⊙ z); the caller adds dgh·Uᵀ.
+// Backward through one step of `rows` events. dh [rows, H] holds the gradient reaching h (from
+// later steps, and from outside at an event's last step). Writes the gradients of the gates' input
+// parts dgx and recurrent parts dgh ([rows, 3H]; they differ in the candidate, where the recurrent
+// part is scaled by r) and leaves in dh the part of h_prev's gradient that bypasses U (dh ⊙ z);
+// the caller adds dgh·Uᵀ.
 TRIGML_GATE_CLONES
-void backward_gates(int64_t rows, int64_t hidden, const float* __restrict dy, const float* __restrict gates,
+void backward_gates(int64_t rows, int64_t hidden, const float* __restrict gates,
                     const float* __restrict h_prev, float* __restrict dh, float* __restrict dgx,
                     float* __restrict dgh) {
   const int64_t hh = 2 * hidden;
   for (int64_t i = 0; i < rows; ++i) {
     const float* g = gates + i * 4 * hidden;
     const float* pi = h_prev + i * hidden;
-    const float* yi = dy + i * hidden;
     float* di = dh + i * hidden;
     float* gxi = dgx + i * 3 * hidden;
     float* ghi = dgh + i * 3 * hidden;
     for (int64_t j = 0; j < hidden; ++j) {
       const float z = g[j], r = g[hidden + j], n = g[hh + j], recurrent = g[3 * hidden + j];
-      const float d = di[j] + yi[j];
+      const float d = di[j];
       const float dn = d * (1.0F - z) * (1.0F - n * n);
       const float dz = d * (pi[j] - n) * z * (1.0F - z);
       const float dr = dn * recurrent * r * (1.0F - r);
@@ -136,9 +140,46 @@ void backward_gates(int64_t rows, int64_t hidden, const float* __restrict dy, co
   }
 }
 
+// The batch as a packed sequence: the events by decreasing length, and the rows of each step
+// (those of the events that have it, in that order) contiguous.
+struct Packing {
+  std::vector<int64_t> order;   // order[k]: the batch index of the k-th longest event (ties keep batch order)
+  std::vector<int64_t> length;  // length[k] of event order[k] (non-increasing)
+  std::vector<int64_t> active;  // active[t]: events with a step t, the first active[t] of the order
+  std::vector<int64_t> offset;  // offset[t]: the packed row of step t's first event; offset[T] = R
+  std::vector<int64_t> first;   // first[e]: the row in `rows` of batch event e's first particle
+
+  explicit Packing(const std::vector<int64_t>& lengths) {
+    const auto n = static_cast<int64_t>(lengths.size());
+    int64_t steps = 0, rows = 0;
+    for (auto l : lengths) {
+      TORCH_CHECK(l >= 1, "gru_last: every event needs at least one row");
+      first.push_back(rows);
+      rows += l;
+      steps = std::max(steps, l);
+    }
+    order.resize(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return lengths[a] > lengths[b]; });
+    for (auto e : order) length.push_back(lengths[e]);
+    active.assign(static_cast<size_t>(steps), 0);
+    for (int64_t k = n; k-- > 0;)  // the events that have step t are a prefix of the order
+      for (int64_t t = k == n - 1 ? 0 : length[k + 1]; t < length[k]; ++t) active[t] = k + 1;
+    offset.assign(static_cast<size_t>(steps) + 1, 0);
+    for (int64_t t = 0; t < steps; ++t) offset[t + 1] = offset[t] + active[t];
+  }
+  int64_t events() const { return static_cast<int64_t>(order.size()); }
+  int64_t steps() const { return static_cast<int64_t>(active.size()); }
+  int64_t rows() const { return offset.back(); }
+  // Packed row of the k-th event's step t (t < length[k]).
+  int64_t row(int64_t t, int64_t k) const { return offset[t] + k; }
+};
+
 // Shapes and data of one call; every pointer is to a contiguous f32 tensor.
 struct Problem {
-  int64_t steps, events, inputs, hidden;
+  const Packing& packing;
+  int64_t inputs, hidden;
   const float* u;
   const float* b_in;
   const float* b_rec;
@@ -146,6 +187,37 @@ struct Problem {
 
 // Events are independent: a share of them runs through all steps without waiting for the others.
 constexpr int64_t kMinEventsPerShare = 16;
+
+// Contiguous shares [bounds[i], bounds[i + 1]) of the order with about equal particle counts (the
+// longest events come first, so equal event counts would give the first share most of the work).
+std::vector<int64_t> share_bounds(const Packing& packing) {
+  const int64_t n = packing.events();
+  const int64_t shares =
+      std::clamp<int64_t>(at::get_num_threads(), 1, std::max<int64_t>(n / kMinEventsPerShare, 1));
+  std::vector<int64_t> bounds{0};
+  int64_t done = 0, k = 0;
+  for (int64_t s = 1; s < shares; ++s) {
+    const int64_t target = packing.rows() * s / shares;
+    while (k < n && done + packing.length[k] <= target) done += packing.length[k++];
+    bounds.push_back(std::max(k, bounds.back()));
+  }
+  bounds.push_back(n);
+  return bounds;
+}
+
+// Runs share(k0, k1) for every share, each on a thread of its own when there are several.
+template <class Share>
+void for_each_share(const Packing& packing, const Share& share) {
+  const auto bounds = share_bounds(packing);
+  const auto shares = static_cast<int64_t>(bounds.size()) - 1;
+  if (shares == 1) {
+    share(bounds[0], bounds[1]);
+    return;
+  }
+  at::parallel_for(0, shares, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) share(bounds[s], bounds[s + 1]);
+  });
+}
 
 // A share running on a thread of its own (inside at::parallel_for's OpenMP region) keeps oneDNN's
 // GEMMs on that thread: libgomp here allows nested regions, and GEMMs that fork a team per step
@@ -157,135 +229,203 @@ void gemms_on_this_thread() {
 #endif
 }
 
-// Forward of events [e0, e1) through all steps. projection [T, N, 3H] = x·W; writes states
-// [T, N, H] and, if gates is not null, the gates [T, N, 4H].
-void forward_share(const Problem& p, int64_t e0, int64_t e1, const float* projection, float* states,
+// Events of the share that have step t: those of [k0, k1) before the step's end of the order.
+int64_t active_in_share(const Packing& packing, int64_t t, int64_t k0, int64_t k1) {
+  return std::max<int64_t>(std::min(k1, packing.active[t]) - k0, 0);
+}
+
+// Forward of events [k0, k1) of the order through their steps. projection [R, 3H] = x·W; writes
+// states [R, H] and, if gates is not null, the gates [R, 4H].
+void forward_share(const Problem& p, int64_t k0, int64_t k1, const float* projection, float* states,
                    float* gates) {
   gemms_on_this_thread();
-  const int64_t rows = e1 - e0, g3 = 3 * p.hidden, n = p.events;
-  std::vector<float> gh(static_cast<size_t>(rows * g3), 0.0F);
-  const std::vector<float> zero_state(static_cast<size_t>(rows * p.hidden), 0.0F);
-  std::vector<float> step_gates(gates == nullptr ? static_cast<size_t>(rows * 4 * p.hidden) : 0);
-  for (int64_t t = 0; t < p.steps; ++t) {
-    const float* h_prev = t == 0 ? zero_state.data() : states + ((t - 1) * n + e0) * p.hidden;
+  const Packing& packing = p.packing;
+  const int64_t g3 = 3 * p.hidden;
+  std::vector<float> gh(static_cast<size_t>((k1 - k0) * g3), 0.0F);
+  const std::vector<float> zero_state(static_cast<size_t>((k1 - k0) * p.hidden), 0.0F);
+  std::vector<float> step_gates(gates == nullptr ? static_cast<size_t>((k1 - k0) * 4 * p.hidden) : 0);
+  for (int64_t t = 0; t < packing.steps(); ++t) {
+    const int64_t rows = active_in_share(packing, t, k0, k1);
+    if (rows == 0) break;
+    const int64_t at = packing.row(t, k0);
+    // The same events' previous rows: a step's events are a prefix of the previous step's.
+    const float* h_prev = t == 0 ? zero_state.data() : states + packing.row(t - 1, k0) * p.hidden;
     if (t > 0) gemm('N', 'N', rows, g3, p.hidden, h_prev, p.hidden, p.u, g3, 0.0F, gh.data(), g3);
-    float* step_gate_out = gates == nullptr ? step_gates.data() : gates + (t * n + e0) * 4 * p.hidden;
-    forward_gates(rows, p.hidden, projection + (t * n + e0) * g3, gh.data(), p.b_in, p.b_rec, h_prev,
-                  states + (t * n + e0) * p.hidden, step_gate_out);
+    float* step_gate_out = gates == nullptr ? step_gates.data() : gates + at * 4 * p.hidden;
+    forward_gates(rows, p.hidden, projection + at * g3, gh.data(), p.b_in, p.b_rec, h_prev,
+                  states + at * p.hidden, step_gate_out);
   }
 }
 
-// Backward of events [e0, e1) through all steps, last to first: dy [T, N, H] the states' gradient.
-void backward_share(const Problem& p, int64_t e0, int64_t e1, const float* dy, const float* states,
+// Backward of events [k0, k1) of the order through their steps, last to first: d_last [N, H] the
+// gradient of each event's last state (in batch order), entering at that event's last step.
+void backward_share(const Problem& p, int64_t k0, int64_t k1, const float* d_last, const float* states,
                     const float* gates, float* dgx, float* dgh) {
   gemms_on_this_thread();
-  const int64_t rows = e1 - e0, g3 = 3 * p.hidden, n = p.events;
-  std::vector<float> dh(static_cast<size_t>(rows * p.hidden), 0.0F);
-  const std::vector<float> zero_state(static_cast<size_t>(rows * p.hidden), 0.0F);
-  for (int64_t t = p.steps - 1; t >= 0; --t) {
-    const int64_t at = t * n + e0;
-    const float* h_prev = t == 0 ? zero_state.data() : states + (at - n) * p.hidden;
-    backward_gates(rows, p.hidden, dy + at * p.hidden, gates + at * 4 * p.hidden, h_prev, dh.data(),
-                   dgx + at * g3, dgh + at * g3);
+  const Packing& packing = p.packing;
+  const int64_t g3 = 3 * p.hidden;
+  std::vector<float> dh(static_cast<size_t>((k1 - k0) * p.hidden), 0.0F);
+  const std::vector<float> zero_state(static_cast<size_t>((k1 - k0) * p.hidden), 0.0F);
+  int64_t running = 0;  // events of the share whose last step has been reached, going backwards
+  for (int64_t t = packing.steps() - 1; t >= 0; --t) {
+    const int64_t rows = active_in_share(packing, t, k0, k1);
+    if (rows == 0) continue;
+    for (; running < rows; ++running)  // step t is the last one of these events
+      std::memcpy(dh.data() + running * p.hidden, d_last + packing.order[k0 + running] * p.hidden,
+                  static_cast<size_t>(p.hidden) * sizeof(float));
+    const int64_t at = packing.row(t, k0);
+    const float* h_prev = t == 0 ? zero_state.data() : states + packing.row(t - 1, k0) * p.hidden;
+    backward_gates(rows, p.hidden, gates + at * 4 * p.hidden, h_prev, dh.data(), dgx + at * g3,
+                   dgh + at * g3);
     if (t > 0) gemm('N', 'T', rows, p.hidden, g3, dgh + at * g3, g3, p.u, g3, 1.0F, dh.data(), p.hidden);
   }
 }
 
-// All states [T, N, H] of x [T, N, C]; with `gates` defined-on-return, the gates kept for backward.
-torch::Tensor run_forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& u,
-                          const torch::Tensor& b_in, const torch::Tensor& b_rec, torch::Tensor* gates) {
-  const Problem p{x.size(0),
-                  x.size(1),
-                  x.size(2),
-                  u.size(0),
-                  u.data_ptr<float>(),
-                  b_in.data_ptr<float>(),
-                  b_rec.data_ptr<float>()};
-  const int64_t g3 = 3 * p.hidden;
-  auto projection = buffers().projection.take({p.steps, p.events, g3});
-  gemm('N', 'N', p.steps * p.events, g3, p.inputs, x.data_ptr<float>(), p.inputs, w.data_ptr<float>(), g3,
-       0.0F, projection.data_ptr<float>(), g3);
-  auto states = buffers().states.take({p.steps, p.events, p.hidden});
+// The rows [R, C] (event after event) in packed order, into a pooled buffer.
+torch::Tensor pack_rows(const torch::Tensor& rows, const Packing& packing) {
+  const int64_t c = rows.size(1);
+  auto x = buffers().packed_input.take({packing.rows(), c});
+  const float* src = rows.data_ptr<float>();
+  float* dst = x.data_ptr<float>();
+  for (int64_t k = 0; k < packing.events(); ++k) {
+    const float* event = src + packing.first[packing.order[k]] * c;
+    for (int64_t t = 0; t < packing.length[k]; ++t)
+      std::memcpy(dst + packing.row(t, k) * c, event + t * c, static_cast<size_t>(c) * sizeof(float));
+  }
+  return x;
+}
+
+// Forward over the packed input x [R, C]: the states [R, H], and the gates [R, 4H] if asked for.
+torch::Tensor run_forward(const Packing& packing, const torch::Tensor& x, const torch::Tensor& w,
+                          const torch::Tensor& u, const torch::Tensor& b_in, const torch::Tensor& b_rec,
+                          torch::Tensor* gates) {
+  const Problem p{
+      packing, x.size(1), u.size(0), u.data_ptr<float>(), b_in.data_ptr<float>(), b_rec.data_ptr<float>()};
+  const int64_t g3 = 3 * p.hidden, rows = packing.rows();
+  auto projection = buffers().projection.take({rows, g3});
+  gemm('N', 'N', rows, g3, p.inputs, x.data_ptr<float>(), p.inputs, w.data_ptr<float>(), g3, 0.0F,
+       projection.data_ptr<float>(), g3);
+  auto states = buffers().states.take({rows, p.hidden});
   float* gates_out = nullptr;
   if (gates != nullptr) {
-    *gates = buffers().gates.take({p.steps, p.events, 4 * p.hidden});
+    *gates = buffers().gates.take({rows, 4 * p.hidden});
     gates_out = gates->data_ptr<float>();
   }
   const float* proj = projection.data_ptr<float>();
   float* out = states.data_ptr<float>();
-  at::parallel_for(0, p.events, kMinEventsPerShare,
-                   [&](int64_t e0, int64_t e1) { forward_share(p, e0, e1, proj, out, gates_out); });
+  for_each_share(packing, [&](int64_t k0, int64_t k1) { forward_share(p, k0, k1, proj, out, gates_out); });
   return states;
 }
 
-class GruFunction : public torch::autograd::Function<GruFunction> {
+// Each event's last state [N, H] in batch order from the packed states [R, H].
+torch::Tensor last_states(const torch::Tensor& states, const Packing& packing) {
+  const int64_t h = states.size(1);
+  auto out = torch::empty({packing.events(), h}, states.options());
+  const float* src = states.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t k = 0; k < packing.events(); ++k)
+    std::memcpy(dst + packing.order[k] * h, src + packing.row(packing.length[k] - 1, k) * h,
+                static_cast<size_t>(h) * sizeof(float));
+  return out;
+}
+
+class GruLastFunction : public torch::autograd::Function<GruLastFunction> {
  public:
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_in,
-                               const torch::Tensor& w_in, const torch::Tensor& u_in,
-                               const torch::Tensor& b_in_in, const torch::Tensor& b_rec_in) {
-    const auto x = x_in.contiguous(), w = w_in.contiguous(), u = u_in.contiguous();
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& rows_in,
+                               const std::vector<int64_t>& lengths, const torch::Tensor& w_in,
+                               const torch::Tensor& u_in, const torch::Tensor& b_in_in,
+                               const torch::Tensor& b_rec_in) {
+    const auto rows = rows_in.contiguous(), w = w_in.contiguous(), u = u_in.contiguous();
     const auto b_in = b_in_in.contiguous(), b_rec = b_rec_in.contiguous();
+    const Packing packing(lengths);
+    const auto x = pack_rows(rows, packing);
     torch::Tensor gates;
-    auto states = run_forward(x, w, u, b_in, b_rec, &gates);
+    const auto states = run_forward(packing, x, w, u, b_in, b_rec, &gates);
     ctx->save_for_backward({x, w, u, states, gates});
-    return states;
+    ctx->saved_data["lengths"] = lengths;
+    return last_states(states, packing);
   }
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &w = saved[1], &u = saved[2], &states = saved[3], &gates = saved[4];
-    const auto dy = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(states);
-    const Problem p{x.size(0), x.size(1), x.size(2), u.size(0), u.data_ptr<float>(), nullptr, nullptr};
-    const int64_t g3 = 3 * p.hidden, rows = p.steps * p.events;
+    const Packing packing(ctx->saved_data["lengths"].toIntVector());
+    const int64_t n = packing.events(), rows = packing.rows(), hidden = u.size(0), g3 = 3 * hidden;
+    const auto d_last = grads[0].defined() ? grads[0].contiguous() : torch::zeros({n, hidden});
+    const Problem p{packing, x.size(1), hidden, u.data_ptr<float>(), nullptr, nullptr};
     auto dgx = buffers().input_grad.take({rows, g3});
     auto dgh = buffers().recurrent_grad.take({rows, g3});
     {
-      const float *dy_p = dy.data_ptr<float>(), *states_p = states.data_ptr<float>();
+      const float *d_last_p = d_last.data_ptr<float>(), *states_p = states.data_ptr<float>();
       const float* gates_p = gates.data_ptr<float>();
       float *dgx_p = dgx.data_ptr<float>(), *dgh_p = dgh.data_ptr<float>();
-      at::parallel_for(0, p.events, kMinEventsPerShare, [&](int64_t e0, int64_t e1) {
-        backward_share(p, e0, e1, dy_p, states_p, gates_p, dgx_p, dgh_p);
+      for_each_share(packing, [&](int64_t k0, int64_t k1) {
+        backward_share(p, k0, k1, d_last_p, states_p, gates_p, dgx_p, dgh_p);
       });
     }
-    // The weights' gradients as one GEMM each over all steps: dW = Σₜ xₜᵀ dgxₜ, dU = Σₜ hₜ₋₁ᵀ dghₜ
-    // (h₋₁ = 0, so step 0 adds nothing to dU).
+    // The weights' gradients as one GEMM each over all particles: dW = Σ xᵀ dgx, and
+    // dU = Σₜ hₜ₋₁ᵀ dghₜ over the steps t ≥ 1 (h₋₁ = 0), whose rows start at offset[1] = N; their
+    // previous states are gathered into rows that line up with them.
     auto dw = torch::empty_like(w);
     gemm('T', 'N', p.inputs, g3, rows, x.data_ptr<float>(), p.inputs, dgx.data_ptr<float>(), g3, 0.0F,
          dw.data_ptr<float>(), g3);
     auto du = torch::zeros_like(u);
-    if (p.steps > 1)
-      gemm('T', 'N', p.hidden, g3, rows - p.events, states.data_ptr<float>(), p.hidden,
-           dgh.data_ptr<float>() + p.events * g3, g3, 0.0F, du.data_ptr<float>(), g3);
-    torch::Tensor dx;
+    if (rows > n) {
+      auto previous = buffers().previous.take({rows - n, hidden});
+      const float* src = states.data_ptr<float>();
+      float* dst = previous.data_ptr<float>();
+      for (int64_t t = 1; t < packing.steps(); ++t)
+        std::memcpy(dst + (packing.offset[t] - n) * hidden, src + packing.offset[t - 1] * hidden,
+                    static_cast<size_t>(packing.active[t] * hidden) * sizeof(float));
+      gemm('T', 'N', hidden, g3, rows - n, dst, hidden, dgh.data_ptr<float>() + n * g3, g3, 0.0F,
+           du.data_ptr<float>(), g3);
+    }
+    torch::Tensor d_rows;
     if (ctx->needs_input_grad(0)) {
-      dx = torch::empty_like(x);
+      auto dx = torch::empty_like(x);
       gemm('N', 'T', rows, p.inputs, g3, dgx.data_ptr<float>(), g3, w.data_ptr<float>(), g3, 0.0F,
            dx.data_ptr<float>(), p.inputs);
+      d_rows = torch::empty_like(x);  // back to event after event
+      const int64_t c = p.inputs;
+      const float* src = dx.data_ptr<float>();
+      float* dst = d_rows.data_ptr<float>();
+      for (int64_t k = 0; k < n; ++k) {
+        float* event = dst + packing.first[packing.order[k]] * c;
+        for (int64_t t = 0; t < packing.length[k]; ++t)
+          std::memcpy(event + t * c, src + packing.row(t, k) * c, static_cast<size_t>(c) * sizeof(float));
+      }
     }
-    return {dx, dw, du, dgx.sum(0), dgh.sum(0)};
+    return {d_rows, torch::Tensor(), dw, du, dgx.sum(0), dgh.sum(0)};
   }
 };
 
 }  // namespace
 
-torch::Tensor gru(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& u,
-                  const torch::Tensor& b_in, const torch::Tensor& b_rec) {
-  TORCH_CHECK(x.dim() == 3 && x.scalar_type() == torch::kFloat, "gru: x must be f32 [T, N, C]");
+torch::Tensor gru_last(const torch::Tensor& rows, const std::vector<int64_t>& lengths, const torch::Tensor& w,
+                       const torch::Tensor& u, const torch::Tensor& b_in, const torch::Tensor& b_rec) {
+  TORCH_CHECK(rows.dim() == 2 && rows.scalar_type() == torch::kFloat, "gru_last: rows must be f32 [R, C]");
   TORCH_CHECK(u.dim() == 2 && u.size(1) == 3 * u.size(0) && u.scalar_type() == torch::kFloat,
-              "gru: u must be f32 [H, 3H]");
+              "gru_last: u must be f32 [H, 3H]");
   TORCH_CHECK(
-      w.dim() == 2 && w.size(0) == x.size(2) && w.size(1) == u.size(1) && w.scalar_type() == torch::kFloat,
-      "gru: w must be f32 [C, 3H]");
+      w.dim() == 2 && w.size(0) == rows.size(1) && w.size(1) == u.size(1) && w.scalar_type() == torch::kFloat,
+      "gru_last: w must be f32 [C, 3H]");
   TORCH_CHECK(b_in.numel() == u.size(1) && b_rec.numel() == u.size(1) &&
                   b_in.scalar_type() == torch::kFloat && b_rec.scalar_type() == torch::kFloat,
-              "gru: b_in and b_rec must be f32 [3H]");
+              "gru_last: b_in and b_rec must be f32 [3H]");
+  int64_t total = 0;
+  for (auto l : lengths) total += l;
+  TORCH_CHECK(rows.size(0) == total, "gru_last: lengths do not sum to the rows");
+  if (lengths.empty()) return torch::zeros({0, u.size(0)});
   const bool wants_grad =
-      torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || u.requires_grad() ||
+      torch::GradMode::is_enabled() && (rows.requires_grad() || w.requires_grad() || u.requires_grad() ||
                                         b_in.requires_grad() || b_rec.requires_grad());
-  if (wants_grad) return GruFunction::apply(x, w, u, b_in, b_rec);
-  return run_forward(x.contiguous(), w.contiguous(), u.contiguous(), b_in.contiguous(), b_rec.contiguous(),
-                     nullptr);
+  if (wants_grad) return GruLastFunction::apply(rows, lengths, w, u, b_in, b_rec);
+  const Packing packing(lengths);
+  const auto x = pack_rows(rows.contiguous(), packing);
+  return last_states(
+      run_forward(packing, x, w.contiguous(), u.contiguous(), b_in.contiguous(), b_rec.contiguous(), nullptr),
+      packing);
 }
 
 }  // namespace trigml::model::detail

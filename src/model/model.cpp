@@ -69,9 +69,7 @@ struct GruImpl : torch::nn::Module {
   }
   // rows [Σ lengths, C] -> each event's state at its last particle [N, H].
   torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& lengths) {
-    const auto seq =
-        detail::gru(detail::to_time_major(rows, lengths), kernel, recurrent_kernel, bias, recurrent_bias);
-    return detail::last_step(seq, lengths);
+    return detail::gru_last(rows, lengths, kernel, recurrent_kernel, bias, recurrent_bias);
   }
 };
 TORCH_MODULE(Gru);

@@ -137,6 +137,10 @@ Consumer::Consumer(const std::string& brokers, const std::string& group, const s
                                                     {"heartbeat.interval.ms", "500"},
                                                     // A topic created after the subscription is seen soon.
                                                     {"topic.metadata.refresh.interval.ms", "1000"},
+                                                    // An empty fetch is answered within 5 ms (librdkafka's
+                                                    // 500 ms default is latency for a trigger: a broker,
+                                                    // and the mock cluster always, holds it that long).
+                                                    {"fetch.wait.max.ms", "5"},
                                                     {"log_level", "3"}},
                                                    settings))) {
   rd_kafka_poll_set_consumer(handle_);

@@ -60,4 +60,4 @@ serve_run() {  # label, produce rate (0: as fast as possible), serve options...
   tail -n 2 "serve-$label.log"
 }
 serve_run saturation 0 --batch-size 256 --max-wait-ms 5
-serve_run latency "${LATENCY_RATE:-1000}" ${SERVE_SETTINGS:---batch-size 64 --max-wait-ms 2}
+serve_run latency "${LATENCY_RATE:-1000}" ${SERVE_SETTINGS:---batch-size 16 --max-wait-ms 1}

@@ -99,4 +99,15 @@ void Decider::decide(std::span<const physics::EventInput> events, bool particle_
   }
 }
 
+void Decider::warm_up(size_t events) {
+  if (events == 0) return;
+  const model::ModelConfig& config = classifier_.config();
+  const size_t longest = builder_.config().max_particles();  // rows of the particle matrix
+  model::Batch b;
+  b.lengths.assign(events, static_cast<int64_t>(longest));
+  b.hlf.assign(events * static_cast<size_t>(config.hlf_features), 0.0F);
+  b.particles.assign(events * longest * static_cast<size_t>(config.particle_features), 0.0F);
+  classifier_.logits(b);
+}
+
 }  // namespace trigml::score

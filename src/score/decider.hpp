@@ -53,6 +53,10 @@ class Decider {
   // Decides every event of a batch (out.size() == events.size()); the selected ones go through the
   // classifier together. Buffers are reused from batch to batch.
   void decide(std::span<const physics::EventInput> events, bool particle_flow, std::span<Decision> out);
+  // Runs the classifier once on `events` made-up events of the longest kind, so that the first real
+  // batch does not wait for the network's first call (oneDNN's kernels, the buffers): a service
+  // calls it before taking events.
+  void warm_up(size_t events);
 
  private:
   model::Classifier classifier_;

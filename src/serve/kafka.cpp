@@ -68,6 +68,13 @@ Producer::Producer(const std::string& brokers, const Settings& settings) {
                                      // Retried until delivered: a broker that goes away is waited for.
                                      {"message.timeout.ms", "0"},
                                      {"linger.ms", "1"},
+                                     // Small requests leave at once (Nagle's algorithm off), and one
+                                     // at a time: a second request in flight had its answer held back
+                                     // by a broker that leaves Nagle on (librdkafka's mock cluster)
+                                     // until this side's delayed ACK, 40 ms later, on every flush of a
+                                     // batch of decisions.
+                                     {"socket.nagle.disable", "true"},
+                                     {"max.in.flight.requests.per.connection", "1"},
                                      {"log_level", "3"}},
                                     settings);
   rd_kafka_conf_set_dr_msg_cb(conf, &Producer::on_delivery);
@@ -124,6 +131,19 @@ void Producer::flush() {
   }
 }
 
+bool Producer::prepare_topic(const std::string& topic, std::chrono::milliseconds timeout) {
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(handle_, topic.c_str(), nullptr);
+  if (!handle) return false;
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(handle_, 0, handle, &metadata, static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(handle);
+  if (metadata) rd_kafka_metadata_destroy(metadata);
+  if (err)
+    std::fprintf(stderr, "trigml: topic '%s' not known yet: %s\n", topic.c_str(), rd_kafka_err2str(err));
+  return !err;
+}
+
 Consumer::Consumer(const std::string& brokers, const std::string& group, const std::string& topic,
                    const Settings& settings)
     : handle_(
@@ -141,6 +161,7 @@ Consumer::Consumer(const std::string& brokers, const std::string& group, const s
                                                     // 500 ms default is latency for a trigger: a broker,
                                                     // and the mock cluster always, holds it that long).
                                                     {"fetch.wait.max.ms", "5"},
+                                                    {"socket.nagle.disable", "true"},
                                                     {"log_level", "3"}},
                                                    settings))) {
   rd_kafka_poll_set_consumer(handle_);

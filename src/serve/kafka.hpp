@@ -54,6 +54,10 @@ class Producer {
   // Waits until every queued message is acknowledged by the broker (however long it is away);
   // IoError if one failed for good.
   void flush();
+  // Asks the brokers for the topic's partitions (creating it where topics are created on first use),
+  // so that the first messages to it do not wait for that; false, with the reason printed, if no
+  // answer came within `timeout`.
+  bool prepare_topic(const std::string& topic, std::chrono::milliseconds timeout);
   uint64_t delivered() const { return delivered_; }
 
  private:

@@ -158,6 +158,8 @@ uint64_t run_produce(const ProduceOptions& o) {
   std::vector<Header> headers;
   if (encoding == EventEncoding::Protobuf) headers.push_back({kContentTypeHeader, kProtobufContentType});
   Producer producer(o.brokers);
+  // Connected before the first event is stamped: its latency is the stream's, not this start-up's.
+  producer.prepare_topic(o.topic, std::chrono::seconds(5));
   physics::Event event;
   physics::EventInput in;
   uint64_t produced = 0;
@@ -201,6 +203,11 @@ ServeCounters run_serve(const ServeOptions& o) {
     print_bootstrap(*embedded);
   }
   Producer producer(brokers);
+  // What the first batch would otherwise wait for: the network's first call and the output topics'
+  // metadata (over a second on the first decision to a new topic).
+  decider.warm_up(o.batch_size);
+  for (const std::string* topic : {&o.output_topic, &o.dead_letter_topic})
+    producer.prepare_topic(*topic, std::chrono::seconds(5));
   Consumer consumer(brokers, o.group, o.input_topic);
   std::fprintf(stderr, "trigml serve: %s from '%s' to '%s' (dead letters to '%s'), group '%s'\n",
                decider.model_id().c_str(), o.input_topic.c_str(), o.output_topic.c_str(),

@@ -111,11 +111,12 @@ void forward_gates(int64_t rows, int64_t hidden, const float* __restrict gx, con
 // later steps, and from outside at an event's last step). Writes the gradients of the gates' input
 // parts dgx and recurrent parts dgh ([rows, 3H]; they differ in the candidate, where the recurrent
 // part is scaled by r) and leaves in dh the part of h_prev's gradient that bypasses U (dh ⊙ z);
-// the caller adds dgh·Uᵀ.
+// the caller adds dgh·Uᵀ. Adds the rows' dgx to db_in [3H] and their dgh's candidate part to
+// db_rec_n [H] (the biases' gradients; dgh's z and r parts equal dgx's), while they are in cache.
 TRIGML_GATE_CLONES
 void backward_gates(int64_t rows, int64_t hidden, const float* __restrict gates,
                     const float* __restrict h_prev, float* __restrict dh, float* __restrict dgx,
-                    float* __restrict dgh) {
+                    float* __restrict dgh, double* __restrict db_in, double* __restrict db_rec_n) {
   const int64_t hh = 2 * hidden;
   for (int64_t i = 0; i < rows; ++i) {
     const float* g = gates + i * 4 * hidden;
@@ -136,6 +137,10 @@ void backward_gates(int64_t rows, int64_t hidden, const float* __restrict gates,
       ghi[hidden + j] = dr;
       ghi[hh + j] = dn * r;
       di[j] = d * z;
+      db_in[j] += dz;
+      db_in[hidden + j] += dr;
+      db_in[hh + j] += dn;
+      db_rec_n[j] += dn * r;
     }
   }
 }
@@ -205,18 +210,20 @@ std::vector<int64_t> share_bounds(const Packing& packing) {
   return bounds;
 }
 
-// Runs share(k0, k1) for every share, each on a thread of its own when there are several.
+// Runs share(s, k0, k1) for every share s of the order, each on a thread of its own when there are
+// several; returns the number of shares.
 template <class Share>
-void for_each_share(const Packing& packing, const Share& share) {
+int64_t for_each_share(const Packing& packing, const Share& share) {
   const auto bounds = share_bounds(packing);
   const auto shares = static_cast<int64_t>(bounds.size()) - 1;
   if (shares == 1) {
-    share(bounds[0], bounds[1]);
-    return;
+    share(0, bounds[0], bounds[1]);
+    return 1;
   }
   at::parallel_for(0, shares, 1, [&](int64_t s0, int64_t s1) {
-    for (int64_t s = s0; s < s1; ++s) share(bounds[s], bounds[s + 1]);
+    for (int64_t s = s0; s < s1; ++s) share(s, bounds[s], bounds[s + 1]);
   });
+  return shares;
 }
 
 // A share running on a thread of its own (inside at::parallel_for's OpenMP region) keeps oneDNN's
@@ -259,8 +266,9 @@ void forward_share(const Problem& p, int64_t k0, int64_t k1, const float* projec
 
 // Backward of events [k0, k1) of the order through their steps, last to first: d_last [N, H] the
 // gradient of each event's last state (in batch order), entering at that event's last step.
+// bias [4H]: the share's sums of dgx [3H] and of dgh's candidate part [H].
 void backward_share(const Problem& p, int64_t k0, int64_t k1, const float* d_last, const float* states,
-                    const float* gates, float* dgx, float* dgh) {
+                    const float* gates, float* dgx, float* dgh, double* bias) {
   gemms_on_this_thread();
   const Packing& packing = p.packing;
   const int64_t g3 = 3 * p.hidden;
@@ -275,8 +283,8 @@ void backward_share(const Problem& p, int64_t k0, int64_t k1, const float* d_las
                   static_cast<size_t>(p.hidden) * sizeof(float));
     const int64_t at = packing.row(t, k0);
     const float* h_prev = t == 0 ? zero_state.data() : states + packing.row(t - 1, k0) * p.hidden;
-    backward_gates(rows, p.hidden, gates + at * 4 * p.hidden, h_prev, dh.data(), dgx + at * g3,
-                   dgh + at * g3);
+    backward_gates(rows, p.hidden, gates + at * 4 * p.hidden, h_prev, dh.data(), dgx + at * g3, dgh + at * g3,
+                   bias, bias + g3);
     if (t > 0) gemm('N', 'T', rows, p.hidden, g3, dgh + at * g3, g3, p.u, g3, 1.0F, dh.data(), p.hidden);
   }
 }
@@ -313,7 +321,8 @@ torch::Tensor run_forward(const Packing& packing, const torch::Tensor& x, const 
   }
   const float* proj = projection.data_ptr<float>();
   float* out = states.data_ptr<float>();
-  for_each_share(packing, [&](int64_t k0, int64_t k1) { forward_share(p, k0, k1, proj, out, gates_out); });
+  for_each_share(packing,
+                 [&](int64_t, int64_t k0, int64_t k1) { forward_share(p, k0, k1, proj, out, gates_out); });
   return states;
 }
 
@@ -356,12 +365,18 @@ class GruLastFunction : public torch::autograd::Function<GruLastFunction> {
     const Problem p{packing, x.size(1), hidden, u.data_ptr<float>(), nullptr, nullptr};
     auto dgx = buffers().input_grad.take({rows, g3});
     auto dgh = buffers().recurrent_grad.take({rows, g3});
+    std::vector<double> bias_sums;
+    int64_t shares = 0;
     {
       const float *d_last_p = d_last.data_ptr<float>(), *states_p = states.data_ptr<float>();
       const float* gates_p = gates.data_ptr<float>();
       float *dgx_p = dgx.data_ptr<float>(), *dgh_p = dgh.data_ptr<float>();
-      for_each_share(packing, [&](int64_t k0, int64_t k1) {
-        backward_share(p, k0, k1, d_last_p, states_p, gates_p, dgx_p, dgh_p);
+      // Each share sums its own bias gradients (in double, over up to R rows); the shares' sums
+      // are added in share order, so the result does not depend on which thread finished first.
+      const int64_t g4 = 4 * hidden;
+      bias_sums.assign(static_cast<size_t>(std::max<int64_t>(at::get_num_threads(), 1) * g4), 0.0);
+      shares = for_each_share(packing, [&](int64_t s, int64_t k0, int64_t k1) {
+        backward_share(p, k0, k1, d_last_p, states_p, gates_p, dgx_p, dgh_p, bias_sums.data() + s * g4);
       });
     }
     // The weights' gradients as one GEMM each over all particles: dW = Σ xᵀ dgx, and
@@ -396,7 +411,18 @@ class GruLastFunction : public torch::autograd::Function<GruLastFunction> {
           std::memcpy(event + t * c, src + packing.row(t, k) * c, static_cast<size_t>(c) * sizeof(float));
       }
     }
-    return {d_rows, torch::Tensor(), dw, du, dgx.sum(0), dgh.sum(0)};
+    auto db_in = torch::empty({g3}), db_rec = torch::empty({g3});
+    float *db_in_p = db_in.data_ptr<float>(), *db_rec_p = db_rec.data_ptr<float>();
+    for (int64_t k = 0; k < g3; ++k) {
+      double in = 0, rec_n = 0;
+      for (int64_t s = 0; s < shares; ++s) {
+        in += bias_sums[static_cast<size_t>(s * 4 * hidden + k)];
+        if (k >= 2 * hidden) rec_n += bias_sums[static_cast<size_t>(s * 4 * hidden + hidden + k)];
+      }
+      db_in_p[k] = static_cast<float>(in);
+      db_rec_p[k] = static_cast<float>(k >= 2 * hidden ? rec_n : in);
+    }
+    return {d_rows, torch::Tensor(), dw, du, db_in, db_rec};
   }
 };
 

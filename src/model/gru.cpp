@@ -210,20 +210,18 @@ std::vector<int64_t> share_bounds(const Packing& packing) {
   return bounds;
 }
 
-// Runs share(s, k0, k1) for every share s of the order, each on a thread of its own when there are
-// several; returns the number of shares.
+// Runs share(s, bounds[s], bounds[s + 1]) for every share s, each on a thread of its own when there
+// are several.
 template <class Share>
-int64_t for_each_share(const Packing& packing, const Share& share) {
-  const auto bounds = share_bounds(packing);
+void for_each_share(const std::vector<int64_t>& bounds, const Share& share) {
   const auto shares = static_cast<int64_t>(bounds.size()) - 1;
   if (shares == 1) {
     share(0, bounds[0], bounds[1]);
-    return 1;
+    return;
   }
   at::parallel_for(0, shares, 1, [&](int64_t s0, int64_t s1) {
     for (int64_t s = s0; s < s1; ++s) share(s, bounds[s], bounds[s + 1]);
   });
-  return shares;
 }
 
 // A share running on a thread of its own (inside at::parallel_for's OpenMP region) keeps oneDNN's
@@ -289,17 +287,28 @@ void backward_share(const Problem& p, int64_t k0, int64_t k1, const float* d_las
   }
 }
 
+// Copies rows of c floats between the input's order (event after event) and the packed order, in
+// the direction `to`.
+enum class RowOrder { Packed, EventAfterEvent };
+void reorder_rows(const Packing& packing, int64_t c, const float* src, float* dst, RowOrder to) {
+  const auto bytes = static_cast<size_t>(c) * sizeof(float);
+  for (int64_t k = 0; k < packing.events(); ++k) {
+    const int64_t first = packing.first[packing.order[k]];
+    for (int64_t t = 0; t < packing.length[k]; ++t) {
+      const int64_t event_row = first + t, packed_row = packing.row(t, k);
+      if (to == RowOrder::Packed)
+        std::memcpy(dst + packed_row * c, src + event_row * c, bytes);
+      else
+        std::memcpy(dst + event_row * c, src + packed_row * c, bytes);
+    }
+  }
+}
+
 // The rows [R, C] (event after event) in packed order, into a pooled buffer.
 torch::Tensor pack_rows(const torch::Tensor& rows, const Packing& packing) {
   const int64_t c = rows.size(1);
   auto x = buffers().packed_input.take({packing.rows(), c});
-  const float* src = rows.data_ptr<float>();
-  float* dst = x.data_ptr<float>();
-  for (int64_t k = 0; k < packing.events(); ++k) {
-    const float* event = src + packing.first[packing.order[k]] * c;
-    for (int64_t t = 0; t < packing.length[k]; ++t)
-      std::memcpy(dst + packing.row(t, k) * c, event + t * c, static_cast<size_t>(c) * sizeof(float));
-  }
+  reorder_rows(packing, c, rows.data_ptr<float>(), x.data_ptr<float>(), RowOrder::Packed);
   return x;
 }
 
@@ -321,7 +330,7 @@ torch::Tensor run_forward(const Packing& packing, const torch::Tensor& x, const 
   }
   const float* proj = projection.data_ptr<float>();
   float* out = states.data_ptr<float>();
-  for_each_share(packing,
+  for_each_share(share_bounds(packing),
                  [&](int64_t, int64_t k0, int64_t k1) { forward_share(p, k0, k1, proj, out, gates_out); });
   return states;
 }
@@ -365,17 +374,17 @@ class GruLastFunction : public torch::autograd::Function<GruLastFunction> {
     const Problem p{packing, x.size(1), hidden, u.data_ptr<float>(), nullptr, nullptr};
     auto dgx = buffers().input_grad.take({rows, g3});
     auto dgh = buffers().recurrent_grad.take({rows, g3});
-    std::vector<double> bias_sums;
-    int64_t shares = 0;
+    // Each share sums its own bias gradients (in double, over up to R rows); the shares' sums are
+    // added in share order, so the result does not depend on which thread finished first.
+    const auto bounds = share_bounds(packing);
+    const auto shares = static_cast<int64_t>(bounds.size()) - 1;
+    const int64_t g4 = 4 * hidden;
+    std::vector<double> bias_sums(static_cast<size_t>(shares * g4), 0.0);
     {
       const float *d_last_p = d_last.data_ptr<float>(), *states_p = states.data_ptr<float>();
       const float* gates_p = gates.data_ptr<float>();
       float *dgx_p = dgx.data_ptr<float>(), *dgh_p = dgh.data_ptr<float>();
-      // Each share sums its own bias gradients (in double, over up to R rows); the shares' sums
-      // are added in share order, so the result does not depend on which thread finished first.
-      const int64_t g4 = 4 * hidden;
-      bias_sums.assign(static_cast<size_t>(std::max<int64_t>(at::get_num_threads(), 1) * g4), 0.0);
-      shares = for_each_share(packing, [&](int64_t s, int64_t k0, int64_t k1) {
+      for_each_share(bounds, [&](int64_t s, int64_t k0, int64_t k1) {
         backward_share(p, k0, k1, d_last_p, states_p, gates_p, dgx_p, dgh_p, bias_sums.data() + s * g4);
       });
     }
@@ -401,23 +410,17 @@ class GruLastFunction : public torch::autograd::Function<GruLastFunction> {
       auto dx = torch::empty_like(x);
       gemm('N', 'T', rows, p.inputs, g3, dgx.data_ptr<float>(), g3, w.data_ptr<float>(), g3, 0.0F,
            dx.data_ptr<float>(), p.inputs);
-      d_rows = torch::empty_like(x);  // back to event after event
-      const int64_t c = p.inputs;
-      const float* src = dx.data_ptr<float>();
-      float* dst = d_rows.data_ptr<float>();
-      for (int64_t k = 0; k < n; ++k) {
-        float* event = dst + packing.first[packing.order[k]] * c;
-        for (int64_t t = 0; t < packing.length[k]; ++t)
-          std::memcpy(event + t * c, src + packing.row(t, k) * c, static_cast<size_t>(c) * sizeof(float));
-      }
+      d_rows = torch::empty_like(x);
+      reorder_rows(packing, p.inputs, dx.data_ptr<float>(), d_rows.data_ptr<float>(),
+                   RowOrder::EventAfterEvent);
     }
     auto db_in = torch::empty({g3}), db_rec = torch::empty({g3});
     float *db_in_p = db_in.data_ptr<float>(), *db_rec_p = db_rec.data_ptr<float>();
     for (int64_t k = 0; k < g3; ++k) {
       double in = 0, rec_n = 0;
       for (int64_t s = 0; s < shares; ++s) {
-        in += bias_sums[static_cast<size_t>(s * 4 * hidden + k)];
-        if (k >= 2 * hidden) rec_n += bias_sums[static_cast<size_t>(s * 4 * hidden + hidden + k)];
+        in += bias_sums[static_cast<size_t>(s * g4 + k)];
+        if (k >= 2 * hidden) rec_n += bias_sums[static_cast<size_t>(s * g4 + hidden + k)];
       }
       db_in_p[k] = static_cast<float>(in);
       db_rec_p[k] = static_cast<float>(k >= 2 * hidden ? rec_n : in);

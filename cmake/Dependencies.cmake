@@ -68,10 +68,7 @@ if(TRIGML_WITH_PYTHON)
   set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python interpreter the module is built for")
   find_package(Python3 COMPONENTS Interpreter Development.Module NumPy)
   find_package(pybind11 CONFIG QUIET)
-  if(Python3_FOUND AND Python3_NumPy_FOUND AND pybind11_FOUND)
-    # The module is a shared object that links the static subsystem libraries into itself.
-    set(CMAKE_POSITION_INDEPENDENT_CODE ON)
-  else()
+  if(NOT (Python3_FOUND AND Python3_NumPy_FOUND AND pybind11_FOUND))
     message(STATUS "Python module left out: install pybind11-dev python3-dev python3-numpy (scripts/bootstrap) "
                    "or configure with -DTRIGML_WITH_PYTHON=OFF")
     set(TRIGML_WITH_PYTHON OFF)

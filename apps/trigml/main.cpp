@@ -1,74 +1,41 @@
-#include <cstdio>
-#include <exception>
-#include <optional>
+// The program: the commands without the models run here; a model command (command_table.hpp) is
+// handed, arguments and all, to the models module next to the program.
+#include <dlfcn.h>
 
-#include "commands.hpp"
-#include "common/allocator.hpp"
-#include "common/error.hpp"
-#include "dist/dist.hpp"
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include "command_table.hpp"
 
 namespace {
 
-// Under mpirun every rank runs this program. An error every rank holds (agreed, dist::together) is
-// printed by rank 0 alone; an error of one rank alone is printed by it, and ends the whole job, since
-// the other ranks would otherwise wait for it in their next collective.
-int report(const char* kind, const char* message, int code) {
-  if (trigml::dist::size() == 1) {
-    std::fprintf(stderr, "trigml: %s: %s\n", kind, message);
-    return code;
+#ifdef TRIGML_MODELS_MODULE
+int run_in_models_module(int argc, char** argv) {
+  std::error_code error;
+  const std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", error);
+  const std::filesystem::path module = program.parent_path() / TRIGML_MODELS_MODULE;
+  void* handle = dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    std::fprintf(stderr, "trigml: error: the model commands are in %s, which could not be loaded: %s\n",
+                 module.c_str(), dlerror());
+    return 2;
   }
-  if (trigml::dist::failure_agreed()) {
-    if (trigml::dist::is_root()) std::fprintf(stderr, "trigml: %s: %s\n", kind, message);
-    return code;
+  auto* entry = reinterpret_cast<int (*)(int, char**)>(dlsym(handle, "trigml_models_main"));
+  if (entry == nullptr) {
+    std::fprintf(stderr, "trigml: error: %s has no entry point trigml_models_main: %s\n", module.c_str(),
+                 dlerror());
+    return 2;
   }
-  std::fprintf(stderr, "trigml: %s: rank %d of %d: %s\n", kind, trigml::dist::rank(), trigml::dist::size(),
-               message);
-  trigml::dist::abort_job(code);
+  return entry(argc, argv);
 }
+#endif
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  trigml::keep_freed_memory_for_reuse();
-  std::optional<trigml::dist::Session> session;
-  try {
-    session.emplace(argc, argv);
-  } catch (const trigml::Error& e) {
-    std::fprintf(stderr, "trigml: error: %s\n", e.what());
-    return 2;
-  }
-  CLI::App app{"trigml: LHC event topology classification, from ROOT files to served models"};
-  app.set_version_flag("--version", TRIGML_VERSION);
-  app.require_subcommand(1);
-  trigml::cli::register_remote_options(app);
-  trigml::cli::register_inspect(app);
-  trigml::cli::register_dump(app);
-  trigml::cli::register_generate(app);
-  trigml::cli::register_ingest(app);
-  trigml::cli::register_prepare(app);
-  trigml::cli::register_export_tfrecord(app);
-#ifdef TRIGML_HAVE_TRAINING
-  trigml::cli::register_train(app);
-  trigml::cli::register_evaluate(app);
-  trigml::cli::register_run(app);
-  trigml::cli::register_tune(app);
-  trigml::cli::register_export(app);
-  trigml::cli::register_score(app);
+#ifdef TRIGML_MODELS_MODULE
+  if (trigml::cli::wants_models(argc, argv)) return run_in_models_module(argc, argv);
 #endif
-#ifdef TRIGML_HAVE_SERVE
-  trigml::cli::register_serve(app);
-#endif
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // Every rank parsed the same arguments: the help or the complaint is printed once.
-    return trigml::dist::is_root() ? app.exit(e) : e.get_exit_code();
-  } catch (const trigml::UsageError& e) {
-    return report("usage error", e.what(), 2);
-  } catch (const trigml::Error& e) {
-    return report("error", e.what(), 1);
-  } catch (const std::exception& e) {
-    return report("unexpected error", e.what(), 3);
-  }
-  return 0;
+  return trigml::cli::run(argc, argv);
 }

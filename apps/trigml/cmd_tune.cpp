@@ -38,7 +38,7 @@ void register_tune(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "tune", "Search hyper-parameters: many trainings, scored on the validation fraction");
   struct Options {
-    std::string data, architecture = "hlf", strategy = "random";
+    std::string data, architecture = "hlf", strategy = "random", sampler = "random";
     tune::TuneOptions tune;
   };
   auto o = std::make_shared<Options>();
@@ -50,14 +50,20 @@ void register_tune(CLI::App& app) {
                   "The search space (TOML: [params] name = { choice | uniform | log_uniform })")
       ->required();
   cmd->add_option("--out", t.out, "Tune directory to create (trials.parquet, trials/, best/)")->required();
-  cmd->add_option("--trials", t.trials,
-                  "Trials to run (random and asha: required; grid: every point by default)");
+  cmd->add_option(
+      "--trials", t.trials,
+      "Trials to run (random and asha: required; grid and --sampler grid: every point by default)");
   cmd->add_option("--strategy", o->strategy, "grid, random or asha (default random)");
+  cmd->add_option("--sampler", o->sampler,
+                  "random and asha: random (each trial's point drawn from the space; default) or grid (the "
+                  "grid's points once each, in a seeded order, trained as the grid search trains them)");
   cmd->add_option("--max-epochs", t.max_epochs, "Epochs of a trial that is not stopped (default 10)");
   cmd->add_option("--min-epochs", t.min_epochs, "asha: epochs of the first rung (default 1)");
   cmd->add_option("--reduction-factor", t.reduction_factor,
                   "asha: rungs at min·η^k epochs; the best 1/η of a rung go on (default 3)");
-  cmd->add_option("--seed", t.seed, "Seed of the sampling; trial i trains with seed + i (default 1)");
+  cmd->add_option("--seed", t.seed,
+                  "Trial i trains with seed + i, the grid's point k with seed + k (default 1)");
+  cmd->add_option("--sampler-seed", t.sampler_seed, "Seed of the sampler's draws (default: --seed)");
   cmd->add_flag("--resume", t.resume, "Continue an interrupted search in --out");
   cmd->add_option(
       "--workers", t.workers,
@@ -83,6 +89,7 @@ void register_tune(CLI::App& app) {
       throw UsageError(e.what());
     }
     o->tune.strategy = tune::parse_strategy(o->strategy);
+    o->tune.sampler = tune::parse_sampler(o->sampler);
     o->tune.base.data = o->data;
     o->tune.worker_command = {std::filesystem::read_symlink("/proc/self/exe").string(), "tune-trial"};
     const tune::TuneSummary summary = tune::run_tune(o->tune);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "common/error.hpp"
 #include "train/model_dir.hpp"
@@ -270,6 +271,15 @@ std::vector<Assignment> grid_points(const Space& space) {
     points.push_back(std::move(point));
   }
   return points;
+}
+
+std::vector<uint64_t> grid_order(uint64_t size, uint64_t seed) {
+  constexpr uint64_t kOrderStream = 0x6772;  // "gr": the grid order's stream of chunk_seed
+  Random random(chunk_seed(seed, 0, kOrderStream));
+  std::vector<uint64_t> order(size);
+  std::iota(order.begin(), order.end(), uint64_t{0});
+  for (uint64_t i = size; i > 1; --i) std::swap(order[i - 1], order[random.next() % i]);  // Fisher–Yates
+  return order;
 }
 
 Assignment sample_point(const Space& space, Random& random) {

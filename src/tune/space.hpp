@@ -50,6 +50,9 @@ Space parse_space(const std::string& toml_text, const std::string& source);
 std::vector<Assignment> grid_points(const Space& space);
 uint64_t grid_size(const Space& space);  // the product of the choices' counts (0 with a range)
 
+// The grid's point indices [0, size) in an order the seed shuffles (its own stream of the seed).
+std::vector<uint64_t> grid_order(uint64_t size, uint64_t seed);
+
 // One point drawn from the space: choices uniformly, uniform and log-uniform ranges continuously.
 Assignment sample_point(const Space& space, Random& random);
 // Trial `trial`'s point of a random search with `seed`: its own stream, whatever the other trials.

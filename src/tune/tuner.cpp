@@ -42,6 +42,8 @@ struct Named {
 const Named kStrategies[] = {{"grid", static_cast<int>(Strategy::Grid)},
                              {"random", static_cast<int>(Strategy::Random)},
                              {"asha", static_cast<int>(Strategy::Asha)}};
+const Named kSamplers[] = {{"random", static_cast<int>(Sampler::Random)},
+                           {"grid", static_cast<int>(Sampler::Grid)}};
 const Named kStatuses[] = {{"running", static_cast<int>(TrialStatus::Running)},
                            {"completed", static_cast<int>(TrialStatus::Completed)},
                            {"pruned", static_cast<int>(TrialStatus::Pruned)},
@@ -92,26 +94,58 @@ struct PlannedTrial {
 };
 using Plan = std::vector<PlannedTrial>;
 
-Plan plan_trials(const TuneOptions& o, const Space& space) {
-  std::vector<Assignment> points;
+// Each trial's point and seed.
+struct Draw {
+  Assignment point;
+  uint64_t seed;
+};
+
+std::vector<Draw> draw_trials(const TuneOptions& o, const Space& space) {
+  const uint64_t sampler_seed = o.sampler_seed.value_or(o.seed);
+  std::vector<Draw> draws;
   if (o.strategy == Strategy::Grid) {
-    points = grid_points(space);
+    const auto points = grid_points(space);
     if (o.trials > 0 && static_cast<uint64_t>(o.trials) < points.size())
       throw UsageError(
           fmt::format("the grid has {} points, more than --trials {}: raise --trials or shrink the space",
                       points.size(), o.trials),
           {space.source});
+    for (size_t k = 0; k < points.size(); ++k) draws.push_back({points[k], o.seed + k});
+  } else if (o.sampler == Sampler::Grid) {
+    for (const auto& p : space.parameters)
+      if (p.distribution != Distribution::Choice)
+        throw UsageError(fmt::format("--sampler grid takes the grid's points, but parameter '{}' is a "
+                                     "continuous range (use --sampler random, or a choice list)",
+                                     p.name),
+                         {space.source});
+    const auto points = grid_points(space);
+    if (static_cast<uint64_t>(o.trials) > points.size())
+      throw UsageError(fmt::format("--sampler grid tries each of the grid's {} points at most once: "
+                                   "--trials {} is more",
+                                   points.size(), o.trials),
+                       {space.source});
+    const size_t trials = o.trials > 0 ? static_cast<size_t>(o.trials) : points.size();
+    for (const uint64_t k : grid_order(points.size(), sampler_seed)) {
+      if (draws.size() == trials) break;
+      draws.push_back({points[k], o.seed + k});
+    }
   } else {
     if (o.trials < 1)
       throw UsageError(fmt::format("--strategy {} needs --trials N (at least 1)", to_string(o.strategy)));
-    for (int i = 0; i < o.trials; ++i) points.push_back(trial_point(space, o.seed, i));
+    for (int i = 0; i < o.trials; ++i)
+      draws.push_back({trial_point(space, sampler_seed, i), o.seed + static_cast<uint64_t>(i)});
   }
+  return draws;
+}
+
+Plan plan_trials(const TuneOptions& o, const Space& space) {
+  const std::vector<Draw> draws = draw_trials(o, space);
   Plan plan;
-  for (size_t i = 0; i < points.size(); ++i) {
+  for (size_t i = 0; i < draws.size(); ++i) {
     TrialResult trial;
     trial.trial = static_cast<int>(i);
-    trial.params = points[i];
-    trial.seed = o.seed + i;
+    trial.params = draws[i].point;
+    trial.seed = draws[i].seed;
     train::TrainOptions t = o.base;
     t.epochs = o.max_epochs;
     apply_point(trial.params, t);
@@ -164,9 +198,11 @@ nlohmann::json fingerprint(const TuneOptions& o, const Space& space) {
   const auto& b = o.base;
   return {{"space", space_json(space)},
           {"strategy", to_string(o.strategy)},
+          {"sampler", to_string(o.sampler)},
           {"trials", o.trials},
           {"max_epochs", o.max_epochs},
           {"seed", o.seed},
+          {"sampler_seed", o.sampler_seed.value_or(o.seed)},
           {"min_epochs", o.min_epochs},
           {"reduction_factor", o.reduction_factor},
           {"model", train::to_json(b.model)},
@@ -684,6 +720,12 @@ Strategy parse_strategy(const std::string& name) {
 }
 std::string to_string(Strategy s) {
   return name_of(kStrategies, static_cast<int>(s));
+}
+Sampler parse_sampler(const std::string& name) {
+  return static_cast<Sampler>(parse_named(kSamplers, name, "sampler"));
+}
+std::string to_string(Sampler s) {
+  return name_of(kSamplers, static_cast<int>(s));
 }
 TrialStatus parse_trial_status(const std::string& name) {
   return static_cast<TrialStatus>(parse_named(kStatuses, name, "trial status"));

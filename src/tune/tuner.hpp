@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,15 @@ enum class Strategy { Grid, Random, Asha };
 Strategy parse_strategy(const std::string& name);
 std::string to_string(Strategy strategy);
 
+// Where random and asha take their trials' points (drawn with the sampler's seed). Random: trial
+// i's point drawn from the space (its own stream of that seed), trained with seed + i. Grid: the
+// grid's points, each at most once, in an order the sampler's seed shuffles (Optuna's GridSampler),
+// point k trained with seed + k as the grid search trains it; so ASHA over the grid stops some of
+// the grid search's own trainings early and runs the others exactly as the grid does.
+enum class Sampler { Random, Grid };
+Sampler parse_sampler(const std::string& name);
+std::string to_string(Sampler sampler);
+
 enum class TrialStatus { Running, Completed, Pruned, Failed };
 std::string to_string(TrialStatus status);
 TrialStatus parse_trial_status(const std::string& name);
@@ -29,9 +39,11 @@ struct TuneOptions {
   // fraction, threads, ... (out, seed, epochs and resume are the tuner's).
   train::TrainOptions base;
   Strategy strategy = Strategy::Random;
-  int trials = 0;  // trials to run; 0 with grid: every point
+  Sampler sampler = Sampler::Random;  // random and asha
+  int trials = 0;                     // trials to run; 0 with grid or --sampler grid: every point
   int max_epochs = 10;
-  uint64_t seed = 1;                         // sampling; trial i trains with seed + i
+  uint64_t seed = 1;                         // trial i trains with seed + i (grid point k: seed + k)
+  std::optional<uint64_t> sampler_seed;      // random and asha's draws; seed when not set
   int min_epochs = 1, reduction_factor = 3;  // asha
   bool resume = false;
   bool progress = true;

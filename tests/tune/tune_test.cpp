@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "../train/fixture.hpp"
@@ -351,6 +352,66 @@ TEST(Tune, AshaStopsTheTrialsBehindTheirRungForAFixedSeed) {
   EXPECT_EQ(summary.epochs_trained, epochs);
   EXPECT_GE(pruned, 1);  // the arithmetic prunes at least trial 1 or 2 (n = 2, 3 keep one)
   EXPECT_LT(epochs, 6u * 3u);
+}
+
+// --sampler grid: ASHA over the grid's points takes each once, in the sampler seed's order, with the
+// grid search's seed for it; a trial it does not stop is the grid search's training of that point, epoch
+// for epoch.
+TEST(Tune, AshaOverTheGridRunsTheGridsOwnTrainingsAndStopsSome) {
+  const fs::path work = fresh("asha-grid");
+  const std::string space =
+      "[params]\nlearning_rate = { choice = [1e-4, 1e-3, 1e-2] }\nbatch_size = { choice = [32, 64] }\n";
+  TuneOptions grid = tiny_search(work / "grid", space, Strategy::Grid);
+  grid.max_epochs = 3;
+  grid.seed = 5;
+  const TuneSummary full = run_tune(grid);
+  ASSERT_EQ(full.trials.size(), 6u);
+
+  TuneOptions asha = tiny_search(work / "asha", space, Strategy::Asha);
+  asha.sampler = Sampler::Grid;
+  asha.max_epochs = 3;
+  asha.seed = 5;          // the grid's trainings
+  asha.sampler_seed = 9;  // in this order
+  const TuneSummary search = run_tune(asha);
+  ASSERT_EQ(search.trials.size(), 6u);  // --trials 0: every point
+  const auto order = grid_order(6, 9);
+  EXPECT_NE(order, std::vector<uint64_t>({0, 1, 2, 3, 4, 5})) << "the seed shuffles the grid";
+  std::set<std::string> points;
+  int stopped = 0;
+  for (const auto& t : search.trials) {
+    const auto& same = full.trials[order[static_cast<size_t>(t.trial)]];
+    EXPECT_EQ(t.params, same.params) << "trial " << t.trial;
+    EXPECT_EQ(t.seed, same.seed) << "trial " << t.trial;
+    points.insert(t.params.dump());
+    ASSERT_LE(t.history.size(), same.history.size());
+    for (size_t e = 0; e < t.history.size(); ++e)
+      EXPECT_EQ(t.history[e].val_loss, same.history[e].val_loss) << "trial " << t.trial << " epoch " << e;
+    stopped += t.status == TrialStatus::Pruned ? 1 : 0;
+  }
+  EXPECT_EQ(points.size(), 6u);
+  EXPECT_GE(stopped, 1);
+  EXPECT_LT(search.epochs_trained, full.epochs_trained);
+
+  // Refused before training: a range, or more trials than points.
+  TuneOptions ranged = asha;
+  ranged.out = work / "refused";
+  ranged.space_file = write_space(work / "ranged", "[params]\ndropout = { uniform = [0.0, 0.1] }\n");
+  EXPECT_THROW(
+      {
+        try {
+          run_tune(ranged);
+        } catch (const UsageError& e) {
+          EXPECT_NE(std::string(e.what()).find("--sampler grid takes the grid's points"), std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      UsageError);
+  TuneOptions too_many = asha;
+  too_many.out = work / "refused";
+  too_many.trials = 7;
+  EXPECT_THROW(run_tune(too_many), UsageError);
+  EXPECT_FALSE(fs::exists(work / "refused"));
 }
 
 }  // namespace

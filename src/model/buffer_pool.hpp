@@ -1,7 +1,8 @@
 #pragma once
 // Internal to src/model (includes libtorch; not part of the torch-free public interface).
 #include <c10/util/accumulate.h>
-#include <torch/torch.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <vector>

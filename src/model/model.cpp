@@ -1,5 +1,9 @@
 #include "model/model.hpp"
 
+// The whole of libtorch's C++ API (modules, optimisers, serialisation) is needed here only; the
+// layers' headers include the tensor and autograd parts alone, which compile in half the time.
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <cmath>
 #include <span>

@@ -6,7 +6,8 @@
 // 41 % of the hlf training step was its sgemm_. oneDNN's JIT matmul does the same products in a
 // fraction of that, so the classifiers' Dense layers call linear() instead of torch::nn::Linear's
 // forward (the modules still hold the parameters).
-#include <torch/torch.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/types.h>
 
 namespace trigml::model::detail {
 

@@ -4,7 +4,8 @@
 // oneDNN's LSTM inside libtorch's autograd: forward-training and backward primitives (cached per
 // shape) in a custom Function; and the conversions between trigml's ragged batches and the
 // time-major tensors the recurrent layers (this LSTM and gru.hpp's GRU) run on.
-#include <torch/torch.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/types.h>
 
 namespace trigml::model::detail {
 

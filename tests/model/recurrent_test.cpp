@@ -3,6 +3,7 @@
 // batches: forward, gradients, exactness with respect to padding and batch order, and the GRU at the
 // model's own sizes on one and two threads.
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <vector>
 

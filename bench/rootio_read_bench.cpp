@@ -16,7 +16,9 @@ using namespace trigml::rootio;
 
 namespace {
 
-std::string corpus(const std::string& name) { return std::string(TRIGML_CORPUS_DIR) + "/files/" + name; }
+std::string corpus(const std::string& name) {
+  return std::string(TRIGML_CORPUS_DIR) + "/files/" + name;
+}
 
 struct Workload {
   std::shared_ptr<RootFile> file;
@@ -25,7 +27,8 @@ struct Workload {
 };
 
 // Every terminal branch that holds plain numbers (optionally only those named).
-Workload load(const std::string& file_name, const std::string& tree_name, const std::vector<std::string>& only = {}) {
+Workload load(const std::string& file_name, const std::string& tree_name,
+              const std::vector<std::string>& only = {}) {
   Workload w;
   w.file = RootFile::open(corpus(file_name));
   w.tree = Tree::open(w.file, tree_name);
@@ -70,19 +73,46 @@ void decompress_only(benchmark::State& state, const std::string& file, const std
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * w.tree->entries()));
 }
 
-const std::vector<std::string> kDelphesIngestion = {
-    "Electron.PT",   "Electron.Eta",   "Electron.Phi",   "Electron.Charge", "Muon.PT",         "Muon.Eta",
-    "Muon.Phi",      "Muon.Charge",    "Jet.PT",         "Jet.Eta",         "Jet.Phi",         "Jet.Mass",
-    "Jet.BTag",      "MissingET.MET",  "MissingET.Phi",  "EFlowTrack.PT",   "EFlowTrack.Eta",  "EFlowTrack.Phi",
-    "EFlowTrack.PID", "EFlowTrack.Charge", "EFlowTrack.X", "EFlowTrack.Y",  "EFlowTrack.Z",    "EFlowPhoton.ET",
-    "EFlowPhoton.Eta", "EFlowPhoton.Phi", "EFlowNeutralHadron.ET", "EFlowNeutralHadron.Eta",
-    "EFlowNeutralHadron.Phi", "Electron_size", "Muon_size", "Jet_size"};
+const std::vector<std::string> kDelphesIngestion = {"Electron.PT",
+                                                    "Electron.Eta",
+                                                    "Electron.Phi",
+                                                    "Electron.Charge",
+                                                    "Muon.PT",
+                                                    "Muon.Eta",
+                                                    "Muon.Phi",
+                                                    "Muon.Charge",
+                                                    "Jet.PT",
+                                                    "Jet.Eta",
+                                                    "Jet.Phi",
+                                                    "Jet.Mass",
+                                                    "Jet.BTag",
+                                                    "MissingET.MET",
+                                                    "MissingET.Phi",
+                                                    "EFlowTrack.PT",
+                                                    "EFlowTrack.Eta",
+                                                    "EFlowTrack.Phi",
+                                                    "EFlowTrack.PID",
+                                                    "EFlowTrack.Charge",
+                                                    "EFlowTrack.X",
+                                                    "EFlowTrack.Y",
+                                                    "EFlowTrack.Z",
+                                                    "EFlowPhoton.ET",
+                                                    "EFlowPhoton.Eta",
+                                                    "EFlowPhoton.Phi",
+                                                    "EFlowNeutralHadron.ET",
+                                                    "EFlowNeutralHadron.Eta",
+                                                    "EFlowNeutralHadron.Phi",
+                                                    "Electron_size",
+                                                    "Muon_size",
+                                                    "Jet_size"};
 
 }  // namespace
 
-#define TRIGML_READ_BENCH(label, file, tree)                                                            \
-  BENCHMARK_CAPTURE(read_branches, label, std::string(file), std::string(tree))->Unit(benchmark::kMillisecond); \
-  BENCHMARK_CAPTURE(decompress_only, label, std::string(file), std::string(tree))->Unit(benchmark::kMillisecond);
+#define TRIGML_READ_BENCH(label, file, tree)                                      \
+  BENCHMARK_CAPTURE(read_branches, label, std::string(file), std::string(tree))   \
+      ->Unit(benchmark::kMillisecond);                                            \
+  BENCHMARK_CAPTURE(decompress_only, label, std::string(file), std::string(tree)) \
+      ->Unit(benchmark::kMillisecond);
 
 TRIGML_READ_BENCH(zlib_hzz, "uproot-HZZ-zlib.root", "events")
 TRIGML_READ_BENCH(lz4_hzz, "uproot-HZZ-lz4.root", "events")
@@ -93,11 +123,13 @@ TRIGML_READ_BENCH(zlib_1M_entries, "uproot-issue412.root", "test")
 TRIGML_READ_BENCH(zlib_hepdata_75k, "uproot-hepdata-example.root", "ntuple")
 TRIGML_READ_BENCH(zlib_nanoaod, "nanoAOD_2015_CMS_Open_Data_ttbar.root", "Events")
 TRIGML_READ_BENCH(zlib_delphes_all, "delphes_CMScard_D3.4.2_R6.18_10ev.root", "Delphes")
-BENCHMARK_CAPTURE(read_branches, delphes_ingestion_branches, std::string("delphes_CMScard_D3.4.2_R6.18_10ev.root"),
-                  std::string("Delphes"), kDelphesIngestion)
+BENCHMARK_CAPTURE(read_branches, delphes_ingestion_branches,
+                  std::string("delphes_CMScard_D3.4.2_R6.18_10ev.root"), std::string("Delphes"),
+                  kDelphesIngestion)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(decompress_only, delphes_ingestion_branches, std::string("delphes_CMScard_D3.4.2_R6.18_10ev.root"),
-                  std::string("Delphes"), kDelphesIngestion)
+BENCHMARK_CAPTURE(decompress_only, delphes_ingestion_branches,
+                  std::string("delphes_CMScard_D3.4.2_R6.18_10ev.root"), std::string("Delphes"),
+                  kDelphesIngestion)
     ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

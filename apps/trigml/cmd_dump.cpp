@@ -106,7 +106,8 @@ void register_dump(CLI::App& app) {
       out["branches"] = nlohmann::ordered_json::object();
       for (size_t b = 0; b < branches.size(); ++b) {
         auto values = nlohmann::ordered_json::array();
-        for (uint64_t e = 0; e < columns[b].entries; ++e) values.push_back(rootio::to_json(columns[b].entry(e)));
+        for (uint64_t e = 0; e < columns[b].entries; ++e)
+          values.push_back(rootio::to_json(columns[b].entry(e)));
         out["branches"][o->branches[b]] = std::move(values);
       }
       std::printf("%s\n", out.dump().c_str());
@@ -115,7 +116,8 @@ void register_dump(CLI::App& app) {
     for (uint64_t e = 0; e < last - first; ++e) {
       std::printf("entry %llu\n", static_cast<unsigned long long>(first + e));
       for (size_t b = 0; b < branches.size(); ++b)
-        std::printf("  %s = %s\n", o->branches[b].c_str(), text_of(rootio::to_json(columns[b].entry(e))).c_str());
+        std::printf("  %s = %s\n", o->branches[b].c_str(),
+                    text_of(rootio::to_json(columns[b].entry(e))).c_str());
     }
   });
 }

@@ -2,12 +2,12 @@
 // can decide (skip one corrupt file among thousands, or stop); the message always says where.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace trigml {
 
@@ -17,11 +17,11 @@ struct ErrorContext {
   ErrorContext(std::string file_, std::optional<uint64_t> offset_ = std::nullopt, std::string object_ = {})
       : file(std::move(file_)), offset(offset_), object(std::move(object_)) {}
 
-  std::string file;                  // path or URL of the input
-  std::optional<uint64_t> offset;    // absolute byte offset in the file
-  std::string object;                // "branch 'Jet.PT'", "column 'HT'", "key 'events;1'"
+  std::string file;                // path or URL of the input
+  std::optional<uint64_t> offset;  // absolute byte offset in the file
+  std::string object;              // "branch 'Jet.PT'", "column 'HT'", "key 'events;1'"
 
-  std::string describe() const;      // "file.root: branch 'X': offset 1234"
+  std::string describe() const;  // "file.root: branch 'X': offset 1234"
 };
 
 class Error : public std::runtime_error {

@@ -12,7 +12,9 @@
 
 namespace trigml {
 
-inline unsigned default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+inline unsigned default_threads() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 template <typename F>
 void parallel_for(size_t n, unsigned threads, F&& f) {

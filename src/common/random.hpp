@@ -1,6 +1,7 @@
 // Random numbers for the whole library (the generator, prepare's keys, training's shuffles): a
 // xoshiro256** engine seeded through SplitMix64, so that any (seed, stream, chunk) triple gives an
-// independent, reproducible stream whatever the thread or process that runs it. Both algorithms are public domain (Blackman & Vigna, https://prng.di.unimi.it/).
+// independent, reproducible stream whatever the thread or process that runs it. Both algorithms are public
+// domain (Blackman & Vigna, https://prng.di.unimi.it/).
 #pragma once
 
 #include <bit>
@@ -18,7 +19,9 @@ constexpr uint64_t mix64(uint64_t z) {
 }
 
 // One step of SplitMix64, used to derive seeds and fill xoshiro's state.
-constexpr uint64_t splitmix64(uint64_t& state) { return mix64(state += 0x9e3779b97f4a7c15ULL); }
+constexpr uint64_t splitmix64(uint64_t& state) {
+  return mix64(state += 0x9e3779b97f4a7c15ULL);
+}
 
 // Derives the seed of one chunk of events from the user seed, the process and the chunk index.
 constexpr uint64_t chunk_seed(uint64_t seed, uint64_t process_index, uint64_t chunk_index) {

@@ -1,11 +1,10 @@
 #include "common/terminal.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
@@ -16,9 +15,13 @@ namespace {
 std::atomic<InterruptCheck> interrupt_check{nullptr};
 }  // namespace
 
-bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool stderr_is_terminal() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
 
-void set_interrupt_check(InterruptCheck check) { interrupt_check.store(check); }
+void set_interrupt_check(InterruptCheck check) {
+  interrupt_check.store(check);
+}
 
 Progress::Progress(std::string label, uint64_t total, std::string unit, bool enabled)
     : label_(std::move(label)),
@@ -29,7 +32,9 @@ Progress::Progress(std::string label, uint64_t total, std::string unit, bool ena
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  finish();
+}
 
 void Progress::advance(uint64_t n) {
   if (InterruptCheck check = interrupt_check.load(std::memory_order_relaxed); check && check())
@@ -61,8 +66,8 @@ void Progress::draw(bool final_line) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = seconds > 0 ? static_cast<double>(done_) / seconds : 0.0;
   if (!terminal_) {
-    nlohmann::json line = {{"progress", label_}, {"done", done_}, {"unit", unit_},
-                           {"seconds", seconds}, {"rate", rate}};
+    nlohmann::json line = {
+        {"progress", label_}, {"done", done_}, {"unit", unit_}, {"seconds", seconds}, {"rate", rate}};
     if (total_) line["total"] = total_;
     if (!note_.empty()) line["note"] = note_;
     if (final_line) line["finished"] = true;
@@ -79,8 +84,8 @@ void Progress::draw(bool final_line) {
   } else {
     bar = fmt::format("{}", done_);
   }
-  std::string text = fmt::format("\r{} {} {} {:.0f} {}/s {:.1f}s {}\x1b[K", label_, bar, unit_, rate, unit_,
-                                 seconds, note_);
+  std::string text =
+      fmt::format("\r{} {} {} {:.0f} {}/s {:.1f}s {}\x1b[K", label_, bar, unit_, rate, unit_, seconds, note_);
   if (final_line) text += "\n";
   std::fputs(text.c_str(), stderr);
   std::fflush(stderr);

@@ -23,8 +23,8 @@ class Progress {
   // total == 0 means unknown; unit names what is counted ("events", "files").
   Progress(std::string label, uint64_t total, std::string unit, bool enabled = true);
   ~Progress();
-  void advance(uint64_t n = 1);          // thread-safe
-  void set_note(std::string note);       // extra text such as "loss 0.31 acc 0.91"
+  void advance(uint64_t n = 1);     // thread-safe
+  void set_note(std::string note);  // extra text such as "loss 0.31 acc 0.91"
   void finish();
 
  private:

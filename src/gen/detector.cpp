@@ -77,16 +77,11 @@ constexpr double kMuonEfficiency = 0.95;
 
 double particle_mass(int abs_pdg) {
   switch (abs_pdg) {
-    case pdg::kElectron:
-      return mass::kElectron;
-    case pdg::kMuon:
-      return mass::kMuon;
-    case pdg::kKaon:
-      return mass::kKaon;
-    case pdg::kProton:
-      return mass::kProton;
-    default:
-      return mass::kPion;
+    case pdg::kElectron: return mass::kElectron;
+    case pdg::kMuon: return mass::kMuon;
+    case pdg::kKaon: return mass::kKaon;
+    case pdg::kProton: return mass::kProton;
+    default: return mass::kPion;
   }
 }
 

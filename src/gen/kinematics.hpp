@@ -1,11 +1,11 @@
 // Four-vectors for the generator. Units: GeV for energy and momentum, radians for angles.
 #pragma once
 
-#include "physics/kinematics.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+
+#include "physics/kinematics.hpp"
 
 namespace trigml::gen {
 

@@ -40,7 +40,8 @@ double ConeMap::sum(double eta, double phi, double cone, int64_t exclude) const 
   return total;
 }
 
-FeatureBuilder::Candidate FeatureBuilder::first_isolated(std::span<const float> pt, std::span<const float> eta,
+FeatureBuilder::Candidate FeatureBuilder::first_isolated(std::span<const float> pt,
+                                                         std::span<const float> eta,
                                                          std::span<const float> phi,
                                                          std::span<const int32_t> charge) const {
   Candidate c;
@@ -97,13 +98,15 @@ void FeatureBuilder::add_lepton(EventFeatures& out, const Candidate& lepton, boo
   add_row(out, row);
 }
 
-void FeatureBuilder::fill_high_level(const EventInput& in, const Candidate& lepton, EventFeatures& out) const {
+void FeatureBuilder::fill_high_level(const EventInput& in, const Candidate& lepton,
+                                     EventFeatures& out) const {
   using H = HighLevelFeature;
   using F = ParticleFeature;
   double ht = 0;
   int jets = 0, bjets = 0;
   for (size_t j = 0; j < in.jet_pt.size(); ++j) {
-    if (!(in.jet_pt[j] > config_.jet_min_pt) || !(std::fabs(in.jet_eta[j]) < config_.jet_max_abs_eta)) continue;
+    if (!(in.jet_pt[j] > config_.jet_min_pt) || !(std::fabs(in.jet_eta[j]) < config_.jet_max_abs_eta))
+      continue;
     ht += in.jet_pt[j];
     ++jets;
     if (in.jet_btag[j] > config_.btag_threshold) ++bjets;
@@ -129,7 +132,8 @@ void FeatureBuilder::fill_high_level(const EventInput& in, const Candidate& lept
 Rejection FeatureBuilder::build_without_particles(const EventInput& in, EventFeatures& out) {
   if (in.electron_pt.empty() && in.muon_pt.empty()) return Rejection::NoLepton;
   auto first = [&](std::span<const float> pt, std::span<const float> eta, std::span<const float> phi,
-                   std::span<const int32_t> charge, std::span<const float> iso_all, std::span<const float> iso_ch) {
+                   std::span<const int32_t> charge, std::span<const float> iso_all,
+                   std::span<const float> iso_ch) {
     Candidate c;
     for (size_t i = 0; i < pt.size(); ++i) {
       if (!(pt[i] > config_.lepton_min_pt) || !(iso_all[i] < config_.max_relative_isolation)) continue;
@@ -146,7 +150,8 @@ Rejection FeatureBuilder::build_without_particles(const EventInput& in, EventFea
   };
   Candidate electron = first(in.electron_pt, in.electron_eta, in.electron_phi, in.electron_charge,
                              in.electron_iso_all, in.electron_iso_charged);
-  Candidate muon = first(in.muon_pt, in.muon_eta, in.muon_phi, in.muon_charge, in.muon_iso_all, in.muon_iso_charged);
+  Candidate muon =
+      first(in.muon_pt, in.muon_eta, in.muon_phi, in.muon_charge, in.muon_iso_all, in.muon_iso_charged);
   if (!electron.found && !muon.found) return Rejection::NoIsolatedLepton;
   bool is_electron = electron.found && (!muon.found || electron.pt >= muon.pt);
   const Candidate& lepton = is_electron ? electron : muon;
@@ -198,7 +203,8 @@ Rejection FeatureBuilder::build(const EventInput& in, EventFeatures& out) {
   uint16_t tracks = 0;
   for (uint32_t i : tracks_.input_order()) {
     if (tracks >= config_.max_tracks) break;
-    if (delta_r(lepton.eta, lepton.phi, in.track_eta[i], in.track_phi[i]) <= config_.own_track_max_delta_r) continue;
+    if (delta_r(lepton.eta, lepton.phi, in.track_eta[i], in.track_phi[i]) <= config_.own_track_max_delta_r)
+      continue;
     fill_common(in.track_pt[i], in.track_eta[i], in.track_phi[i], i, -1, -1);
     set(F::VertexX, in.track_x[i]);
     set(F::VertexY, in.track_y[i]);

@@ -1,7 +1,6 @@
 #include "prepare/export.hpp"
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
@@ -15,7 +14,8 @@ namespace fs = std::filesystem;
 
 ExportSummary export_tfrecord(const fs::path& prepared, const fs::path& out) {
   fs::path pre_path = prepared / "preprocessing.json";
-  if (!fs::exists(pre_path)) throw UsageError("not a prepared dataset: no preprocessing.json", {prepared.string()});
+  if (!fs::exists(pre_path))
+    throw UsageError("not a prepared dataset: no preprocessing.json", {prepared.string()});
   std::ifstream in(pre_path);
   auto pre = nlohmann::json::parse(in);
   const size_t max_rows = pre.at("max_particles").get<size_t>();
@@ -36,9 +36,11 @@ ExportSummary export_tfrecord(const fs::path& prepared, const fs::path& out) {
         auto labels = d[2].as<float>();
         for (uint64_t r = 0; r < d[0].rows; ++r) {
           int64_t first = d[1].offsets[0][r], last = d[1].offsets[0][r + 1];
-          int64_t begin = d[1].offsets[1][static_cast<size_t>(first)], end = d[1].offsets[1][static_cast<size_t>(last)];
+          int64_t begin = d[1].offsets[1][static_cast<size_t>(first)],
+                  end = d[1].offsets[1][static_cast<size_t>(last)];
           if (static_cast<size_t>(end - begin) > padded.size())
-            throw FormatError(fmt::format("event with {} particles exceeds {}", last - first, max_rows), {file.string()});
+            throw FormatError(fmt::format("event with {} particles exceeds {}", last - first, max_rows),
+                              {file.string()});
           std::fill(padded.begin(), padded.end(), 0.0f);
           std::copy(particles.begin() + begin, particles.begin() + end, padded.begin());
           example.clear();

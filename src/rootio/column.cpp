@@ -6,10 +6,17 @@ namespace trigml::rootio {
 
 size_t element_size(ElementType type) {
   switch (type) {
-    case ElementType::Bool: case ElementType::Int8: case ElementType::UInt8: return 1;
-    case ElementType::Int16: case ElementType::UInt16: return 2;
-    case ElementType::Int32: case ElementType::UInt32: case ElementType::Float32: return 4;
-    case ElementType::Int64: case ElementType::UInt64: case ElementType::Float64: return 8;
+    case ElementType::Bool:
+    case ElementType::Int8:
+    case ElementType::UInt8: return 1;
+    case ElementType::Int16:
+    case ElementType::UInt16: return 2;
+    case ElementType::Int32:
+    case ElementType::UInt32:
+    case ElementType::Float32: return 4;
+    case ElementType::Int64:
+    case ElementType::UInt64:
+    case ElementType::Float64: return 8;
   }
   return 1;
 }
@@ -66,7 +73,8 @@ Value number_value(const Column& column, size_t index) {
   double x = column.number(index);
   switch (column.type) {
     case ElementType::Bool: return Value(x != 0);
-    case ElementType::Float32: case ElementType::Float64: return Value(x);
+    case ElementType::Float32:
+    case ElementType::Float64: return Value(x);
     case ElementType::UInt64: {
       uint64_t v;
       std::memcpy(&v, column.values.data() + index * 8, 8);
@@ -87,12 +95,14 @@ Value shaped(const Column& column, size_t item, size_t dim) {
   size_t stride = 1;
   for (size_t d = dim + 1; d < column.shape.size(); ++d) stride *= column.shape[d];
   auto list = std::make_shared<List>();
-  for (uint32_t i = 0; i < column.shape[dim]; ++i) list->push_back(shaped(column, item + i * stride, dim + 1));
+  for (uint32_t i = 0; i < column.shape[dim]; ++i)
+    list->push_back(shaped(column, item + i * stride, dim + 1));
   return Value(list);
 }
 
 Value level_value(const Column& column, size_t level, uint64_t index) {
-  size_t string_level = column.kind == Column::Kind::String ? column.offsets.size() - 1 : column.offsets.size();
+  size_t string_level =
+      column.kind == Column::Kind::String ? column.offsets.size() - 1 : column.offsets.size();
   if (level == string_level) {
     if (column.kind == Column::Kind::String) {
       const auto& chars = column.offsets.back();
@@ -103,7 +113,8 @@ Value level_value(const Column& column, size_t level, uint64_t index) {
   }
   const auto& bounds = column.offsets[level];
   auto list = std::make_shared<List>();
-  for (uint64_t i = bounds[index]; i < bounds[index + 1]; ++i) list->push_back(level_value(column, level + 1, i));
+  for (uint64_t i = bounds[index]; i < bounds[index + 1]; ++i)
+    list->push_back(level_value(column, level + 1, i));
   return Value(list);
 }
 

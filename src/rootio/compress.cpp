@@ -19,14 +19,10 @@ constexpr int kFirstLz4HcLevel = 4;
 
 int algorithm_code(Compression algorithm) {
   switch (algorithm) {
-    case Compression::None:
-      return 0;
-    case Compression::Zlib:
-      return 1;
-    case Compression::LZ4:
-      return 4;
-    case Compression::ZSTD:
-      return 5;
+    case Compression::None: return 0;
+    case Compression::Zlib: return 1;
+    case Compression::LZ4: return 4;
+    case Compression::ZSTD: return 5;
   }
   throw InternalError("unknown compression algorithm");
 }
@@ -61,8 +57,7 @@ BlockCompressor::BlockCompressor(Compression algorithm, int level) : algorithm_(
       zstd_ = ZSTD_createCCtx();
       if (!zstd_) throw InternalError("zstd could not allocate a compression context");
       break;
-    case Compression::None:
-      break;
+    case Compression::None: break;
   }
 }
 
@@ -73,14 +68,11 @@ BlockCompressor::~BlockCompressor() {
 
 size_t BlockCompressor::payload_bound(size_t block_bytes) const {
   switch (algorithm_) {
-    case Compression::Zlib:
-      return libdeflate_zlib_compress_bound(deflate_, block_bytes);
+    case Compression::Zlib: return libdeflate_zlib_compress_bound(deflate_, block_bytes);
     case Compression::LZ4:
       return kLz4ChecksumBytes + static_cast<size_t>(LZ4_compressBound(static_cast<int>(block_bytes)));
-    case Compression::ZSTD:
-      return ZSTD_compressBound(block_bytes);
-    case Compression::None:
-      break;
+    case Compression::ZSTD: return ZSTD_compressBound(block_bytes);
+    case Compression::None: break;
   }
   return block_bytes;
 }
@@ -110,8 +102,7 @@ size_t BlockCompressor::compress_payload(std::span<const std::byte> block, std::
       const size_t compressed = ZSTD_compressCCtx(zstd_, out, capacity, block.data(), block.size(), level_);
       return ZSTD_isError(compressed) ? 0 : compressed;
     }
-    case Compression::None:
-      break;
+    case Compression::None: break;
   }
   return 0;
 }
@@ -121,17 +112,10 @@ bool BlockCompressor::compress(std::span<const std::byte> input, std::vector<std
   char tag[2] = {0, 0};
   uint8_t method = 0;
   switch (algorithm_) {
-    case Compression::Zlib:
-      tag[0] = 'Z', tag[1] = 'L', method = 8;
-      break;  // Z_DEFLATED
-    case Compression::LZ4:
-      tag[0] = 'L', tag[1] = '4', method = LZ4_VERSION_MAJOR;
-      break;
-    case Compression::ZSTD:
-      tag[0] = 'Z', tag[1] = 'S', method = ZSTD_VERSION_MAJOR;
-      break;
-    case Compression::None:
-      return false;
+    case Compression::Zlib: tag[0] = 'Z', tag[1] = 'L', method = 8; break;  // Z_DEFLATED
+    case Compression::LZ4: tag[0] = 'L', tag[1] = '4', method = LZ4_VERSION_MAJOR; break;
+    case Compression::ZSTD: tag[0] = 'Z', tag[1] = 'S', method = ZSTD_VERSION_MAJOR; break;
+    case Compression::None: return false;
   }
 
   size_t capacity = 0;

@@ -55,7 +55,8 @@ std::optional<PackedFloatRange> parse_packed_float_range(std::string_view title,
   size_t start = 0;
   while (true) {
     size_t comma = inside.find(',', start);
-    parts.push_back(inside.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    parts.push_back(
+        inside.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }

@@ -14,11 +14,12 @@ namespace trigml::rootio {
 
 // TVirtualStreamerInfo::EReadWrite codes.
 namespace type_code {
-inline constexpr int kBase = 0, kChar = 1, kShort = 2, kInt = 3, kLong = 4, kFloat = 5, kCounter = 6, kCharStar = 7,
-                     kDouble = 8, kDouble32 = 9, kLegacyChar = 10, kUChar = 11, kUShort = 12, kUInt = 13, kULong = 14,
-                     kBits = 15, kLong64 = 16, kULong64 = 17, kBool = 18, kFloat16 = 19, kOffsetL = 20, kOffsetP = 40,
-                     kObject = 61, kAny = 62, kObjectp = 63, kObjectP = 64, kTString = 65, kTObject = 66, kTNamed = 67,
-                     kAnyp = 68, kAnyP = 69, kAnyPnoVT = 70, kSTLp = 71, kSTL = 300, kSTLstring = 365, kStreamer = 500,
+inline constexpr int kBase = 0, kChar = 1, kShort = 2, kInt = 3, kLong = 4, kFloat = 5, kCounter = 6,
+                     kCharStar = 7, kDouble = 8, kDouble32 = 9, kLegacyChar = 10, kUChar = 11, kUShort = 12,
+                     kUInt = 13, kULong = 14, kBits = 15, kLong64 = 16, kULong64 = 17, kBool = 18,
+                     kFloat16 = 19, kOffsetL = 20, kOffsetP = 40, kObject = 61, kAny = 62, kObjectp = 63,
+                     kObjectP = 64, kTString = 65, kTObject = 66, kTNamed = 67, kAnyp = 68, kAnyP = 69,
+                     kAnyPnoVT = 70, kSTLp = 71, kSTL = 300, kSTLstring = 365, kStreamer = 500,
                      kStreamLoop = 501;
 }  // namespace type_code
 
@@ -26,15 +27,25 @@ inline constexpr int kBase = 0, kChar = 1, kShort = 2, kInt = 3, kLong = 4, kFlo
 struct PackedFloatRange {
   double xmin = 0;
   double xmax = 0;
-  int nbits = 0;       // with factor == 0: mantissa bits kept (0: stored as a plain float)
-  double factor = 0;   // non-zero: stored as an integer in [0, 2^nbits), value = int/factor + xmin
+  int nbits = 0;      // with factor == 0: mantissa bits kept (0: stored as a plain float)
+  double factor = 0;  // non-zero: stored as an integer in [0, 2^nbits), value = int/factor + xmin
 };
 std::optional<PackedFloatRange> parse_packed_float_range(std::string_view title, bool float16);
 
 struct StreamerElement {
   enum class Kind {
-    Base, BasicType, BasicPointer, Loop, Object, ObjectAny, ObjectPointer, ObjectAnyPointer, String, Stl,
-    StlString, Artificial
+    Base,
+    BasicType,
+    BasicPointer,
+    Loop,
+    Object,
+    ObjectAny,
+    ObjectPointer,
+    ObjectAnyPointer,
+    String,
+    Stl,
+    StlString,
+    Artificial
   };
   Kind kind = Kind::BasicType;
   std::string name;
@@ -46,8 +57,8 @@ struct StreamerElement {
   int array_dim = 0;
   int max_index[5] = {0, 0, 0, 0, 0};
   int base_version = 0;
-  std::string count_name;   // BasicPointer/Loop: the member holding the length
-  int stl_type = 0;         // Stl: 1 vector, 2 list, 3 deque, 4 map, 5 multimap, 6 set, 7 multiset, 8 bitset ...
+  std::string count_name;  // BasicPointer/Loop: the member holding the length
+  int stl_type = 0;  // Stl: 1 vector, 2 list, 3 deque, 4 map, 5 multimap, 6 set, 7 multiset, 8 bitset ...
   int content_type = 0;
   std::optional<PackedFloatRange> packed;  // Double32_t / Float16_t members
 };

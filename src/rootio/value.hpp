@@ -5,13 +5,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace trigml::rootio {
 
@@ -44,7 +43,7 @@ struct Value {
   bool is_null() const { return std::holds_alternative<std::monostate>(data); }
   const Record* record() const;
   const List* list() const;
-  int64_t as_int() const;       // any numeric; throws FormatError otherwise
+  int64_t as_int() const;  // any numeric; throws FormatError otherwise
   double as_double() const;
   std::string as_string() const;
 };

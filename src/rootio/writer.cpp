@@ -123,18 +123,12 @@ struct LeafTypeInfo {
 
 LeafTypeInfo leaf_type_info(LeafType type) {
   switch (type) {
-    case LeafType::Bool:
-      return {"TLeafO", 'O', 1, false, "bool"};
-    case LeafType::UInt8:
-      return {"TLeafB", 'b', 1, true, "uint8"};
-    case LeafType::Int32:
-      return {"TLeafI", 'I', 4, false, "int32"};
-    case LeafType::Int64:
-      return {"TLeafL", 'L', 8, false, "int64"};
-    case LeafType::Float32:
-      return {"TLeafF", 'F', 4, false, "float32"};
-    case LeafType::Float64:
-      return {"TLeafD", 'D', 8, false, "float64"};
+    case LeafType::Bool: return {"TLeafO", 'O', 1, false, "bool"};
+    case LeafType::UInt8: return {"TLeafB", 'b', 1, true, "uint8"};
+    case LeafType::Int32: return {"TLeafI", 'I', 4, false, "int32"};
+    case LeafType::Int64: return {"TLeafL", 'L', 8, false, "int64"};
+    case LeafType::Float32: return {"TLeafF", 'F', 4, false, "float32"};
+    case LeafType::Float64: return {"TLeafD", 'D', 8, false, "float64"};
   }
   throw InternalError("unknown leaf type");
 }
@@ -222,13 +216,10 @@ struct Branch {
 
   std::string leaf_title(const std::vector<Branch>& branches) const {
     switch (kind) {
-      case BranchKind::FixedArray:
-        return fmt::format("{}[{}]", name, length);
-      case BranchKind::Jagged:
-        return fmt::format("{}[{}]", name, branches[counter].name);
+      case BranchKind::FixedArray: return fmt::format("{}[{}]", name, length);
+      case BranchKind::Jagged: return fmt::format("{}[{}]", name, branches[counter].name);
       case BranchKind::Scalar:
-      case BranchKind::Counter:
-        break;
+      case BranchKind::Counter: break;
     }
     return name;
   }
@@ -372,10 +363,8 @@ class TreeWriterImpl final : public TreeWriter {
   uint64_t expected_values(const Branch& b, uint64_t entries) const {
     switch (b.kind) {
       case BranchKind::Scalar:
-      case BranchKind::Counter:
-        return entries;
-      case BranchKind::FixedArray:
-        return entries * b.length;
+      case BranchKind::Counter: return entries;
+      case BranchKind::FixedArray: return entries * b.length;
       case BranchKind::Jagged: {
         const auto& counts = branches_[b.counter].batch_counts;
         return std::accumulate(counts.begin(), counts.end(), uint64_t{0},
@@ -497,21 +486,11 @@ class TreeWriterImpl final : public TreeWriter {
     // to size their buffers.
     switch (b.type) {
       case LeafType::Bool:
-      case LeafType::UInt8:
-        out.u8(0), out.u8(0);
-        break;
-      case LeafType::Int32:
-        out.i32(0), out.i32(b.max_count);
-        break;
-      case LeafType::Int64:
-        out.i64(0), out.i64(0);
-        break;
-      case LeafType::Float32:
-        out.f32(0), out.f32(0);
-        break;
-      case LeafType::Float64:
-        out.f64(0), out.f64(0);
-        break;
+      case LeafType::UInt8: out.u8(0), out.u8(0); break;
+      case LeafType::Int32: out.i32(0), out.i32(b.max_count); break;
+      case LeafType::Int64: out.i64(0), out.i64(0); break;
+      case LeafType::Float32: out.f32(0), out.f32(0); break;
+      case LeafType::Float64: out.f64(0), out.f64(0); break;
     }
     out.end_versioned(derived);
     out.end_object(object);

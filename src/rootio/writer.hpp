@@ -14,10 +14,10 @@ enum class Compression { None, Zlib, LZ4, ZSTD };
 
 struct WriterOptions {
   Compression compression = Compression::Zlib;
-  int level = 1;                         // ROOT's compression level (1..9)
-  uint32_t basket_bytes = 64 * 1024;     // target uncompressed basket size
-  uint64_t cluster_entries = 10000;      // baskets of all branches end at multiples of this
-  uint64_t seed = 0;                     // dates and UUIDs are derived from it: same seed, same bytes
+  int level = 1;                      // ROOT's compression level (1..9)
+  uint32_t basket_bytes = 64 * 1024;  // target uncompressed basket size
+  uint64_t cluster_entries = 10000;   // baskets of all branches end at multiples of this
+  uint64_t seed = 0;                  // dates and UUIDs are derived from it: same seed, same bytes
 };
 
 enum class LeafType { Bool, UInt8, Int32, Int64, Float32, Float64 };
@@ -38,8 +38,8 @@ class TreeWriter {
   // Filling, one batch of entries at a time: every branch receives the batch's values
   // (scalars: one per entry; fixed arrays: length per entry; jagged: the concatenated values,
   // whose count must equal the sum of the counter's values), then end_batch(entries).
-  virtual void fill(BranchId branch, std::span<const uint8_t> values) = 0;   // Bool and UInt8
-  virtual void fill(BranchId branch, std::span<const int32_t> values) = 0;   // Int32 and counters
+  virtual void fill(BranchId branch, std::span<const uint8_t> values) = 0;  // Bool and UInt8
+  virtual void fill(BranchId branch, std::span<const int32_t> values) = 0;  // Int32 and counters
   virtual void fill(BranchId branch, std::span<const int64_t> values) = 0;
   virtual void fill(BranchId branch, std::span<const float> values) = 0;
   virtual void fill(BranchId branch, std::span<const double> values) = 0;

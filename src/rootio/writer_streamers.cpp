@@ -769,20 +769,13 @@ constexpr uint32_t kCollectionBits = 0x02000000;
 
 const char* element_class(ElementKind kind) {
   switch (kind) {
-    case ElementKind::Base:
-      return "TStreamerBase";
-    case ElementKind::BasicType:
-      return "TStreamerBasicType";
-    case ElementKind::BasicPointer:
-      return "TStreamerBasicPointer";
-    case ElementKind::Object:
-      return "TStreamerObject";
-    case ElementKind::ObjectAny:
-      return "TStreamerObjectAny";
-    case ElementKind::ObjectPointer:
-      return "TStreamerObjectPointer";
-    case ElementKind::String:
-      return "TStreamerString";
+    case ElementKind::Base: return "TStreamerBase";
+    case ElementKind::BasicType: return "TStreamerBasicType";
+    case ElementKind::BasicPointer: return "TStreamerBasicPointer";
+    case ElementKind::Object: return "TStreamerObject";
+    case ElementKind::ObjectAny: return "TStreamerObjectAny";
+    case ElementKind::ObjectPointer: return "TStreamerObjectPointer";
+    case ElementKind::String: return "TStreamerString";
   }
   return "";
 }

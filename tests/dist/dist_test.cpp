@@ -149,8 +149,11 @@ TEST(Collectives, AStuckRankEndsTheJobAtTheTimeout) {
 TEST(Collectives, AcrossThreeRanks) {
   TRIGML_SKIP_WITHOUT_MPI();
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  const auto result = trigml::testing::run_command(trigml::testing::mpirun(
-      3, "-x TRIGML_DIST_TEST_RANK=1 " + self + " --gtest_color=no --gtest_filter=CollectivesRank.BehaveAlikeOnEveryRank", 120));
+  const auto result = trigml::testing::run_command(
+      trigml::testing::mpirun(3,
+                              "-x TRIGML_DIST_TEST_RANK=1 " + self +
+                                  " --gtest_color=no --gtest_filter=CollectivesRank.BehaveAlikeOnEveryRank",
+                              120));
   EXPECT_EQ(result.status, 0) << result.output;
   size_t passed = 0;
   for (size_t at = 0; (at = result.output.find("[  PASSED  ] 1 test", at)) != std::string::npos; ++at)

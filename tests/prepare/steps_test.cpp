@@ -15,7 +15,9 @@ using namespace trigml::prepare;
 
 namespace {
 
-size_t count(const std::vector<bool>& v) { return static_cast<size_t>(std::count(v.begin(), v.end(), true)); }
+size_t count(const std::vector<bool>& v) {
+  return static_cast<size_t>(std::count(v.begin(), v.end(), true));
+}
 
 TEST(Prepare, RandomKeysAreReproducibleAndDistinct) {
   std::set<uint64_t> keys;
@@ -80,7 +82,8 @@ TEST(Prepare, ParticleStandardisationGivesMeanZeroVarianceOne) {
   std::normal_distribution<float> gauss(5, 2);
   std::vector<float> rows;
   for (int r = 0; r < 5000; ++r)
-    for (size_t k = 0; k < physics::kParticleFeatures; ++k) rows.push_back(k >= 13 ? float(r % 2) : gauss(rng) * (k + 1));
+    for (size_t k = 0; k < physics::kParticleFeatures; ++k)
+      rows.push_back(k >= 13 ? float(r % 2) : gauss(rng) * (k + 1));
   ParticleScaler scaler;
   scaler.accumulate(std::span<const float>(rows).first(rows.size() / 2));
   scaler.accumulate(std::span<const float>(rows).subspan(rows.size() / 2));
@@ -93,7 +96,8 @@ TEST(Prepare, ParticleStandardisationGivesMeanZeroVarianceOne) {
     double mean = sum / 5000;
     for (size_t r = 0; r < 5000; ++r) sum2 += (scaled[r * 19 + k] - mean) * (scaled[r * 19 + k] - mean);
     if (k >= 13) {
-      for (size_t r = 0; r < 5000; ++r) EXPECT_EQ(scaled[r * 19 + k], rows[r * 19 + k]) << "flags are not scaled";
+      for (size_t r = 0; r < 5000; ++r)
+        EXPECT_EQ(scaled[r * 19 + k], rows[r * 19 + k]) << "flags are not scaled";
       continue;
     }
     EXPECT_NEAR(mean, 0, 1e-5) << k;
@@ -120,7 +124,8 @@ TEST(Prepare, ParticlesSortedByDeltaRDescendingWithTheLeptonLast) {
   float previous = 1e9f;
   for (int r = 0; r < 299; ++r) {
     // The sort's key is ΔR rounded to float, like the features it is computed from.
-    float dr = static_cast<float>(physics::delta_r(rows[r * 19 + 5], rows[r * 19 + 6], original[5], original[6]));
+    float dr =
+        static_cast<float>(physics::delta_r(rows[r * 19 + 5], rows[r * 19 + 6], original[5], original[6]));
     EXPECT_LE(dr, previous);
     previous = dr;
     tags.insert(rows[r * 19]);

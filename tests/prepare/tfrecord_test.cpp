@@ -1,5 +1,7 @@
 // TFRecord export against an independent reader (Debian's python3-protobuf with a descriptor built
 // at run time, and a CRC32C of its own): record lengths, both CRCs of every record, and the values.
+#include "parquet/tfrecord.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -7,14 +9,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "common/run_command.hpp"
 #include "gen/delphes_output.hpp"
 #include "ingest/ingest.hpp"
 #include "parquet/dataset.hpp"
-#include "parquet/tfrecord.hpp"
 #include "prepare/export.hpp"
 #include "prepare/prepare.hpp"
 
@@ -44,7 +44,8 @@ TEST(TfRecord, ExportReadsBackWithAnIndependentReader) {
   ingest::IngestOptions in;
   in.out = dir / "ingested";
   in.progress = false;
-  for (auto [name, process] : {std::pair{"qcd", gen::Process::Qcd}, {"ttbar", gen::Process::TopPair},
+  for (auto [name, process] : {std::pair{"qcd", gen::Process::Qcd},
+                               {"ttbar", gen::Process::TopPair},
                                {"wjets", gen::Process::WJets}}) {
     fs::path f = dir / fmt::format("{}.root", name);
     gen::GeneratorSettings s;
@@ -71,7 +72,8 @@ TEST(TfRecord, ExportReadsBackWithAnIndependentReader) {
     while (reader.next(d)) {
       for (uint64_t r = 0; r < d[0].rows; ++r) {
         double h = 0, g = 0;
-        for (int64_t i = d[0].offsets[0][r]; i < d[0].offsets[0][r + 1]; ++i) h += d[0].as<float>()[static_cast<size_t>(i)];
+        for (int64_t i = d[0].offsets[0][r]; i < d[0].offsets[0][r + 1]; ++i)
+          h += d[0].as<float>()[static_cast<size_t>(i)];
         auto begin = d[1].offsets[1][static_cast<size_t>(d[1].offsets[0][r])];
         auto end = d[1].offsets[1][static_cast<size_t>(d[1].offsets[0][r + 1])];
         for (int64_t i = begin; i < end; ++i) g += d[1].as<float>()[static_cast<size_t>(i)];
@@ -79,8 +81,8 @@ TEST(TfRecord, ExportReadsBackWithAnIndependentReader) {
       }
     }
     std::string script = (fs::path(TRIGML_SOURCE_DIR) / "tests/prepare/read_tfrecord.py").string();
-    std::string out = run("/usr/bin/python3 " + script + " " + (dir / "tfrecord" / split / "part-00000.tfrecord").string() +
-                              " 1000000",
+    std::string out = run("/usr/bin/python3 " + script + " " +
+                              (dir / "tfrecord" / split / "part-00000.tfrecord").string() + " 1000000",
                           status);
     ASSERT_EQ(status, 0) << out;
     auto j = nlohmann::json::parse(out);
@@ -91,7 +93,8 @@ TEST(TfRecord, ExportReadsBackWithAnIndependentReader) {
       EXPECT_EQ(e["GRU_input"][0], 801 * 19) << "padded to 801 particles";
       EXPECT_EQ(e["encoded_label"][0], 3);
       EXPECT_NEAR(e["HLF_input"][1].get<double>(), hlf_sums[r], 1e-4);
-      EXPECT_NEAR(e["GRU_input"][1].get<double>(), particle_sums[r], 1e-3 * (1 + std::fabs(particle_sums[r])));
+      EXPECT_NEAR(e["GRU_input"][1].get<double>(), particle_sums[r],
+                  1e-3 * (1 + std::fabs(particle_sums[r])));
       EXPECT_EQ(e["encoded_label"][1], 1.0);
     }
   }

@@ -75,6 +75,7 @@ TEST_P(WriterRoundTrip, ReaderGetsBackExactlyWhatWasWritten) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Compressions, WriterRoundTrip,
-                         ::testing::Values(Compression::None, Compression::Zlib, Compression::LZ4, Compression::ZSTD));
+                         ::testing::Values(Compression::None, Compression::Zlib, Compression::LZ4,
+                                           Compression::ZSTD));
 
 }  // namespace

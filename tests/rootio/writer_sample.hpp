@@ -127,18 +127,10 @@ inline void write_sample_tree(TreeWriter& writer, const SampleTree& tree, uint64
   std::vector<BranchId> ids;
   for (const SampleBranch& b : tree.branches) {
     switch (b.kind) {
-      case SampleBranch::Scalar:
-        ids.push_back(writer.add_scalar(b.name, b.type));
-        break;
-      case SampleBranch::Fixed:
-        ids.push_back(writer.add_fixed_array(b.name, b.type, b.length));
-        break;
-      case SampleBranch::Counter:
-        ids.push_back(writer.add_counter(b.name));
-        break;
-      case SampleBranch::Jagged:
-        ids.push_back(writer.add_jagged(b.name, b.type, ids[b.counter]));
-        break;
+      case SampleBranch::Scalar: ids.push_back(writer.add_scalar(b.name, b.type)); break;
+      case SampleBranch::Fixed: ids.push_back(writer.add_fixed_array(b.name, b.type, b.length)); break;
+      case SampleBranch::Counter: ids.push_back(writer.add_counter(b.name)); break;
+      case SampleBranch::Jagged: ids.push_back(writer.add_jagged(b.name, b.type, ids[b.counter])); break;
     }
   }
   for (uint64_t first = 0; first < tree.entries; first += batch) {

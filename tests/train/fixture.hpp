@@ -33,14 +33,15 @@ inline std::filesystem::path shared_output(const std::string& output_name,
   namespace fs = std::filesystem;
   const fs::path exe = fs::read_symlink("/proc/self/exe");
   const auto stamp = fs::last_write_time(exe).time_since_epoch().count();
-  const fs::path root = fs::temp_directory_path() /
-                        fmt::format("trigml-train-shared-{}-{:x}", exe.filename().string(),
-                                    std::hash<std::string>{}(exe.string() + std::to_string(stamp)));
+  const fs::path root =
+      fs::temp_directory_path() / fmt::format("trigml-train-shared-{}-{:x}", exe.filename().string(),
+                                              std::hash<std::string>{}(exe.string() + std::to_string(stamp)));
   fs::create_directories(root);
   const fs::path done = root / output_name;
   const fs::path lock_path = root / (output_name + ".lock");
   const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw IoError("cannot lock the shared test data", ErrorContext(lock_path.string()));
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0)
+    throw IoError("cannot lock the shared test data", ErrorContext(lock_path.string()));
   try {
     if (!fs::exists(done)) {
       const fs::path partial = root / (output_name + ".partial");
@@ -71,7 +72,8 @@ inline std::filesystem::path prepared_dataset(uint64_t events_per_class = 1500) 
       gen::GeneratorSettings settings;
       settings.process = gen::parse_process(name);
       settings.seed = 21;
-      gen::write_delphes_file(file, settings, static_cast<int64_t>(events_per_class), 2, rootio::WriterOptions{});
+      gen::write_delphes_file(file, settings, static_cast<int64_t>(events_per_class), 2,
+                              rootio::WriterOptions{});
       ingest_options.classes.push_back({name, ingest::class_label(name), {file.string()}});
     }
     ingest::run_ingest(ingest_options);

@@ -73,38 +73,15 @@ void decompress_only(benchmark::State& state, const std::string& file, const std
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * w.tree->entries()));
 }
 
-const std::vector<std::string> kDelphesIngestion = {"Electron.PT",
-                                                    "Electron.Eta",
-                                                    "Electron.Phi",
-                                                    "Electron.Charge",
-                                                    "Muon.PT",
-                                                    "Muon.Eta",
-                                                    "Muon.Phi",
-                                                    "Muon.Charge",
-                                                    "Jet.PT",
-                                                    "Jet.Eta",
-                                                    "Jet.Phi",
-                                                    "Jet.Mass",
-                                                    "Jet.BTag",
-                                                    "MissingET.MET",
-                                                    "MissingET.Phi",
-                                                    "EFlowTrack.PT",
-                                                    "EFlowTrack.Eta",
-                                                    "EFlowTrack.Phi",
-                                                    "EFlowTrack.PID",
-                                                    "EFlowTrack.Charge",
-                                                    "EFlowTrack.X",
-                                                    "EFlowTrack.Y",
-                                                    "EFlowTrack.Z",
-                                                    "EFlowPhoton.ET",
-                                                    "EFlowPhoton.Eta",
-                                                    "EFlowPhoton.Phi",
-                                                    "EFlowNeutralHadron.ET",
-                                                    "EFlowNeutralHadron.Eta",
-                                                    "EFlowNeutralHadron.Phi",
-                                                    "Electron_size",
-                                                    "Muon_size",
-                                                    "Jet_size"};
+// clang-format off
+const std::vector<std::string> kDelphesIngestion = {
+    "Electron.PT",   "Electron.Eta",   "Electron.Phi",   "Electron.Charge", "Muon.PT",         "Muon.Eta",
+    "Muon.Phi",      "Muon.Charge",    "Jet.PT",         "Jet.Eta",         "Jet.Phi",         "Jet.Mass",
+    "Jet.BTag",      "MissingET.MET",  "MissingET.Phi",  "EFlowTrack.PT",   "EFlowTrack.Eta",  "EFlowTrack.Phi",
+    "EFlowTrack.PID", "EFlowTrack.Charge", "EFlowTrack.X", "EFlowTrack.Y",  "EFlowTrack.Z",    "EFlowPhoton.ET",
+    "EFlowPhoton.Eta", "EFlowPhoton.Phi", "EFlowNeutralHadron.ET", "EFlowNeutralHadron.Eta",
+    "EFlowNeutralHadron.Phi", "Electron_size", "Muon_size", "Jet_size"};
+// clang-format on
 
 }  // namespace
 

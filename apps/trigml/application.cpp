@@ -32,14 +32,14 @@ int report(const char* kind, const char* message, int code) {
 // The table in command_table.hpp decides where a command runs: a command registered here but missing
 // from it, or listed on the wrong side, would be unreachable or load libtorch for nothing.
 void check_command_table(const CLI::App& app) {
+#ifdef TRIGML_HAVE_TRAINING
+  constexpr bool holds_models = true;
+#else
+  constexpr bool holds_models = false;
+#endif
   for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; })) {
     const auto entry = std::find_if(trigml::cli::kCommands.begin(), trigml::cli::kCommands.end(),
                                     [&](const auto& e) { return e.name == command->get_name(); });
-#ifdef TRIGML_HAVE_TRAINING
-    const bool holds_models = true;
-#else
-    const bool holds_models = false;
-#endif
     if (entry == trigml::cli::kCommands.end() || (entry->needs_models && !holds_models))
       throw std::logic_error("command '" + command->get_name() + "' is not where command_table.hpp says");
   }

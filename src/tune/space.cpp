@@ -250,14 +250,14 @@ uint64_t grid_size(const Space& space) {
   return size;
 }
 
-std::vector<Assignment> grid_points(const Space& space) {
+std::vector<Assignment> grid_points(const Space& space, std::string_view option) {
   for (const auto& p : space.parameters)
     if (p.distribution != Distribution::Choice)
-      throw UsageError(
-          fmt::format("--strategy grid takes every choice, but parameter '{}' is a continuous range "
-                      "(use --strategy random or asha, or a choice list)",
-                      p.name),
-          {space.source});
+      throw UsageError(fmt::format("{} takes the grid's points, every combination of the choices, but "
+                                   "parameter '{}' is a continuous range (use --strategy random or asha "
+                                   "with --sampler random, or a choice list)",
+                                   option, p.name),
+                       {space.source});
   std::vector<Assignment> points;
   const uint64_t count = grid_size(space);
   for (uint64_t index = 0; index < count; ++index) {

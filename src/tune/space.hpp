@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/random.hpp"
@@ -45,9 +46,9 @@ using Assignment = nlohmann::json;  // {"dropout": 0.1, "hlf_layers": [50, 20, 1
 Space load_space(const std::filesystem::path& file);
 Space parse_space(const std::string& toml_text, const std::string& source);
 
-// Every combination of the choices, the last parameter varying fastest. UsageError when the space
-// has a continuous range (a grid cannot enumerate it).
-std::vector<Assignment> grid_points(const Space& space);
+// Every combination of the choices, the last parameter varying fastest. UsageError naming `option`
+// (what asked for the grid) when the space has a continuous range (a grid cannot enumerate it).
+std::vector<Assignment> grid_points(const Space& space, std::string_view option = "--strategy grid");
 uint64_t grid_size(const Space& space);  // the product of the choices' counts (0 with a range)
 
 // The grid's point indices [0, size) in an order the seed shuffles (its own stream of the seed).

@@ -112,13 +112,7 @@ std::vector<Draw> draw_trials(const TuneOptions& o, const Space& space) {
           {space.source});
     for (size_t k = 0; k < points.size(); ++k) draws.push_back({points[k], o.seed + k});
   } else if (o.sampler == Sampler::Grid) {
-    for (const auto& p : space.parameters)
-      if (p.distribution != Distribution::Choice)
-        throw UsageError(fmt::format("--sampler grid takes the grid's points, but parameter '{}' is a "
-                                     "continuous range (use --sampler random, or a choice list)",
-                                     p.name),
-                         {space.source});
-    const auto points = grid_points(space);
+    const auto points = grid_points(space, "--sampler grid");
     if (static_cast<uint64_t>(o.trials) > points.size())
       throw UsageError(fmt::format("--sampler grid tries each of the grid's {} points at most once: "
                                    "--trials {} is more",

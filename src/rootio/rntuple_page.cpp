@@ -115,6 +115,8 @@ uint64_t page_bytes(const ColumnEncoding& encoding, uint64_t elements) {
 void decode_page(const ColumnEncoding& encoding, std::span<const std::byte> page, uint32_t elements,
                  ColumnElements& out) {
   const size_t count = elements;
+  // An empty page may come with no bytes at all; memcpy from its null pointer is undefined.
+  if (count == 0) return;
   if (encoding.kind == ElementKind::Switch) {
     for (size_t i = 0; i < count; ++i) {
       uint64_t index;

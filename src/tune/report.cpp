@@ -34,26 +34,25 @@ std::string value_text(const nlohmann::json& value) {
   return value.is_number_float() ? fmt::format("{:.4g}", value.get<double>()) : value.dump();
 }
 
-eval::ParallelAxis axis_of(const Parameter& p, const std::vector<const TrialResult*>& trials) {
+}  // namespace
+
+eval::ParallelAxis parallel_axis(const Parameter& p, const std::vector<nlohmann::json>& values) {
   eval::ParallelAxis axis;
   axis.name = p.name;
   axis.log = p.distribution == Distribution::LogUniform;
-  const bool categorical = p.kind == ValueKind::IntegerList;
+  const bool categorical = p.distribution == Distribution::Choice;
   if (categorical)
-    for (const auto& choice : p.choices) axis.labels.push_back(choice.dump());
-  for (const auto* t : trials) {
-    const auto& value = t->params.at(p.name);
+    for (const auto& choice : p.choices) axis.labels.push_back(value_text(choice));
+  for (const auto& value : values) {
     if (categorical) {
       const auto at = std::find(p.choices.begin(), p.choices.end(), value);
-      axis.values.push_back(static_cast<double>(at - p.choices.begin()));
+      axis.values.push_back(at == p.choices.end() ? NAN : static_cast<double>(at - p.choices.begin()));
     } else {
       axis.values.push_back(value.get<double>());
     }
   }
   return axis;
 }
-
-}  // namespace
 
 void write_tune_report(const std::filesystem::path& out, const Space& space, const TuneOptions& options,
                        const TuneSummary& summary) {
@@ -66,7 +65,11 @@ void write_tune_report(const std::filesystem::path& out, const Space& space, con
   std::vector<Figure> figures;
   if (!ranked.empty()) {
     std::vector<eval::ParallelAxis> axes;
-    for (const auto& p : space.parameters) axes.push_back(axis_of(p, ranked));
+    for (const auto& p : space.parameters) {
+      std::vector<nlohmann::json> values;
+      for (const auto* t : ranked) values.push_back(t->params.at(p.name));
+      axes.push_back(parallel_axis(p, values));
+    }
     eval::ParallelAxis score{"val_loss", {}, false, {}};
     for (const auto* t : ranked) score.values.push_back(t->best_val_loss());
     figures.push_back({"parallel_coordinates.png",

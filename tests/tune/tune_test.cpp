@@ -20,6 +20,7 @@
 #include "interop/peers.hpp"
 #include "train/model_dir.hpp"
 #include "tune/asha.hpp"
+#include "tune/report.hpp"
 #include "tune/space.hpp"
 #include "tune/tuner.hpp"
 
@@ -125,6 +126,37 @@ TEST(Space, BadSpacesAreRefusedWithTheirReason) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("continuous range"), std::string::npos) << e.what();
   }
+}
+
+// The report's parallel-coordinates axes: every choice is categorical, its values at their place in
+// the space file's list (numbers too: learning rates a decade apart are evenly spaced steps), a
+// log-uniform range logarithmic, a uniform one linear.
+TEST(Space, ChoicesAreCategoricalAxesAndRangesKeepTheirScale) {
+  const Space space = parse_space(
+      "[params]\nlearning_rate = { choice = [1e-3, 3e-3, 1e-2] }\nbatch_size = { choice = [64, 128, 256] }\n"
+      "hlf_layers = { choice = [[50, 20, 10], [32]] }\ndropout = { uniform = [0.0, 0.5] }\n"
+      "recurrent_units = { log_uniform = [10, 100] }\n",
+      "space.toml");
+  std::map<std::string, trigml::eval::ParallelAxis> axes;
+  const std::map<std::string, std::vector<json>> values = {
+      {"learning_rate", {0.01, 0.001, 0.003}},
+      {"batch_size", {256, 64, 64}},
+      {"hlf_layers", {json::array({32}), json::array({50, 20, 10}), json::array({32})}},
+      {"dropout", {0.25, 0.0, 0.5}},
+      {"recurrent_units", {10, 31, 100}}};
+  for (const auto& p : space.parameters) axes[p.name] = parallel_axis(p, values.at(p.name));
+  EXPECT_EQ(axes["learning_rate"].labels, (std::vector<std::string>{"0.001", "0.003", "0.01"}));
+  EXPECT_EQ(axes["learning_rate"].values, (std::vector<double>{2, 0, 1}));
+  EXPECT_EQ(axes["batch_size"].labels, (std::vector<std::string>{"64", "128", "256"}));
+  EXPECT_EQ(axes["batch_size"].values, (std::vector<double>{2, 0, 0}));
+  EXPECT_EQ(axes["hlf_layers"].labels, (std::vector<std::string>{"[50,20,10]", "[32]"}));
+  EXPECT_EQ(axes["hlf_layers"].values, (std::vector<double>{1, 0, 1}));
+  EXPECT_TRUE(axes["dropout"].labels.empty());
+  EXPECT_FALSE(axes["dropout"].log);
+  EXPECT_EQ(axes["dropout"].values, (std::vector<double>{0.25, 0.0, 0.5}));
+  EXPECT_TRUE(axes["recurrent_units"].labels.empty());
+  EXPECT_TRUE(axes["recurrent_units"].log);
+  EXPECT_EQ(axes["recurrent_units"].values, (std::vector<double>{10, 31, 100}));
 }
 
 TEST(Asha, RungsAreMinTimesEtaToTheKBelowTheMaximum) {

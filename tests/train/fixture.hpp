@@ -20,11 +20,21 @@
 
 namespace trigml::testing {
 
-// A scratch directory private to this test process.
+// A scratch directory private to this test process, removed when it exits (by the process that made
+// it, not by a forked child that exits).
 inline std::filesystem::path train_work_dir() {
-  auto dir = std::filesystem::temp_directory_path() / fmt::format("trigml-train-test-{}", ::getpid());
-  std::filesystem::create_directories(dir);
-  return dir;
+  struct Scratch {
+    pid_t owner = ::getpid();
+    std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / fmt::format("trigml-train-test-{}", owner);
+    ~Scratch() {
+      std::error_code ignored;
+      if (::getpid() == owner) std::filesystem::remove_all(dir, ignored);
+    }
+  };
+  static const Scratch scratch;
+  std::filesystem::create_directories(scratch.dir);
+  return scratch.dir;
 }
 
 // OUTPUT_NAME, shared by the processes of this test executable: made by `build(path)` once.
